@@ -1,0 +1,444 @@
+//! The only tokio code: sockets, proxy, deadlines, framing of reads, the transcript recorder,
+//! and the TLS upgrade. Wire modules and the plan logic (probe.rs) know no sockets and no clock.
+
+use crate::codec::{DecodeError, MAX_TPKT_LEN};
+use crate::options::{ProbeOptions, Proxy};
+use crate::report::{Direction, Phase, TranscriptEntry};
+use crate::tpkt;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpSocket, TcpStream};
+
+pub(crate) mod mcs;
+pub(crate) mod nla;
+pub(crate) mod run;
+pub(crate) mod tls;
+
+/// A network-level failure, tagged with the phase it happened in.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{phase:?}: {kind}")]
+pub struct NetError {
+    /// Where it happened.
+    pub phase: Phase,
+    /// What happened.
+    pub kind: NetErrorKind,
+}
+
+/// What went wrong on the network.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NetErrorKind {
+    /// The deadline expired.
+    #[error("timed out")]
+    Timeout,
+    /// TCP RST in answer to SYN.
+    #[error("connection refused")]
+    Refused,
+    /// The peer reset an established connection.
+    #[error("connection reset by peer")]
+    Reset,
+    /// The peer closed (EOF) before the expected data; `received` bytes of a partial frame.
+    #[error("connection closed by peer after {received} bytes")]
+    Closed {
+        /// Bytes of the pending frame received before EOF.
+        received: usize,
+    },
+    /// ICMP unreachable or no route.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// The peer's first bytes are not a TPKT frame: another service answers.
+    #[error("not a TPKT frame")]
+    NotTpkt(Vec<u8>),
+    /// A frame could not be decoded.
+    #[error("{0}")]
+    Decode(DecodeError),
+    /// TLS failure (alert, handshake error).
+    #[error("tls: {0}")]
+    Tls(String),
+    /// Proxy failure.
+    #[error("proxy: {0}")]
+    Proxy(String),
+    /// Any other I/O error.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl NetError {
+    pub(crate) fn new(phase: Phase, kind: NetErrorKind) -> Self {
+        NetError { phase, kind }
+    }
+    pub(crate) fn io(phase: Phase, e: &io::Error) -> Self {
+        let kind = match e.kind() {
+            io::ErrorKind::ConnectionRefused => NetErrorKind::Refused,
+            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
+                NetErrorKind::Reset
+            }
+            io::ErrorKind::UnexpectedEof => NetErrorKind::Closed { received: 0 },
+            io::ErrorKind::TimedOut => NetErrorKind::Timeout,
+            io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+                NetErrorKind::Unreachable(e.to_string())
+            }
+            _ => NetErrorKind::Io(e.to_string()),
+        };
+        NetError { phase, kind }
+    }
+}
+
+/// Shared, per-probe transcript sink (no global state: one per probe).
+pub(crate) type Transcript = Arc<Mutex<Vec<TranscriptEntry>>>;
+
+/// A stream wrapper that records every byte in the transcript when asked to.
+pub(crate) struct Recorded<S> {
+    inner: S,
+    sink: Option<Transcript>,
+    connection: u32,
+    label: String,
+    started: Instant,
+}
+
+impl<S> Recorded<S> {
+    fn record(&self, direction: Direction, bytes: &[u8]) {
+        if let Some(sink) = &self.sink {
+            if let Ok(mut v) = sink.lock() {
+                v.push(TranscriptEntry {
+                    connection: self.connection,
+                    label: self.label.clone(),
+                    direction,
+                    at_ms: ms(self.started.elapsed()),
+                    data: crate::codec::hex(bytes),
+                    decoded: None,
+                });
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Recorded<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = r {
+            let new = buf.filled().get(before..).unwrap_or_default().to_vec();
+            if !new.is_empty() {
+                self.record(Direction::Received, &new);
+            }
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Recorded<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = r {
+            let sent = buf.get(..n).unwrap_or_default().to_vec();
+            self.record(Direction::Sent, &sent);
+        }
+        r
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The stream every phase talks over.
+pub(crate) type Stream = Recorded<TcpStream>;
+
+/// Per-probe context: options, deadlines, transcript, connection counter.
+pub(crate) struct Ctx<'a> {
+    pub opts: &'a ProbeOptions,
+    /// The whole-probe deadline.
+    pub deadline: Instant,
+    pub transcript: Option<Transcript>,
+    pub connections: u32,
+    last_connect: Option<Instant>,
+}
+
+pub(crate) fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(opts: &'a ProbeOptions) -> Self {
+        Ctx {
+            opts,
+            deadline: Instant::now() + opts.overall_timeout,
+            transcript: if opts.raw { Some(Arc::new(Mutex::new(Vec::new()))) } else { None },
+            connections: 0,
+            last_connect: None,
+        }
+    }
+
+    /// The earlier of `now + d` and the whole-probe deadline.
+    pub fn deadline_in(&self, d: Duration) -> Instant {
+        (Instant::now() + d).min(self.deadline)
+    }
+
+    /// Runs `fut` until the per-step timeout `d` or the probe deadline, whichever comes first.
+    pub async fn timed<T, F>(&self, phase: Phase, d: Duration, fut: F) -> Result<T, NetError>
+    where
+        F: std::future::Future<Output = Result<T, NetError>>,
+    {
+        let dl = self.deadline_in(d);
+        match tokio::time::timeout_at(dl.into(), fut).await {
+            Ok(r) => r,
+            Err(_) => Err(NetError::new(
+                if Instant::now() >= self.deadline { Phase::Overall } else { phase },
+                NetErrorKind::Timeout,
+            )),
+        }
+    }
+
+    pub fn note(&self, connection: u32, label: &str, text: String) {
+        if let Some(sink) = &self.transcript {
+            if let Ok(mut v) = sink.lock() {
+                v.push(TranscriptEntry {
+                    connection,
+                    label: label.into(),
+                    direction: Direction::Note,
+                    at_ms: 0.0,
+                    data: text,
+                    decoded: None,
+                });
+            }
+        }
+    }
+
+    /// Opens a TCP connection (directly or through the proxy), honouring the source address,
+    /// the inter-connection delay, the connect timeout and the probe deadline. Retries on
+    /// "too many open files" until the deadline instead of failing: a scan backs off, never drops.
+    pub async fn open(&mut self, addr: SocketAddr, label: &str) -> Result<Stream, NetError> {
+        if let Some(last) = self.last_connect {
+            let wait = self.opts.connection_delay.saturating_sub(last.elapsed());
+            if !wait.is_zero() {
+                tokio::time::sleep_until(self.deadline_in(wait).into()).await;
+            }
+        }
+        self.last_connect = Some(Instant::now());
+        let connection = self.connections;
+        self.connections += 1;
+        self.note(connection, label, format!("connect {addr}"));
+        let opts = self.opts;
+        let tcp = self
+            .timed(Phase::Connect, opts.connect_timeout, async {
+                loop {
+                    match connect_once(opts, addr).await {
+                        Err(e) if is_fd_exhaustion(&e) => tokio::time::sleep(Duration::from_millis(50)).await,
+                        Err(e) => return Err(NetError::io(Phase::Connect, &e)),
+                        Ok(s) => return Ok(s),
+                    }
+                }
+            })
+            .await?;
+        let tcp = match &opts.proxy {
+            None => tcp,
+            Some(Proxy::Socks5 { auth, .. }) => {
+                self.timed(Phase::Connect, opts.connect_timeout, socks5_connect(tcp, addr, auth.as_ref())).await?
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        Ok(Recorded {
+            inner: tcp,
+            sink: self.transcript.clone(),
+            connection,
+            label: label.into(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Writes all bytes within the read timeout.
+    pub async fn write<S: AsyncWrite + Unpin>(&self, s: &mut S, phase: Phase, bytes: &[u8]) -> Result<(), NetError> {
+        self.timed(phase, self.opts.read_timeout, async {
+            s.write_all(bytes).await.map_err(|e| NetError::io(phase, &e))?;
+            s.flush().await.map_err(|e| NetError::io(phase, &e))
+        })
+        .await
+    }
+
+    /// Reads one whole TPKT frame (header, then exactly length-4 bytes) within the read timeout
+    /// (for the whole frame, so a drip-feeding peer cannot stretch it). A first byte other than 3
+    /// means another protocol: up to 512 bytes of what it sends are returned in `NotTpkt`.
+    pub async fn read_tpkt<S: AsyncRead + Unpin>(&self, s: &mut S, phase: Phase) -> Result<Vec<u8>, NetError> {
+        let dl = self.deadline_in(self.opts.read_timeout);
+        read_tpkt_until(s, phase, dl, self.deadline).await
+    }
+
+    /// Collects the transcript recorded so far.
+    pub fn take_transcript(&self) -> Vec<TranscriptEntry> {
+        self.transcript.as_ref().and_then(|t| t.lock().ok().map(|v| v.clone())).unwrap_or_default()
+    }
+}
+
+/// Reads one TPKT frame before `dl`; `overall` tells a probe deadline from a step deadline.
+pub(crate) async fn read_tpkt_until<S: AsyncRead + Unpin>(
+    s: &mut S,
+    phase: Phase,
+    dl: Instant,
+    overall: Instant,
+) -> Result<Vec<u8>, NetError> {
+    let timeout_phase = if dl >= overall { Phase::Overall } else { phase };
+    let fut = async {
+        let mut hdr = [0u8; tpkt::TPKT_HEADER_LEN];
+        let mut got = 0;
+        while got < hdr.len() {
+            let n = s.read(hdr.get_mut(got..).unwrap_or_default()).await.map_err(|e| NetError::io(phase, &e))?;
+            if n == 0 {
+                if got > 0 && hdr[0] != tpkt::TPKT_VERSION {
+                    return Err(NetError::new(
+                        phase,
+                        NetErrorKind::NotTpkt(hdr.get(..got).unwrap_or_default().to_vec()),
+                    ));
+                }
+                return Err(NetError::new(phase, NetErrorKind::Closed { received: got }));
+            }
+            got += n;
+            if hdr[0] != tpkt::TPKT_VERSION {
+                // Another protocol: gather a little more for identification, briefly.
+                let mut more = hdr.get(..got).unwrap_or_default().to_vec();
+                let mut buf = [0u8; 512];
+                let grace = Instant::now() + Duration::from_millis(300);
+                while more.len() < 512 {
+                    match tokio::time::timeout_at(grace.min(dl).into(), s.read(&mut buf)).await {
+                        Ok(Ok(n)) if n > 0 => more.extend_from_slice(buf.get(..n).unwrap_or_default()),
+                        _ => break,
+                    }
+                }
+                more.truncate(512);
+                return Err(NetError::new(phase, NetErrorKind::NotTpkt(more)));
+            }
+        }
+        let len = tpkt::frame_len(&hdr).map_err(|e| NetError::new(phase, NetErrorKind::Decode(e)))?;
+        debug_assert!(len <= MAX_TPKT_LEN);
+        let mut frame = vec![0u8; len];
+        frame.get_mut(..4).unwrap_or_default().copy_from_slice(&hdr);
+        let mut off = tpkt::TPKT_HEADER_LEN;
+        while off < len {
+            let n = s.read(frame.get_mut(off..).unwrap_or_default()).await.map_err(|e| NetError::io(phase, &e))?;
+            if n == 0 {
+                return Err(NetError::new(phase, NetErrorKind::Closed { received: off }));
+            }
+            off += n;
+        }
+        Ok(frame)
+    };
+    match tokio::time::timeout_at(dl.into(), fut).await {
+        Ok(r) => r,
+        Err(_) => Err(NetError::new(timeout_phase, NetErrorKind::Timeout)),
+    }
+}
+
+fn is_fd_exhaustion(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(24) | Some(23)) // EMFILE, ENFILE
+}
+
+async fn connect_once(opts: &ProbeOptions, addr: SocketAddr) -> io::Result<TcpStream> {
+    let dest = match &opts.proxy {
+        Some(Proxy::Socks5 { address, .. }) => tokio::net::lookup_host(address.as_str())
+            .await?
+            .next()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "proxy address did not resolve"))?,
+        None => addr,
+    };
+    let sock = if dest.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    if let Some(src) = opts.source {
+        sock.bind(SocketAddr::new(src, 0))?;
+    }
+    sock.connect(dest).await
+}
+
+/// SOCKS5 CONNECT (RFC 1928) with optional username/password (RFC 1929).
+async fn socks5_connect(
+    mut s: TcpStream,
+    addr: SocketAddr,
+    auth: Option<&(String, String)>,
+) -> Result<TcpStream, NetError> {
+    let perr = |m: &str| NetError::new(Phase::Connect, NetErrorKind::Proxy(m.into()));
+    let ioerr = |e: io::Error| NetError::io(Phase::Connect, &e);
+    let method = if auth.is_some() { 2u8 } else { 0u8 };
+    s.write_all(&[5, 1, method]).await.map_err(ioerr)?;
+    let mut r = [0u8; 2];
+    s.read_exact(&mut r).await.map_err(ioerr)?;
+    if r[0] != 5 || r[1] != method {
+        return Err(perr("no acceptable authentication method"));
+    }
+    if let Some((u, p)) = auth {
+        let (ub, pb) = (u.as_bytes(), p.as_bytes());
+        if ub.len() > 255 || pb.len() > 255 {
+            return Err(perr("credentials too long"));
+        }
+        let mut m = vec![1, ub.len() as u8];
+        m.extend_from_slice(ub);
+        m.push(pb.len() as u8);
+        m.extend_from_slice(pb);
+        s.write_all(&m).await.map_err(ioerr)?;
+        s.read_exact(&mut r).await.map_err(ioerr)?;
+        if r[1] != 0 {
+            return Err(perr("authentication failed"));
+        }
+    }
+    let mut req = vec![5, 1, 0];
+    match addr {
+        SocketAddr::V4(a) => {
+            req.push(1);
+            req.extend_from_slice(&a.ip().octets());
+        }
+        SocketAddr::V6(a) => {
+            req.push(4);
+            req.extend_from_slice(&a.ip().octets());
+        }
+    }
+    req.extend_from_slice(&addr.port().to_be_bytes());
+    s.write_all(&req).await.map_err(ioerr)?;
+    let mut head = [0u8; 4];
+    s.read_exact(&mut head).await.map_err(ioerr)?;
+    if head[1] != 0 {
+        return Err(match head[1] {
+            5 => NetError::new(Phase::Connect, NetErrorKind::Refused),
+            3 | 4 => NetError::new(Phase::Connect, NetErrorKind::Unreachable(format!("socks5 reply {}", head[1]))),
+            6 => NetError::new(Phase::Connect, NetErrorKind::Timeout),
+            c => perr(&format!("socks5 reply code {c}")),
+        });
+    }
+    let skip = match head[3] {
+        1 => 4 + 2,
+        4 => 16 + 2,
+        3 => {
+            let mut l = [0u8; 1];
+            s.read_exact(&mut l).await.map_err(ioerr)?;
+            usize::from(l[0]) + 2
+        }
+        _ => return Err(perr("bad address type in reply")),
+    };
+    let mut rest = vec![0u8; skip];
+    s.read_exact(&mut rest).await.map_err(ioerr)?;
+    Ok(s)
+}
+
+/// Resolves `host:port`, within the connect timeout. IP literals need no lookup.
+pub(crate) async fn resolve(ctx: &Ctx<'_>, host: &str, port: u16) -> Result<Vec<SocketAddr>, NetError> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let host = host.to_string();
+    ctx.timed(Phase::Resolve, ctx.opts.connect_timeout, async move {
+        match tokio::net::lookup_host((host.as_str(), port)).await {
+            Ok(it) => {
+                let v: Vec<SocketAddr> = it.collect();
+                if v.is_empty() {
+                    Err(NetError::new(Phase::Resolve, NetErrorKind::Io("no addresses".into())))
+                } else {
+                    Ok(v)
+                }
+            }
+            Err(e) => Err(NetError::new(Phase::Resolve, NetErrorKind::Io(e.to_string()))),
+        }
+    })
+    .await
+}

@@ -1,0 +1,220 @@
+//! The probe driver: resolve, run the negotiation plan, then the later steps the answers allow.
+
+use super::{ms, resolve, Ctx, NetError, NetErrorKind};
+use crate::options::ProbeOptions;
+use crate::probe::{answer_from, assess, identify_service, negotiation_plan, PlanStep};
+use crate::report::{Answer, NegotiationAttempt, Phase, Report, Status};
+use crate::target::Target;
+use crate::x224::{ConnectionRequest, NegotiationRequest, ServerAnswer};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Phase timings of one negotiation connection.
+#[derive(Default)]
+struct Times {
+    connect: f64,
+    send_cr: f64,
+    read_cc: f64,
+}
+
+/// One connection: connect, send the CR for `step`, read and decode the first frame.
+async fn negotiate_once(
+    ctx: &mut Ctx<'_>,
+    addr: SocketAddr,
+    step: &PlanStep,
+    times: &mut Times,
+) -> Result<ServerAnswer, NetError> {
+    let cr = ConnectionRequest {
+        cookie: ctx.opts.cookie.clone(),
+        negotiation: step
+            .with_neg_req
+            .then_some(NegotiationRequest { flags: step.flags, requested_protocols: step.requested }),
+        correlation: None,
+    };
+    let bytes = cr.encode().map_err(|e| NetError::new(Phase::SendCr, NetErrorKind::Decode(e)))?;
+    let t = Instant::now();
+    let mut s = ctx.open(addr, &step.label()).await?;
+    times.connect = ms(t.elapsed());
+    let t = Instant::now();
+    ctx.write(&mut s, Phase::SendCr, &bytes).await?;
+    times.send_cr = ms(t.elapsed());
+    let t = Instant::now();
+    let frame = ctx.read_tpkt(&mut s, Phase::ReadCc).await?;
+    times.read_cc = ms(t.elapsed());
+    ServerAnswer::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))
+}
+
+/// Opens a connection and completes X.224 negotiation for `requested`; returns the stream
+/// when the server selected a protocol (any), for later phases (TLS, CredSSP, MCS).
+pub(crate) async fn open_negotiated(
+    ctx: &mut Ctx<'_>,
+    addr: SocketAddr,
+    requested: crate::x224::SecurityProtocols,
+    label: &str,
+) -> Result<(super::Stream, ServerAnswer), NetError> {
+    let cr = ConnectionRequest {
+        cookie: ctx.opts.cookie.clone(),
+        negotiation: Some(NegotiationRequest { flags: Default::default(), requested_protocols: requested }),
+        correlation: None,
+    };
+    let bytes = cr.encode().map_err(|e| NetError::new(Phase::SendCr, NetErrorKind::Decode(e)))?;
+    let mut s = ctx.open(addr, label).await?;
+    ctx.write(&mut s, Phase::SendCr, &bytes).await?;
+    let frame = ctx.read_tpkt(&mut s, Phase::ReadCc).await?;
+    let a = ServerAnswer::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))?;
+    Ok((s, a))
+}
+
+fn is_rdp_answer(a: &Answer) -> bool {
+    !matches!(a, Answer::Closed { .. } | Answer::Error { .. })
+}
+
+fn error_answer(e: &NetError) -> Answer {
+    match &e.kind {
+        NetErrorKind::Closed { .. } | NetErrorKind::Reset => Answer::Closed { detail: e.kind.to_string() },
+        _ => Answer::Error { phase: e.phase, detail: e.kind.to_string() },
+    }
+}
+
+fn status_of(e: &NetError) -> Status {
+    match e.kind {
+        NetErrorKind::Refused => Status::Refused,
+        NetErrorKind::Timeout => Status::Timeout,
+        NetErrorKind::Reset | NetErrorKind::Closed { .. } => Status::Reset,
+        NetErrorKind::NotTpkt(_) => Status::NotRdp,
+        _ => Status::Error,
+    }
+}
+
+/// Probes one target. Never fails: every outcome, refusals and errors included, is a report.
+pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
+    let started = Instant::now();
+    let mut ctx = Ctx::new(opts);
+    let mut report = Report { target: target.original.clone(), ..Report::default() };
+    let overall = ctx.deadline;
+    let body = run(&mut ctx, target, &mut report);
+    if tokio::time::timeout_at(overall.into(), body).await.is_err() {
+        if report.status.is_none() || report.status == Some(Status::Rdp) && report.negotiation.is_none() {
+            report.status = Some(Status::Timeout);
+        }
+        report.error.get_or_insert_with(|| "overall probe deadline reached".into());
+        report.error_phase.get_or_insert(Phase::Overall);
+    }
+    report.timings_ms.insert("total".into(), ms(started.elapsed()));
+    report.transcript = ctx.take_transcript();
+    report
+}
+
+async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
+    let t = Instant::now();
+    let addrs = match resolve(ctx, &target.host, target.port).await {
+        Ok(a) => a,
+        Err(e) => {
+            report.status = Some(if e.kind == NetErrorKind::Timeout { Status::Timeout } else { Status::DnsError });
+            report.error = Some(format!("name resolution failed: {}", e.kind));
+            report.error_phase = Some(Phase::Resolve);
+            report.timings_ms.insert("resolve".into(), ms(t.elapsed()));
+            return;
+        }
+    };
+    report.timings_ms.insert("resolve".into(), ms(t.elapsed()));
+    let Some(&addr) = addrs.first() else { return };
+    report.address = Some(addr.to_string());
+
+    // Negotiation plan.
+    let t_neg = Instant::now();
+    let mut plan = negotiation_plan(ctx.opts.steps.negotiation_extended);
+    let mut attempts: Vec<NegotiationAttempt> = Vec::new();
+    let mut first_error: Option<NetError> = None;
+    let mut i = 0;
+    while i < plan.len() {
+        let step = plan[i];
+        i += 1;
+        let t = Instant::now();
+        let mut times = Times::default();
+        let res = negotiate_once(ctx, addr, &step, &mut times).await;
+        if attempts.is_empty() {
+            report.timings_ms.insert("connect".into(), times.connect);
+            if times.send_cr > 0.0 || times.read_cc > 0.0 {
+                report.timings_ms.insert("send_cr".into(), times.send_cr);
+                report.timings_ms.insert("read_cc".into(), times.read_cc);
+            }
+        }
+        let (answer, source_ref) = match &res {
+            Ok(a) => answer_from(&step, a),
+            Err(e) => (error_answer(e), None),
+        };
+        attempts.push(NegotiationAttempt {
+            requested_value: step.requested.0,
+            requested: step.requested.display_names(),
+            request_flags: step.flags.0,
+            with_neg_req: step.with_neg_req,
+            answer,
+            source_ref,
+            ms: ms(t.elapsed()),
+        });
+        if let Err(e) = res {
+            let rdp_seen = attempts.iter().any(|a| is_rdp_answer(&a.answer));
+            let stop = match &e.kind {
+                // Nothing there or another service: no point in more connections.
+                NetErrorKind::Refused | NetErrorKind::Unreachable(_) | NetErrorKind::NotTpkt(_) => !rdp_seen,
+                NetErrorKind::Timeout => !rdp_seen || e.phase == Phase::Overall,
+                NetErrorKind::Proxy(_) | NetErrorKind::Io(_) => !rdp_seen,
+                _ => false,
+            };
+            if first_error.is_none() {
+                first_error = Some(e);
+            }
+            if stop {
+                break;
+            }
+        }
+        // Legacy fallback: the full request was dropped without an answer: maybe a server
+        // that chokes on RDP_NEG_REQ. Ask once without it.
+        if i == plan.len()
+            && !attempts.iter().any(|a| is_rdp_answer(&a.answer))
+            && plan.iter().all(|p| p.with_neg_req)
+            && attempts.iter().all(|a| matches!(a.answer, Answer::Closed { .. }))
+        {
+            plan.push(PlanStep { with_neg_req: false, ..PlanStep::ask(0) });
+        }
+    }
+    report.timings_ms.insert("negotiation".into(), ms(t_neg.elapsed()));
+
+    let rdp = attempts.iter().any(|a| is_rdp_answer(&a.answer));
+    if !rdp {
+        let e = first_error.unwrap_or_else(|| NetError::new(Phase::ReadCc, NetErrorKind::Closed { received: 0 }));
+        report.status = Some(status_of(&e));
+        report.error_phase = Some(e.phase);
+        if let NetErrorKind::NotTpkt(bytes) = &e.kind {
+            let svc = identify_service(bytes);
+            report.error =
+                Some(format!("not RDP: {} answers on this port", crate::probe::service_description(&svc.kind)));
+            report.service = Some(svc);
+        } else {
+            report.error = Some(match (&e.kind, e.phase) {
+                (NetErrorKind::Timeout, Phase::ReadCc) => {
+                    "the listener accepted TCP but never answered the X.224 Connection Request".into()
+                }
+                (NetErrorKind::Timeout, Phase::Connect) => "TCP connect timed out (filtered, asleep or down)".into(),
+                (NetErrorKind::Refused, _) => "TCP connection refused (nothing listens on this port)".into(),
+                (NetErrorKind::Closed { .. } | NetErrorKind::Reset, Phase::ReadCc) => {
+                    "the listener accepted TCP, then closed the connection without answering the X.224 request".into()
+                }
+                (k, p) => format!("{k} during {}", p.as_str()),
+            });
+            // A TPKT-speaking peer whose frame did not decode is still "error", not "not_rdp".
+        }
+        report.negotiation =
+            if attempts.iter().any(|a| a.source_ref.is_some()) { Some(assess(attempts)) } else { None };
+        return;
+    }
+    report.status = Some(Status::Rdp);
+    let neg = assess(attempts);
+    report.negotiation = Some(neg);
+
+    // Later steps: each owns its connections and reports its own failures.
+    super::tls::run_step(ctx, addr, target, report).await;
+    super::nla::run_step(ctx, addr, target, report).await;
+    super::mcs::run_step(ctx, addr, target, report).await;
+}

@@ -1,0 +1,248 @@
+//! Probe options: what to probe, how long to wait, how to connect. Built with
+//! [`ProbeOptions::builder`] or by setting the public fields directly.
+
+use crate::x224::Cookie;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// The default RDP port.
+pub const DEFAULT_PORT: u16 = 3389;
+
+/// Which steps a probe runs after negotiation. A fast sweep and a deep audit use the same engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Steps {
+    /// Send each protocol alone (HYBRID, RDSTLS, HYBRID_EX, RDSAAD) besides the core three
+    /// requests (full, 0x00, 0x01).
+    pub negotiation_extended: bool,
+    /// TLS handshake + certificate report when the server accepts TLS or CredSSP.
+    pub tls: bool,
+    /// TLS version enumeration (raw ClientHellos, 1.0-1.3) and the Direct Approach test.
+    pub tls_versions: bool,
+    /// Cipher-suite enumeration per version (many connections).
+    pub tls_ciphers: bool,
+    /// CredSSP/NTLM challenge (server identity) when CredSSP is accepted.
+    pub nla: bool,
+    /// MCS Connect Initial / Response when a path without NLA allows it.
+    pub mcs: bool,
+    /// Encryption-method enumeration under Standard RDP Security (one connection per method).
+    pub mcs_methods: bool,
+}
+
+impl Steps {
+    /// Negotiation only: the fast sweep.
+    pub const NEGOTIATION: Steps = Steps {
+        negotiation_extended: false,
+        tls: false,
+        tls_versions: false,
+        tls_ciphers: false,
+        nla: false,
+        mcs: false,
+        mcs_methods: false,
+    };
+    /// The default: everything but cipher enumeration.
+    pub const DEFAULT: Steps = Steps {
+        negotiation_extended: true,
+        tls: true,
+        tls_versions: true,
+        tls_ciphers: false,
+        nla: true,
+        mcs: true,
+        mcs_methods: true,
+    };
+    /// Everything, including cipher-suite enumeration.
+    pub const ALL: Steps = Steps { tls_ciphers: true, ..Steps::DEFAULT };
+}
+
+impl Default for Steps {
+    fn default() -> Self {
+        Steps::DEFAULT
+    }
+}
+
+/// A proxy to connect through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proxy {
+    /// SOCKS5 (RFC 1928), no authentication or username/password (RFC 1929).
+    Socks5 {
+        /// Proxy host:port.
+        address: String,
+        /// Optional (user, password).
+        auth: Option<(String, String)>,
+    },
+}
+
+/// Credentials for the opt-in NLA logon check. The password is never printed or serialised.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// Domain (may be empty).
+    pub domain: String,
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("domain", &self.domain).field("user", &self.user).finish_non_exhaustive()
+    }
+}
+
+impl Credentials {
+    /// Parses `DOMAIN\user`, `user@domain` or `user`.
+    pub fn parse(user: &str, password: String) -> Credentials {
+        if let Some((d, u)) = user.split_once('\\') {
+            Credentials { domain: d.into(), user: u.into(), password }
+        } else if let Some((u, d)) = user.rsplit_once('@') {
+            Credentials { domain: d.into(), user: u.into(), password }
+        } else {
+            Credentials { domain: String::new(), user: user.into(), password }
+        }
+    }
+}
+
+/// Options for one probe.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    /// Port used when the target names none.
+    pub port: u16,
+    /// Deadline for the TCP (or proxy) connect.
+    pub connect_timeout: Duration,
+    /// Deadline for each read or write (and for each whole frame).
+    pub read_timeout: Duration,
+    /// Deadline for the whole probe of one target, all connections included.
+    pub overall_timeout: Duration,
+    /// Cookie or routing token in the X.224 CR; `None` sends none.
+    pub cookie: Option<Cookie>,
+    /// Which steps to run.
+    pub steps: Steps,
+    /// Local address to connect from.
+    pub source: Option<IpAddr>,
+    /// Proxy to connect through.
+    pub proxy: Option<Proxy>,
+    /// Pause between two connections to the same target (politeness, IDS thresholds).
+    pub connection_delay: Duration,
+    /// Record every byte exchanged in [`crate::Report::transcript`].
+    pub raw: bool,
+    /// Name to check the certificate against and send as SNI; defaults to the target's host.
+    pub server_name: Option<String>,
+    /// Credentials for the NLA logon check (opt-in).
+    pub credentials: Option<Credentials>,
+    /// With credentials: also send TSCredentials on HYBRID_EX servers to read the Early User
+    /// Authorization Result. This delegates the password to the server.
+    pub authz: bool,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        ProbeOptions {
+            port: DEFAULT_PORT,
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(5),
+            overall_timeout: Duration::from_secs(60),
+            cookie: Some(Cookie::Mstshash("user".into())),
+            steps: Steps::DEFAULT,
+            source: None,
+            proxy: None,
+            connection_delay: Duration::ZERO,
+            raw: false,
+            server_name: None,
+            credentials: None,
+            authz: false,
+        }
+    }
+}
+
+impl ProbeOptions {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ProbeOptionsBuilder {
+        ProbeOptionsBuilder(ProbeOptions::default())
+    }
+}
+
+/// Builder for [`ProbeOptions`].
+#[derive(Debug, Clone)]
+pub struct ProbeOptionsBuilder(ProbeOptions);
+
+impl ProbeOptionsBuilder {
+    /// Default port.
+    pub fn port(mut self, p: u16) -> Self {
+        self.0.port = p;
+        self
+    }
+    /// Sets connect and per-read timeouts to `t`.
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.0.connect_timeout = t;
+        self.0.read_timeout = t;
+        self
+    }
+    /// Connect timeout.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.0.connect_timeout = t;
+        self
+    }
+    /// Per-read timeout.
+    pub fn read_timeout(mut self, t: Duration) -> Self {
+        self.0.read_timeout = t;
+        self
+    }
+    /// Whole-probe deadline.
+    pub fn overall_timeout(mut self, t: Duration) -> Self {
+        self.0.overall_timeout = t;
+        self
+    }
+    /// `Cookie: mstshash=NAME`; an empty name sends no cookie.
+    pub fn cookie(mut self, name: &str) -> Self {
+        self.0.cookie = if name.is_empty() { None } else { Some(Cookie::Mstshash(name.into())) };
+        self
+    }
+    /// A routing token instead of a cookie.
+    pub fn routing_token(mut self, token: &[u8]) -> Self {
+        self.0.cookie = Some(Cookie::RoutingToken(token.to_vec()));
+        self
+    }
+    /// Steps to run.
+    pub fn steps(mut self, s: Steps) -> Self {
+        self.0.steps = s;
+        self
+    }
+    /// Local source address.
+    pub fn source(mut self, a: IpAddr) -> Self {
+        self.0.source = Some(a);
+        self
+    }
+    /// SOCKS5 proxy `host:port`.
+    pub fn socks5(mut self, address: &str) -> Self {
+        self.0.proxy = Some(Proxy::Socks5 { address: address.into(), auth: None });
+        self
+    }
+    /// Pause between connections to one target.
+    pub fn connection_delay(mut self, d: Duration) -> Self {
+        self.0.connection_delay = d;
+        self
+    }
+    /// Record the transcript.
+    pub fn raw(mut self, on: bool) -> Self {
+        self.0.raw = on;
+        self
+    }
+    /// Name for SNI and the certificate name check.
+    pub fn server_name(mut self, n: &str) -> Self {
+        self.0.server_name = Some(n.into());
+        self
+    }
+    /// Credentials for the NLA logon check.
+    pub fn credentials(mut self, c: Credentials) -> Self {
+        self.0.credentials = Some(c);
+        self
+    }
+    /// Early User Authorization check (delegates credentials).
+    pub fn authz(mut self, on: bool) -> Self {
+        self.0.authz = on;
+        self
+    }
+    /// The options.
+    pub fn build(self) -> ProbeOptions {
+        self.0
+    }
+}

@@ -1,0 +1,387 @@
+//! The probe plan and its sans-IO logic: which negotiation requests to send, how to read each
+//! answer, what the answers together say about the server's settings, and what a non-RDP peer
+//! is. No sockets, no clock: net/run.rs drives it.
+
+use crate::report::{Answer, NegotiationAttempt, NegotiationReport, NlaRequirement, SecurityLayer, ServiceInfo};
+use crate::x224::{ConnectionConfirm, NegReqFlags, NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
+
+/// One connection of the negotiation plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanStep {
+    /// requestedProtocols.
+    pub requested: SecurityProtocols,
+    /// RDP_NEG_REQ flags.
+    pub flags: NegReqFlags,
+    /// `false` sends a legacy CR without RDP_NEG_REQ.
+    pub with_neg_req: bool,
+}
+
+impl PlanStep {
+    /// A request for `requested` with no flags.
+    pub const fn ask(requested: u32) -> PlanStep {
+        PlanStep { requested: SecurityProtocols(requested), flags: NegReqFlags(0), with_neg_req: true }
+    }
+    /// Short label for transcripts: `negotiation 0xb`.
+    pub fn label(&self) -> String {
+        if self.with_neg_req {
+            format!("negotiation {:#x}", self.requested.0)
+        } else {
+            "negotiation legacy".into()
+        }
+    }
+}
+
+/// The full request a modern client sends: SSL | HYBRID | HYBRID_EX.
+pub const FULL_REQUEST: u32 = 0x0B;
+
+/// The deterministic plan: the full request first (is it RDP at all? what does it pick?), then
+/// Standard RDP Security (0x00), TLS alone (0x01), and with `extended` each of HYBRID, RDSTLS,
+/// HYBRID_EX and RDSAAD alone. Each answer is compared with what was asked.
+pub fn negotiation_plan(extended: bool) -> Vec<PlanStep> {
+    let mut v = vec![PlanStep::ask(FULL_REQUEST), PlanStep::ask(0x00), PlanStep::ask(0x01)];
+    if extended {
+        v.extend([PlanStep::ask(0x02), PlanStep::ask(0x04), PlanStep::ask(0x08), PlanStep::ask(0x10)]);
+    }
+    v
+}
+
+/// Reads a server's X.224 answer into a report [`Answer`].
+pub fn answer_from(step: &PlanStep, a: &ServerAnswer) -> (Answer, Option<u16>) {
+    match a {
+        ServerAnswer::Confirm(ConnectionConfirm { header, negotiation }) => {
+            let ans = match negotiation {
+                None => Answer::NoNegotiation,
+                Some(NegotiationResponse::Response { flags, selected_protocol }) => {
+                    let sel = selected_protocol.value();
+                    let requested = if sel == 0 { step.requested.0 == 0 } else { step.requested.0 & sel == sel };
+                    Answer::Selected {
+                        protocol: selected_protocol.name(),
+                        protocol_value: sel,
+                        flags: flags.names(),
+                        flags_value: flags.0,
+                        requested,
+                    }
+                }
+                Some(NegotiationResponse::Failure { code, .. }) => {
+                    Answer::Failure { code: code.name(), code_value: code.value() }
+                }
+                Some(NegotiationResponse::Unknown { ty, raw }) => {
+                    Answer::UnknownNegotiation { ty: *ty, raw_hex: crate::codec::hex(raw) }
+                }
+            };
+            (ans, Some(header.src_ref))
+        }
+        ServerAnswer::Disconnect { reason, .. } => (Answer::Disconnect { reason: *reason }, None),
+        ServerAnswer::Data { user_data } => (Answer::McsDisconnect { raw_hex: crate::codec::hex(user_data) }, None),
+    }
+}
+
+fn selected(a: &Answer) -> Option<u32> {
+    match a {
+        Answer::Selected { protocol_value, .. } => Some(*protocol_value),
+        _ => None,
+    }
+}
+
+fn failure(a: &Answer) -> Option<u32> {
+    match a {
+        Answer::Failure { code_value, .. } => Some(*code_value),
+        _ => None,
+    }
+}
+
+/// Combines the plan's answers into the negotiation report: per-protocol verdicts, the full
+/// request's selection and flags, mismatches, and the inferred Security Layer and NLA setting.
+///
+/// Inference (observed on Windows, PROTOCOL-NOTES fact 9): SecurityLayer RDP refuses TLS with
+/// SSL_NOT_ALLOWED_BY_SERVER (xrdp instead "downgrades" to PROTOCOL_RDP); SecurityLayer SSL
+/// refuses 0x00 with SSL_REQUIRED_BY_SERVER; NLA required refuses anything without CredSSP with
+/// HYBRID_REQUIRED_BY_SERVER.
+pub fn assess(attempts: Vec<NegotiationAttempt>) -> NegotiationReport {
+    let mut r = NegotiationReport::default();
+    let find = |v: u32| attempts.iter().find(|a| a.with_neg_req && a.requested_value == v && a.request_flags == 0);
+    let full = find(FULL_REQUEST);
+    if let Some(f) = full {
+        r.source_ref = f.source_ref;
+        if let Answer::Selected { protocol, flags, flags_value, .. } = &f.answer {
+            r.selected = Some(protocol.clone());
+            r.flags = flags.clone();
+            r.flags_value = Some(*flags_value);
+        }
+    }
+    if r.source_ref.is_none() {
+        r.source_ref = attempts.iter().find_map(|a| a.source_ref);
+    }
+    for p in Protocol::ALL {
+        if let Some(a) = find(p.value()) {
+            r.protocols.insert(p.name(), a.answer.verdict_for(&p.name()));
+        }
+    }
+    r.legacy = attempts.iter().any(|a| a.answer == Answer::NoNegotiation);
+    for a in &attempts {
+        if let Answer::Selected { requested: false, protocol, .. } = &a.answer {
+            r.mismatches.push(format!(
+                "asked {} ({:#x}), server selected {}",
+                SecurityProtocols(a.requested_value).display_names().join("|"),
+                a.requested_value,
+                protocol
+            ));
+        }
+    }
+
+    // What each request alone tells.
+    let ans = |v: u32| find(v).map(|a| &a.answer);
+    let exact = |v: u32| ans(v).and_then(selected) == Some(v);
+    let rdp_ok = exact(0) || ans(0).is_some_and(|a| *a == Answer::NoNegotiation);
+    let ssl_ok = exact(1);
+    let full_sel = full.and_then(|f| selected(&f.answer));
+    let hybrid_ok = exact(2) || exact(8) || matches!(full_sel, Some(2) | Some(8));
+    let refused_code = |v: u32| ans(v).and_then(failure);
+    let any_answered = attempts
+        .iter()
+        .any(|a| matches!(a.answer, Answer::Selected { .. } | Answer::Failure { .. } | Answer::NoNegotiation));
+
+    r.nla = Some(if !any_answered {
+        NlaRequirement::Unknown
+    } else if r.legacy && !hybrid_ok {
+        NlaRequirement::NotSupported
+    } else if hybrid_ok && !ssl_ok && !rdp_ok {
+        NlaRequirement::Required
+    } else if hybrid_ok {
+        NlaRequirement::Offered
+    } else if refused_code(0) == Some(5) || refused_code(1) == Some(5) {
+        // Requires CredSSP but never selected it for us: still "required".
+        NlaRequirement::Required
+    } else {
+        NlaRequirement::NotSupported
+    });
+
+    r.security_layer = Some(if !any_answered {
+        SecurityLayer::Unknown
+    } else if rdp_ok && !ssl_ok && !hybrid_ok {
+        SecurityLayer::Rdp
+    } else if rdp_ok {
+        SecurityLayer::Negotiate
+    } else if ssl_ok || hybrid_ok || matches!(refused_code(0), Some(1) | Some(5) | Some(6)) {
+        SecurityLayer::Ssl
+    } else {
+        SecurityLayer::Unknown
+    });
+
+    r.summary = summarize(&r, rdp_ok, ssl_ok, hybrid_ok);
+    r.attempts = attempts;
+    r
+}
+
+fn summarize(r: &NegotiationReport, rdp_ok: bool, ssl_ok: bool, hybrid_ok: bool) -> String {
+    let mut parts = Vec::new();
+    parts.push(match r.security_layer {
+        Some(SecurityLayer::Rdp) => "Security Layer = RDP (Standard RDP Security only)".to_string(),
+        Some(SecurityLayer::Negotiate) => "Security Layer = Negotiate".to_string(),
+        Some(SecurityLayer::Ssl) if r.nla == Some(NlaRequirement::Required) => {
+            "Security Layer = SSL/TLS or Negotiate (cannot be told apart when NLA is required)".to_string()
+        }
+        Some(SecurityLayer::Ssl) => "Security Layer = SSL (TLS)".to_string(),
+        _ => "Security Layer unknown".to_string(),
+    });
+    parts.push(match r.nla {
+        Some(NlaRequirement::Required) => "NLA required".into(),
+        Some(NlaRequirement::Offered) => "NLA offered but not required".into(),
+        Some(NlaRequirement::NotSupported) => "NLA not supported".into(),
+        _ => "NLA unknown".into(),
+    });
+    let mut acc = Vec::new();
+    if rdp_ok {
+        acc.push("Standard RDP Security");
+    }
+    if ssl_ok {
+        acc.push("TLS");
+    }
+    if hybrid_ok {
+        acc.push("CredSSP");
+    }
+    if r.protocols.get("rdstls").map(String::as_str) == Some("accepted") {
+        acc.push("RDSTLS");
+    }
+    if r.protocols.get("rdsaad").map(String::as_str) == Some("accepted") {
+        acc.push("RDSAAD");
+    }
+    if !acc.is_empty() {
+        parts.push(format!("accepts {}", acc.join(", ")));
+    }
+    if r.legacy {
+        parts.push("pre-negotiation server (no RDP_NEG_RSP: Windows 2000/XP/2003 era)".into());
+    }
+    if !r.mismatches.is_empty() {
+        parts.push(format!("{} answer(s) selected a protocol that was not requested", r.mismatches.len()));
+    }
+    parts.join("; ")
+}
+
+/// Names what answered when the first bytes are not a TPKT frame.
+pub fn identify_service(first: &[u8]) -> ServiceInfo {
+    let starts = |p: &[u8]| first.len() >= p.len() && first.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    let text = String::from_utf8_lossy(first);
+    let kind = if first.is_empty() {
+        "silent"
+    } else if starts(b"SSH-") {
+        "ssh"
+    } else if starts(b"HTTP/") || text.contains("<html") || text.contains("<HTML") {
+        "http"
+    } else if matches!(first.first(), Some(0x14..=0x17)) && matches!(first.get(1), Some(0x03)) {
+        "tls"
+    } else if matches!(first.first(), Some(0x16)) && matches!(first.get(1), Some(0x02) | Some(0x00)) {
+        "tls"
+    } else if starts(b"RFB ") {
+        "vnc"
+    } else if starts(b"+OK") {
+        "pop3"
+    } else if starts(b"* OK") || starts(b"* PREAUTH") {
+        "imap"
+    } else if starts(b"220") && (text.to_ascii_lowercase().contains("ftp")) {
+        "ftp"
+    } else if starts(b"220")
+        && (text.contains("SMTP") || text.contains("ESMTP") || text.to_ascii_lowercase().contains("mail"))
+    {
+        "smtp"
+    } else if starts(b"220") || starts(b"421") {
+        "ftp_or_smtp"
+    } else if matches!(first.first(), Some(0xFF)) && matches!(first.get(1), Some(0xFB..=0xFE)) {
+        "telnet"
+    } else if first.first().is_some_and(|b| *b == 0x00) && first.len() >= 4 && text.contains("mysql") {
+        "mysql"
+    } else if first.len() > 4 && first.get(4..).is_some_and(|t| t.windows(5).any(|w| w.eq_ignore_ascii_case(b"mysql")))
+    {
+        "mysql"
+    } else if starts(b"-ERR") || starts(b"+PONG") || starts(b"-NOAUTH") {
+        "redis"
+    } else {
+        "unknown"
+    };
+    ServiceInfo {
+        kind: kind.into(),
+        banner: printable(first, 160),
+        raw_hex: crate::codec::hex(first.get(..64).unwrap_or(first)),
+    }
+}
+
+/// A printable excerpt: ASCII kept, CR/LF shown as `\r` `\n`, other bytes as `\xNN`.
+pub fn printable(b: &[u8], max: usize) -> String {
+    let mut s = String::new();
+    for &c in b.iter().take(max) {
+        match c {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    if b.len() > max {
+        s.push('…');
+    }
+    s
+}
+
+/// Human description of a service kind.
+pub fn service_description(kind: &str) -> &'static str {
+    match kind {
+        "ssh" => "an SSH server",
+        "http" => "an HTTP server",
+        "tls" => "a TLS-first service (HTTPS or similar, not RDP's X.224 negotiation)",
+        "vnc" => "a VNC server",
+        "pop3" => "a POP3 server",
+        "imap" => "an IMAP server",
+        "ftp" => "an FTP server",
+        "smtp" => "an SMTP server",
+        "ftp_or_smtp" => "an FTP or SMTP server",
+        "telnet" => "a Telnet server",
+        "mysql" => "a MySQL server",
+        "redis" => "a Redis server",
+        "x224_other" => "an X.224/COTP service that is not RDP",
+        "silent" => "nothing (the peer sent no bytes)",
+        _ => "an unknown service",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn att(req: u32, answer: Answer) -> NegotiationAttempt {
+        NegotiationAttempt {
+            requested_value: req,
+            requested: SecurityProtocols(req).display_names(),
+            request_flags: 0,
+            with_neg_req: true,
+            answer,
+            source_ref: Some(0),
+            ms: 1.0,
+        }
+    }
+    fn sel(p: u32, req: u32) -> Answer {
+        let requested = if p == 0 { req == 0 } else { req & p == p };
+        Answer::Selected {
+            protocol: Protocol::from(p).name(),
+            protocol_value: p,
+            flags: vec![],
+            flags_value: 0,
+            requested,
+        }
+    }
+    fn fail(c: u32) -> Answer {
+        Answer::Failure { code: crate::x224::FailureCode::from(c).name(), code_value: c }
+    }
+
+    #[test]
+    fn xrdp_rdp_mode_downgrades_everything() {
+        let r = assess(vec![att(0xb, sel(0, 0xb)), att(0, sel(0, 0)), att(1, sel(0, 1))]);
+        assert_eq!(r.security_layer, Some(SecurityLayer::Rdp));
+        assert_eq!(r.nla, Some(NlaRequirement::NotSupported));
+        assert_eq!(r.protocols["ssl"], "downgraded_to_rdp");
+        assert_eq!(r.protocols["rdp"], "accepted");
+        assert_eq!(r.mismatches.len(), 2);
+    }
+
+    #[test]
+    fn windows_nla_required() {
+        let r = assess(vec![att(0xb, sel(2, 0xb)), att(0, fail(5)), att(1, fail(5)), att(2, sel(2, 2))]);
+        assert_eq!(r.nla, Some(NlaRequirement::Required));
+        assert_eq!(r.security_layer, Some(SecurityLayer::Ssl));
+        assert_eq!(r.protocols["rdp"], "hybrid_required_by_server");
+        assert!(r.mismatches.is_empty());
+    }
+
+    #[test]
+    fn negotiate_with_nla_offered() {
+        let r = assess(vec![att(0xb, sel(2, 0xb)), att(0, sel(0, 0)), att(1, sel(1, 1))]);
+        assert_eq!(r.nla, Some(NlaRequirement::Offered));
+        assert_eq!(r.security_layer, Some(SecurityLayer::Negotiate));
+    }
+
+    #[test]
+    fn tls_required_no_nla() {
+        let r = assess(vec![att(0xb, sel(1, 0xb)), att(0, fail(1)), att(1, sel(1, 1))]);
+        assert_eq!(r.nla, Some(NlaRequirement::NotSupported));
+        assert_eq!(r.security_layer, Some(SecurityLayer::Ssl));
+    }
+
+    #[test]
+    fn legacy() {
+        let r =
+            assess(vec![att(0xb, Answer::NoNegotiation), att(0, Answer::NoNegotiation), att(1, Answer::NoNegotiation)]);
+        assert!(r.legacy);
+        assert_eq!(r.security_layer, Some(SecurityLayer::Rdp));
+        assert_eq!(r.protocols["ssl"], "no_negotiation");
+    }
+
+    #[test]
+    fn services() {
+        assert_eq!(identify_service(b"SSH-2.0-OpenSSH_9.2\r\n").kind, "ssh");
+        assert_eq!(identify_service(b"HTTP/1.1 400 Bad Request\r\n").kind, "http");
+        assert_eq!(identify_service(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x0a]).kind, "tls");
+        assert_eq!(identify_service(b"220 mail.example ESMTP Postfix\r\n").kind, "smtp");
+        assert_eq!(identify_service(b"220 (vsFTPd 3.0.3)\r\n").kind, "ftp");
+        assert_eq!(identify_service(b"\x01\x02garbage").kind, "unknown");
+        assert_eq!(identify_service(b"SSH-2.0-x\r\n").banner, "SSH-2.0-x\\r\\n");
+    }
+}
