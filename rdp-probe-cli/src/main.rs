@@ -1,1 +1,56 @@
-fn main() {}
+//! `rdp-probe`: thin CLI over the rdp-probe library. Parses arguments into plain options, runs
+//! the probes, prints reports, and maps outcomes to exit codes (see README "Exit codes").
+
+mod args;
+mod human;
+mod scan;
+
+use args::Cli;
+use clap::Parser;
+use rdp_probe::{ProbeOptions, Report, Status};
+use std::process::ExitCode;
+
+/// Exit codes (documented in README).
+pub mod exit {
+    /// RDP answered on every target; nothing worse than informational.
+    pub const OK: u8 = 0;
+    /// RDP answered; the worst finding is a warning.
+    pub const WARNING: u8 = 1;
+    /// Reachable but a problem: another service, a silent or failing listener, or a critical finding.
+    pub const PROBLEM: u8 = 2;
+    /// Unreachable: refused, timed out, or the name did not resolve.
+    pub const UNREACHABLE: u8 = 3;
+    /// Usage error (bad arguments or targets).
+    pub const USAGE: u8 = 64;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            eprintln!("rdp-probe: {msg}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+/// Exit code for one report.
+pub fn code_for(r: &Report) -> u8 {
+    match r.status {
+        Some(Status::Rdp) if r.error.is_none() => exit::OK,
+        Some(Status::Rdp) => exit::PROBLEM,
+        Some(Status::Refused) | Some(Status::DnsError) => exit::UNREACHABLE,
+        Some(Status::Timeout)
+            if matches!(r.error_phase, Some(rdp_probe::Phase::Connect) | Some(rdp_probe::Phase::Resolve)) =>
+        {
+            exit::UNREACHABLE
+        }
+        _ => exit::PROBLEM,
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, String> {
+    let opts: ProbeOptions = cli.probe_options()?;
+    scan::run(&cli, opts)
+}

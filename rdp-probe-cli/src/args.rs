@@ -1,0 +1,152 @@
+//! Command-line arguments, converted once into the library's plain options.
+
+use clap::Parser;
+use rdp_probe::{ProbeOptions, Steps};
+use std::time::Duration;
+
+/// Probe Remote Desktop (RDP) listeners: which step fails and why.
+#[derive(Debug, Parser)]
+#[command(name = "rdp-probe", version, about, long_about = None)]
+pub struct Cli {
+    /// Targets: host, host:port, [v6]:port, IPv6 address.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// Port(s) for targets that name none: 3389 or 3389,3390-3399.
+    #[arg(short, long, default_value = "3389")]
+    pub port: String,
+    /// Seconds to wait for each connect and each read.
+    #[arg(short = 't', long, default_value_t = 5.0)]
+    pub timeout: f64,
+    /// Seconds for the whole probe of one target.
+    #[arg(long, default_value_t = 60.0)]
+    pub overall_timeout: f64,
+    /// One JSON object per target per line (JSON Lines) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Show every byte exchanged (hex dump, both directions), like an enhanced telnet.
+    #[arg(long)]
+    pub raw: bool,
+    /// Cookie sent in the X.224 Connection Request (`Cookie: mstshash=NAME`); empty for none.
+    #[arg(long, default_value = "user")]
+    pub cookie: String,
+    /// Negotiation only (fast sweep): no TLS, NLA or MCS steps.
+    #[arg(long)]
+    pub quick: bool,
+    /// Also enumerate TLS cipher suites per version (many connections).
+    #[arg(long)]
+    pub ciphers: bool,
+    /// Skip the TLS step.
+    #[arg(long)]
+    pub no_tls: bool,
+    /// Skip the NLA (CredSSP/NTLM) step.
+    #[arg(long)]
+    pub no_nla: bool,
+    /// Skip the MCS step.
+    #[arg(long)]
+    pub no_mcs: bool,
+    /// Local address to connect from.
+    #[arg(long)]
+    pub source: Option<std::net::IpAddr>,
+    /// Scanning many targets: inputs, concurrency, rate, sharding, output (see scan.rs).
+    #[command(flatten)]
+    pub scan: crate::scan::ScanArgs,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+impl Cli {
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            Format::Human
+        }
+    }
+
+    pub fn ports(&self) -> Result<Vec<u16>, String> {
+        parse_ports(&self.port)
+    }
+
+    pub fn probe_options(&self) -> Result<ProbeOptions, String> {
+        let secs = |s: f64, what: &str| {
+            if s.is_finite() && s > 0.0 && s < 86_400.0 {
+                Ok(Duration::from_secs_f64(s))
+            } else {
+                Err(format!("invalid {what}: {s}"))
+            }
+        };
+        let mut steps = if self.quick {
+            Steps::NEGOTIATION
+        } else if self.ciphers {
+            Steps::ALL
+        } else {
+            Steps::DEFAULT
+        };
+        if self.no_tls {
+            steps.tls = false;
+            steps.tls_versions = false;
+            steps.tls_ciphers = false;
+        }
+        if self.no_nla {
+            steps.nla = false;
+        }
+        if self.no_mcs {
+            steps.mcs = false;
+            steps.mcs_methods = false;
+        }
+        let mut b = ProbeOptions::builder()
+            .timeout(secs(self.timeout, "--timeout")?)
+            .overall_timeout(secs(self.overall_timeout, "--overall-timeout")?)
+            .cookie(&self.cookie)
+            .steps(steps)
+            .raw(self.raw);
+        if let Some(s) = self.source {
+            b = b.source(s);
+        }
+        Ok(b.build())
+    }
+}
+
+/// Parses `3389`, `3389,3390-3399`.
+pub fn parse_ports(s: &str) -> Result<Vec<u16>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || format!("invalid port or range: {part}");
+        if let Some((a, b)) = part.split_once('-') {
+            let (a, b): (u16, u16) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+            if a == 0 || b < a {
+                return Err(bad());
+            }
+            out.extend(a..=b);
+        } else {
+            let p: u16 = part.parse().map_err(|_| bad())?;
+            if p == 0 {
+                return Err(bad());
+            }
+            out.push(p);
+        }
+    }
+    if out.is_empty() {
+        return Err("no port given".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports() {
+        assert_eq!(parse_ports("3389").unwrap(), [3389]);
+        assert_eq!(parse_ports("3389,3390-3392").unwrap(), [3389, 3390, 3391, 3392]);
+        assert!(parse_ports("0").is_err());
+        assert!(parse_ports("5-3").is_err());
+        assert!(parse_ports("x").is_err());
+    }
+}
