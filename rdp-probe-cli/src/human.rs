@@ -112,6 +112,22 @@ fn section<T: serde::Serialize>(out: &mut String, title: &str, v: &Option<T>) {
     }
 }
 
+fn findings(out: &mut String, r: &Report) {
+    use rdp_probe::findings::Severity;
+    if r.findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  Findings");
+    for sev in [Severity::Critical, Severity::Warning, Severity::Info] {
+        for f in r.findings.iter().filter(|f| f.severity == sev) {
+            let _ = writeln!(out, "    {:<8} {:<28} {}", sev.as_str().to_uppercase(), f.id, f.summary);
+            if sev != Severity::Info {
+                let _ = writeln!(out, "    {:<8} {:<28} fix: {}", "", "", f.remedy);
+            }
+        }
+    }
+}
+
 /// Renders one report for people.
 pub fn render(r: &Report, raw: bool) -> String {
     let mut out = String::new();
@@ -132,6 +148,7 @@ pub fn render(r: &Report, raw: bool) -> String {
     if let Some(n) = &r.negotiation {
         negotiation(&mut out, n);
     }
+    findings(&mut out, r);
     section(&mut out, "TLS", &r.tls);
     section(&mut out, "NLA", &r.nla);
     section(&mut out, "MCS", &r.mcs);

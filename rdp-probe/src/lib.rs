@@ -26,6 +26,7 @@
 
 pub mod codec;
 pub mod credssp;
+pub mod findings;
 pub mod gcc;
 pub mod mcs;
 mod net;

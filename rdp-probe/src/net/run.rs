@@ -102,6 +102,7 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
     }
     report.timings_ms.insert("total".into(), ms(started.elapsed()));
     report.transcript = ctx.take_transcript();
+    report.findings = crate::findings::analyze(&report);
     report
 }
 

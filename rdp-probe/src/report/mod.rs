@@ -120,6 +120,11 @@ pub struct Report {
     /// MCS / GCC basic settings exchange (issue 5).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub mcs: Option<McsReport>,
+    /// Findings: verdicts with severity, evidence and remedy (see [`crate::findings`]).
+    pub findings: Vec<crate::findings::Finding>,
+    /// Stable server fingerprint string (see README "Fingerprint").
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub fingerprint: Option<String>,
     /// Bytes exchanged, both directions, when `raw` was asked for.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
     pub transcript: Vec<TranscriptEntry>,

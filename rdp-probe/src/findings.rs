@@ -1,0 +1,258 @@
+//! Report → findings: what is wrong, how bad, what the evidence is, and what to change on the
+//! server, in the admin's terms. Every finding id is stable (README "Findings"); `explain`
+//! gives the long text for `rdp-probe explain ID`.
+
+use crate::report::{Answer, NlaRequirement, Phase, Report, SecurityLayer, Status};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Severity {
+    /// Worth knowing; nothing to fix.
+    Info,
+    /// A weakness or a likely cause of trouble for some clients.
+    Warning,
+    /// Connections fail, or the setup is badly exposed.
+    Critical,
+}
+
+impl Severity {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Finding {
+    /// Stable id, e.g. `nla-not-required`.
+    pub id: String,
+    /// Severity.
+    pub severity: Severity,
+    /// One line with the observed values.
+    pub summary: String,
+    /// What to change, in the admin's terms.
+    pub remedy: String,
+    /// Which probe step showed it.
+    pub evidence: String,
+}
+
+/// A catalog entry: the long explanation behind an id.
+#[derive(Debug, Clone, Copy)]
+pub struct FindingInfo {
+    /// Stable id.
+    pub id: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// Short title.
+    pub title: &'static str,
+    /// What it means and why it matters.
+    pub explanation: &'static str,
+    /// What to change.
+    pub remedy: &'static str,
+}
+
+macro_rules! catalog {
+    ($($id:literal, $sev:ident, $title:literal, $expl:literal, $rem:literal;)*) => {
+        /// Every finding this version can produce.
+        pub const CATALOG: &[FindingInfo] = &[$(FindingInfo {
+            id: $id, severity: Severity::$sev, title: $title, explanation: $expl, remedy: $rem,
+        }),*];
+    };
+}
+
+catalog! {
+    "dns-failure", Critical, "Host name does not resolve",
+    "The name could not be resolved to an address, so no connection was attempted. Clients fail with 'cannot find the computer'.",
+    "Check the name for typos, the client's DNS servers, and that the host is registered in DNS (or use its IP address).";
+    "tcp-refused", Critical, "Nothing listens on the RDP port",
+    "The host answered the TCP connection attempt with a reset: it is up, but no program listens on this port. Remote Desktop is disabled, the Remote Desktop Services (TermService) service is stopped, or the listener was moved to another port.",
+    "Enable Remote Desktop (System Properties > Remote > Allow remote connections), start the Remote Desktop Services service, and check the listener's port (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber) and the firewall rule; `rdp-probe --find-port` tries common alternative ports.";
+    "tcp-timeout", Critical, "No answer to the TCP connection attempt",
+    "The connection attempt got no answer before the deadline: a firewall drops the packets, the host is asleep or hibernating, or it is down.",
+    "Check that the host is powered on and awake (power plan, Wake-on-LAN), that the Windows Firewall allows 'Remote Desktop (TCP-In)' and that no network firewall between client and server drops TCP to this port.";
+    "host-unreachable", Critical, "Host or network unreachable",
+    "The network reported the destination unreachable (ICMP) or there is no route to it.",
+    "Check routing, VPN connection and the host's address.";
+    "port-served-by-other-service", Critical, "Another program answers on the RDP port",
+    "The port is open, but what answers is not an RDP listener: another program took the port, or RDP was moved and something else now uses it.",
+    "Find the program on the server (`netstat -ano | findstr :PORT`, then Task Manager by PID), move it or RDP to another port, and make clients use the right port.";
+    "listener-silent", Critical, "The listener accepts TCP but never answers",
+    "TCP connects, but the X.224 Connection Request gets no answer before the deadline. The Remote Desktop service is hung or busy ('The RDP service is busy'), or a device in the path accepts the connection without passing it on.",
+    "Restart the Remote Desktop Services service (or the server), check the System event log for TermService errors, and check proxies or load balancers in front of the server.";
+    "listener-closes-connection", Critical, "The listener closes the connection without answering",
+    "TCP connects, then the server closes the connection after our X.224 Connection Request without a Connection Confirm. This is how a server at its connection limit, a listener restricted to certain clients, or a broken listener behaves.",
+    "Check the connection limits (Group Policy 'Limit number of connections', RD Session Host licensing), the listener's allowed clients, and the TermService event log.";
+    "not-rdp-protocol-error", Critical, "The answer is not valid RDP",
+    "The peer answered with TPKT framing, but the X.224 answer could not be decoded.",
+    "Check what listens on the port; capture the exchange with `rdp-probe --raw`.";
+    "legacy-server", Warning, "Server predates RDP security negotiation",
+    "The server answers without negotiation data, like Windows 2000, XP and Server 2003 before SP1: only Standard RDP Security, no TLS, no NLA.",
+    "Upgrade the server, or at least isolate it; modern clients may refuse to connect to it.";
+    "standard-rdp-security-only", Critical, "Only Standard RDP Security (man-in-the-middle)",
+    "The server accepts only Standard RDP Security (Security Layer = RDP). Its server authentication uses a proprietary key signed with a key published in the specification, so anyone in the path can impersonate the server and read the session; clients that require NLA or TLS cannot connect.",
+    "Set the Security Layer to Negotiate or SSL (Group Policy: Require use of specific security layer for remote (RDP) connections) and install a certificate for the listener.";
+    "rdp-security-allowed", Warning, "Standard RDP Security still allowed",
+    "The server accepts TLS or CredSSP but still allows Standard RDP Security when a client asks for it (Security Layer = Negotiate). A man-in-the-middle can downgrade clients to it.",
+    "Set the Security Layer to SSL (Group Policy: Require use of specific security layer for remote (RDP) connections = SSL) once all clients support TLS.";
+    "nla-not-required", Warning, "Network Level Authentication not required",
+    "Clients can open a session without authenticating first (CredSSP/NLA). The logon screen and a session are created for anyone who connects: pre-authentication resource exhaustion, and exposure of pre-auth bugs such as BlueKeep (CVE-2019-0708).",
+    "Require NLA: System Properties > Remote > 'Allow connections only from computers running Remote Desktop with Network Level Authentication', or Group Policy 'Require user authentication for remote connections by using Network Level Authentication'.";
+    "nla-required", Info, "Network Level Authentication required",
+    "The server requires CredSSP (NLA): clients must authenticate before a session is created. Clients without NLA support (very old ones, some thin clients) cannot connect.",
+    "Nothing to change; if old clients must connect, update them rather than disabling NLA.";
+    "negotiation-downgrade", Info, "Server selected a protocol that was not requested",
+    "For some requests the server selected a security protocol the client did not ask for (xrdp selects Standard RDP Security for requests it does not support instead of refusing). Strict clients abort such connections.",
+    "Nothing to change on Windows; for xrdp this is its known behaviour.";
+    "cert-missing-on-server", Critical, "The listener has no usable certificate",
+    "The server refused TLS with SSL_CERT_NOT_ON_SERVER, or TLS was selected but the handshake failed: the listener's certificate is missing, unreadable, or its private key is inaccessible ('the certificate may be corrupted').",
+    "Re-create or re-select the listener's certificate (Remote Desktop Configuration, or delete the self-signed certificate in the 'Remote Desktop' store and restart TermService), and check the private key's permissions (NETWORK SERVICE needs read access).";
+}
+
+/// The long explanation for `rdp-probe explain ID`.
+pub fn explain(id: &str) -> Option<&'static FindingInfo> {
+    CATALOG.iter().find(|f| f.id == id)
+}
+
+fn make(id: &str, summary: String, evidence: &str) -> Finding {
+    let info = explain(id);
+    Finding {
+        id: id.into(),
+        severity: info.map_or(Severity::Warning, |i| i.severity),
+        summary,
+        remedy: info.map_or_else(String::new, |i| i.remedy.into()),
+        evidence: evidence.into(),
+    }
+}
+
+/// Derives the findings of a report (connection and negotiation level; later layers add theirs).
+pub fn analyze(r: &Report) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let addr = r.address.as_deref().unwrap_or(&r.target);
+    match r.status {
+        Some(Status::DnsError) => out.push(make(
+            "dns-failure",
+            format!("{} does not resolve: {}", r.target, r.error.as_deref().unwrap_or("")),
+            "resolve",
+        )),
+        Some(Status::Refused) => out.push(make("tcp-refused", format!("TCP connection to {addr} refused"), "connect")),
+        Some(Status::Timeout) if matches!(r.error_phase, Some(Phase::Connect) | Some(Phase::Resolve)) => {
+            out.push(make("tcp-timeout", format!("no answer to TCP connect to {addr}"), "connect"))
+        }
+        Some(Status::Timeout) => out.push(make(
+            "listener-silent",
+            format!("{addr} accepts TCP but sent no X.224 Connection Confirm before the deadline"),
+            "read_cc",
+        )),
+        Some(Status::Reset) => out.push(make(
+            "listener-closes-connection",
+            format!("{addr} closed the connection after the X.224 Connection Request"),
+            r.error_phase.map_or("read_cc", |p| p.as_str()),
+        )),
+        Some(Status::NotRdp) => {
+            let kind = r.service.as_ref().map_or("unknown", |s| s.kind.as_str());
+            let banner = r.service.as_ref().map_or("", |s| s.banner.as_str());
+            out.push(make(
+                "port-served-by-other-service",
+                format!("{addr} is served by {} ({kind}): {banner}", crate::probe::service_description(kind)),
+                "read_cc",
+            ));
+        }
+        Some(Status::Error) => {
+            if let Some(e) = &r.error {
+                if e.contains("unreachable") {
+                    out.push(make("host-unreachable", format!("{addr}: {e}"), "connect"));
+                } else {
+                    out.push(make(
+                        "not-rdp-protocol-error",
+                        format!("{addr}: {e}"),
+                        r.error_phase.map_or("read_cc", |p| p.as_str()),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some(n) = &r.negotiation {
+        if n.legacy {
+            out.push(make("legacy-server", "Connection Confirm carries no negotiation data".into(), "negotiation"));
+        }
+        match (n.security_layer, n.nla) {
+            (Some(SecurityLayer::Rdp), _) => out.push(make(
+                "standard-rdp-security-only",
+                format!("only Standard RDP Security accepted ({})", n.summary),
+                "negotiation",
+            )),
+            (Some(SecurityLayer::Negotiate), _) => out.push(make(
+                "rdp-security-allowed",
+                "a request for Standard RDP Security (0x0) is accepted next to TLS/CredSSP".into(),
+                "negotiation: requestedProtocols 0x0",
+            )),
+            _ => {}
+        }
+        match n.nla {
+            Some(NlaRequirement::Offered) => out.push(make(
+                "nla-not-required",
+                "CredSSP is accepted but not required: requests without it are accepted too".into(),
+                "negotiation",
+            )),
+            Some(NlaRequirement::NotSupported) if r.status == Some(Status::Rdp) => {
+                out.push(make("nla-not-required", "CredSSP (NLA) is not supported at all".into(), "negotiation"))
+            }
+            Some(NlaRequirement::Required) => {
+                out.push(make("nla-required", "requests without CredSSP are refused".into(), "negotiation"))
+            }
+            _ => {}
+        }
+        if !n.mismatches.is_empty() {
+            out.push(make("negotiation-downgrade", n.mismatches.join("; "), "negotiation"));
+        }
+        let cert_missing = n.attempts.iter().any(|a| matches!(&a.answer, Answer::Failure { code_value: 3, .. }));
+        if cert_missing {
+            out.push(make(
+                "cert-missing-on-server",
+                "the server answered SSL_CERT_NOT_ON_SERVER to a TLS request".into(),
+                "negotiation",
+            ));
+        }
+    }
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+/// The worst severity among findings.
+pub fn worst(f: &[Finding]) -> Option<Severity> {
+    f.iter().map(|x| x.severity).max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_ids_unique_and_complete() {
+        let mut ids: Vec<_> = CATALOG.iter().map(|f| f.id).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        for f in CATALOG {
+            assert!(!f.remedy.is_empty() && !f.explanation.is_empty(), "{}", f.id);
+        }
+    }
+
+    #[test]
+    fn refused() {
+        let r = Report { target: "h".into(), status: Some(Status::Refused), ..Report::default() };
+        let f = analyze(&r);
+        assert_eq!(f[0].id, "tcp-refused");
+        assert_eq!(f[0].severity, Severity::Critical);
+    }
+}
