@@ -12,11 +12,12 @@ use std::process::ExitCode;
 
 /// Exit codes (documented in README).
 pub mod exit {
-    /// RDP answered on every target; nothing worse than informational.
+    /// RDP answered on every target; no finding worse than informational.
     pub const OK: u8 = 0;
     /// RDP answered; the worst finding is a warning.
     pub const WARNING: u8 = 1;
-    /// Reachable but a problem: another service, a silent or failing listener, or a critical finding.
+    /// Reachable but a problem: another service, a silent or closing listener, an undecodable
+    /// answer, or an RDP listener with a critical finding.
     pub const PROBLEM: u8 = 2;
     /// Unreachable: refused, timed out, or the name did not resolve.
     pub const UNREACHABLE: u8 = 3;
@@ -35,15 +36,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Exit code for one report.
+/// Exit code for one report: unreachable (3), reachable but not a working RDP listener (2), or
+/// for an RDP listener the worst finding (critical 2, warning 1, else 0).
 pub fn code_for(r: &Report) -> u8 {
+    use rdp_probe::findings::{worst, Severity};
     match r.status {
-        Some(Status::Rdp) if r.error.is_none() => exit::OK,
-        Some(Status::Rdp) => exit::PROBLEM,
+        Some(Status::Rdp) => match worst(&r.findings) {
+            Some(Severity::Critical) => exit::PROBLEM,
+            Some(Severity::Warning) => exit::WARNING,
+            _ => exit::OK,
+        },
         Some(Status::Refused) | Some(Status::DnsError) => exit::UNREACHABLE,
-        Some(Status::Timeout)
-            if matches!(r.error_phase, Some(rdp_probe::Phase::Connect) | Some(rdp_probe::Phase::Resolve)) =>
-        {
+        Some(Status::Timeout) if matches!(r.error_phase, Some(rdp_probe::Phase::Connect) | Some(rdp_probe::Phase::Resolve)) => {
             exit::UNREACHABLE
         }
         _ => exit::PROBLEM,
