@@ -7,7 +7,11 @@ use std::time::Duration;
 /// Probe Remote Desktop (RDP) listeners: which step fails and why.
 #[derive(Debug, Parser)]
 #[command(name = "rdp-probe", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Cli {
+    /// `explain ID` or `watch HOST`; without one, probe the targets.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Targets: host, host:port, [v6]:port, IPv6 address.
     #[arg(required = true)]
     pub targets: Vec<String>,
@@ -50,6 +54,40 @@ pub struct Cli {
     /// Scanning many targets: inputs, concurrency, rate, sharding, output (see scan.rs).
     #[command(flatten)]
     pub scan: crate::scan::ScanArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print the long explanation of a finding id (or list them all without an id).
+    Explain {
+        /// Finding id, e.g. nla-not-required.
+        id: Option<String>,
+    },
+    /// Probe one target repeatedly, like ping: per-try timings, success rate, latency
+    /// statistics, and a line whenever the answer changes.
+    Watch {
+        /// The target: host, host:port, [v6]:port.
+        target: String,
+        /// Seconds between tries.
+        #[arg(short, long, default_value_t = 1.0)]
+        interval: f64,
+        /// Number of tries (0 = until interrupted).
+        #[arg(short, long, default_value_t = 0)]
+        count: u64,
+        /// Seconds to wait for each connect and each read.
+        #[arg(short = 't', long, default_value_t = 3.0)]
+        timeout: f64,
+        /// Port when the target names none.
+        #[arg(short, long, default_value_t = 3389)]
+        port: u16,
+        /// Also run the TLS step each try (detects certificate changes).
+        #[arg(long)]
+        tls: bool,
+        /// Cookie sent in the X.224 Connection Request.
+        #[arg(long, default_value = "user")]
+        cookie: String,
+    },
 }
 
 /// Output format.

@@ -4,6 +4,7 @@
 mod args;
 mod human;
 mod scan;
+mod watch;
 
 use args::Cli;
 use clap::Parser;
@@ -47,7 +48,9 @@ pub fn code_for(r: &Report) -> u8 {
             _ => exit::OK,
         },
         Some(Status::Refused) | Some(Status::DnsError) => exit::UNREACHABLE,
-        Some(Status::Timeout) if matches!(r.error_phase, Some(rdp_probe::Phase::Connect) | Some(rdp_probe::Phase::Resolve)) => {
+        Some(Status::Timeout)
+            if matches!(r.error_phase, Some(rdp_probe::Phase::Connect) | Some(rdp_probe::Phase::Resolve)) =>
+        {
             exit::UNREACHABLE
         }
         _ => exit::PROBLEM,
@@ -55,6 +58,13 @@ pub fn code_for(r: &Report) -> u8 {
 }
 
 fn run(cli: Cli) -> Result<u8, String> {
+    match &cli.command {
+        Some(args::Command::Explain { id }) => return Ok(watch::run_explain(id.as_deref())),
+        Some(args::Command::Watch { target, interval, count, timeout, port, tls, cookie }) => {
+            return watch::run_watch(target, *port, *interval, *count, *timeout, *tls, cookie)
+        }
+        None => {}
+    }
     let opts: ProbeOptions = cli.probe_options()?;
     scan::run(&cli, opts)
 }
