@@ -148,6 +148,10 @@ pub fn render(r: &Report, raw: bool) -> String {
     if let Some(n) = &r.negotiation {
         negotiation(&mut out, n);
     }
+    if let Some(fp) = &r.fingerprint {
+        let guess = r.implementation.as_deref().map(|g| format!("  (looks like {g})")).unwrap_or_default();
+        let _ = writeln!(out, "  Fingerprint  {fp}{guess}");
+    }
     findings(&mut out, r);
     section(&mut out, "TLS", &r.tls);
     section(&mut out, "NLA", &r.nla);

@@ -27,6 +27,7 @@
 pub mod codec;
 pub mod credssp;
 pub mod findings;
+pub mod fingerprint;
 pub mod gcc;
 pub mod mcs;
 mod net;

@@ -102,6 +102,8 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
     }
     report.timings_ms.insert("total".into(), ms(started.elapsed()));
     report.transcript = ctx.take_transcript();
+    report.fingerprint = crate::fingerprint::fingerprint(&report);
+    report.implementation = crate::fingerprint::guess_implementation(&report).map(str::to_string);
     report.findings = crate::findings::analyze(&report);
     report
 }

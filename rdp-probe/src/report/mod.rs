@@ -125,6 +125,9 @@ pub struct Report {
     /// Stable server fingerprint string (see README "Fingerprint").
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub fingerprint: Option<String>,
+    /// Best guess of the server implementation (`xrdp`, `Windows`, `FreeRDP-based server`, ...).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub implementation: Option<String>,
     /// Bytes exchanged, both directions, when `raw` was asked for.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
     pub transcript: Vec<TranscriptEntry>,

@@ -1,0 +1,100 @@
+//! A stable server fingerprint string built from protocol facts that differ between RDP
+//! implementations: X.224 source reference and response flags, the answer to each request of
+//! the plan, and (when probed) SC_CORE version and early capability flags, encryption level,
+//! CredSSP version, NTLM revision and product version, TLS version and cipher.
+//!
+//! Format (version 1): `rdpfp1;` then `key=value` items separated by `;`, in a fixed order,
+//! missing items omitted. Negotiation answers: `<requested hex>:<answer>` with answer `s<hex>`
+//! (selected protocol), `f<n>` (failure code), `n` (no negotiation data), `d` (MCS disconnect),
+//! `x` (X.224 disconnect), `c` (closed), `e` (error), `u<type>` (unknown negotiation type).
+
+use crate::report::{Answer, Report};
+
+/// Compact code for one answer.
+fn answer_code(a: &Answer) -> String {
+    match a {
+        Answer::Selected { protocol_value, .. } => format!("s{protocol_value:x}"),
+        Answer::Failure { code_value, .. } => format!("f{code_value:x}"),
+        Answer::NoNegotiation => "n".into(),
+        Answer::McsDisconnect { .. } => "d".into(),
+        Answer::Disconnect { .. } => "x".into(),
+        Answer::Closed { .. } => "c".into(),
+        Answer::Error { .. } => "e".into(),
+        Answer::UnknownNegotiation { ty, .. } => format!("u{ty:x}"),
+    }
+}
+
+/// Builds the fingerprint string; `None` when the target did not answer as RDP.
+pub fn fingerprint(r: &Report) -> Option<String> {
+    let n = r.negotiation.as_ref()?;
+    let mut items: Vec<String> = vec!["rdpfp1".into()];
+    if let Some(sr) = n.source_ref {
+        items.push(format!("ref={sr:04x}"));
+    }
+    if let Some(f) = n.flags_value {
+        items.push(format!("flags={f:02x}"));
+    }
+    let answers: Vec<String> = n
+        .attempts
+        .iter()
+        .map(|a| {
+            let req = if a.with_neg_req { format!("{:x}", a.requested_value) } else { "L".into() };
+            format!("{req}:{}", answer_code(&a.answer))
+        })
+        .collect();
+    items.push(format!("neg={}", answers.join(",")));
+    // Later layers: read through serde so this module does not depend on their shapes.
+    #[cfg(feature = "serde")]
+    {
+        let get = |v: &Option<serde_json::Value>, p: &str| -> Option<String> {
+            let x = v.as_ref()?.pointer(p)?;
+            match x {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Array(a) => Some(
+                    a.iter()
+                        .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join("+"),
+                ),
+                other => Some(other.to_string()),
+            }
+        };
+        let mcs = r.mcs.as_ref().and_then(|m| serde_json::to_value(m).ok());
+        let nla = r.nla.as_ref().and_then(|m| serde_json::to_value(m).ok());
+        let tls = r.tls.as_ref().and_then(|m| serde_json::to_value(m).ok());
+        for (key, v, p) in [
+            ("core", &mcs, "/version_code"),
+            ("ecf", &mcs, "/early_capability_flags"),
+            ("enc", &mcs, "/encryption_level"),
+            ("cssp", &nla, "/credssp_version"),
+            ("ntlmrev", &nla, "/ntlm/ntlm_revision"),
+            ("os", &nla, "/ntlm/product_version"),
+            ("tls", &tls, "/version"),
+            ("cipher", &tls, "/cipher_suite"),
+        ] {
+            if let Some(val) = get(v, p) {
+                items.push(format!("{key}={val}"));
+            }
+        }
+    }
+    Some(items.join(";"))
+}
+
+/// A best guess of the server implementation from the fingerprint facts. Conservative:
+/// `None` unless a combination seen on a known implementation matches.
+pub fn guess_implementation(r: &Report) -> Option<&'static str> {
+    let n = r.negotiation.as_ref()?;
+    let answer = |v: u32| n.attempts.iter().find(|a| a.with_neg_req && a.requested_value == v).map(|a| &a.answer);
+    let rdsaad_dpu = matches!(answer(0x10), Some(Answer::McsDisconnect { .. }));
+    match (n.source_ref, n.flags_value) {
+        // xrdp: srcref 0x1234, flags 0x01, MCS Disconnect-Provider-Ultimatum for unknown requests.
+        (Some(0x1234), Some(0x01)) if rdsaad_dpu => Some("xrdp"),
+        (Some(0x1234), _) if rdsaad_dpu => Some("xrdp"),
+        // FreeRDP server: srcref 0, flags 0x03 (extended client data + GFX).
+        (Some(0), Some(0x03)) => Some("FreeRDP-based server"),
+        (Some(0x3412), _) => Some("VirtualBox VRDE"),
+        (Some(0x1234), Some(f)) if f & 0x08 != 0 || f & 0x10 != 0 => Some("Windows"),
+        _ => None,
+    }
+}
