@@ -48,6 +48,10 @@ pub struct Cli {
     /// Skip the MCS step.
     #[arg(long)]
     pub no_mcs: bool,
+    /// When the port does not answer as RDP, try other ports of the host: a list
+    /// (3390,13389) or, without a value, common alternatives.
+    #[arg(long, num_args = 0..=1, default_missing_value = "common", value_name = "PORTS")]
+    pub find_port: Option<String>,
     /// Local address to connect from.
     #[arg(long)]
     pub source: Option<std::net::IpAddr>,
@@ -143,6 +147,11 @@ impl Cli {
             .cookie(&self.cookie)
             .steps(steps)
             .raw(self.raw);
+        if let Some(fp) = &self.find_port {
+            let ports =
+                if fp == "common" { rdp_probe::options::COMMON_ALTERNATIVE_PORTS.to_vec() } else { parse_ports(fp)? };
+            b = b.find_ports(ports);
+        }
         if let Some(s) = self.source {
             b = b.source(s);
         }

@@ -148,6 +148,21 @@ pub fn render(r: &Report, raw: bool) -> String {
     if let Some(n) = &r.negotiation {
         negotiation(&mut out, n);
     }
+    if !r.alternative_ports.is_empty() {
+        let v: Vec<String> = r
+            .alternative_ports
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {}{}",
+                    p.port,
+                    p.status.as_str(),
+                    p.service.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "  Other ports  {}", v.join(" · "));
+    }
     if let Some(fp) = &r.fingerprint {
         let guess = r.implementation.as_deref().map(|g| format!("  (looks like {g})")).unwrap_or_default();
         let _ = writeln!(out, "  Fingerprint  {fp}{guess}");

@@ -93,6 +93,9 @@ catalog! {
     "not-rdp-protocol-error", Critical, "The answer is not valid RDP",
     "The peer answered with TPKT framing, but the X.224 answer could not be decoded.",
     "Check what listens on the port; capture the exchange with `rdp-probe --raw`.";
+    "rdp-on-other-port", Warning, "RDP answers on another port",
+    "The port probed does not answer as RDP, but another port of the same host does: the listener was moved (PortNumber changed) and clients still use the old port.",
+    "Connect to the port where RDP answers (host:port in the client), or set the listener's PortNumber back and restart Remote Desktop Services; update firewall rules to match.";
     "legacy-server", Warning, "Server predates RDP security negotiation",
     "The server answers without negotiation data, like Windows 2000, XP and Server 2003 before SP1: only Standard RDP Security, no TLS, no NLA.",
     "Upgrade the server, or at least isolate it; modern clients may refuse to connect to it.";
@@ -179,6 +182,15 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
             }
         }
         _ => {}
+    }
+    let moved: Vec<String> =
+        r.alternative_ports.iter().filter(|p| p.status == Status::Rdp).map(|p| p.port.to_string()).collect();
+    if !moved.is_empty() {
+        out.push(make(
+            "rdp-on-other-port",
+            format!("RDP answers on port(s) {} of this host", moved.join(", ")),
+            "find_ports",
+        ));
     }
     if let Some(n) = &r.negotiation {
         if n.legacy {

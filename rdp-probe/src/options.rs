@@ -59,6 +59,10 @@ impl Default for Steps {
     }
 }
 
+/// Ports RDP listeners are commonly moved to, tried by `--find-port` without a list.
+pub const COMMON_ALTERNATIVE_PORTS: &[u16] =
+    &[3389, 3388, 3390, 3391, 3392, 3399, 33389, 33890, 13389, 23389, 43389, 53389, 5500, 8443];
+
 /// A proxy to connect through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Proxy {
@@ -128,6 +132,9 @@ pub struct ProbeOptions {
     pub server_name: Option<String>,
     /// Credentials for the NLA logon check (opt-in).
     pub credentials: Option<Credentials>,
+    /// When the target's port does not answer as RDP, try these ports (one X.224 request each)
+    /// and report where RDP answers instead (`Report::alternative_ports`).
+    pub find_ports: Vec<u16>,
     /// With credentials: also send TSCredentials on HYBRID_EX servers to read the Early User
     /// Authorization Result. This delegates the password to the server.
     pub authz: bool,
@@ -148,6 +155,7 @@ impl Default for ProbeOptions {
             raw: false,
             server_name: None,
             credentials: None,
+            find_ports: Vec::new(),
             authz: false,
         }
     }
@@ -239,6 +247,11 @@ impl ProbeOptionsBuilder {
     /// Early User Authorization check (delegates credentials).
     pub fn authz(mut self, on: bool) -> Self {
         self.0.authz = on;
+        self
+    }
+    /// Ports to try when the target's port does not answer as RDP.
+    pub fn find_ports(mut self, ports: Vec<u16>) -> Self {
+        self.0.find_ports = ports;
         self
     }
     /// The options.

@@ -86,6 +86,25 @@ fn status_of(e: &NetError) -> Status {
     }
 }
 
+/// `find_ports`: one full negotiation request per other port, to find where RDP moved.
+async fn find_ports(ctx: &mut Ctx<'_>, addr: SocketAddr, report: &mut Report) {
+    let ports: Vec<u16> = ctx.opts.find_ports.iter().copied().filter(|p| *p != addr.port()).collect();
+    for port in ports {
+        let a = SocketAddr::new(addr.ip(), port);
+        let step = PlanStep::ask(crate::probe::FULL_REQUEST);
+        let mut times = Times::default();
+        let res = negotiate_once(ctx, a, &step, &mut times).await;
+        let (status, service) = match res {
+            Ok(_) => (Status::Rdp, None),
+            Err(e) => match &e.kind {
+                NetErrorKind::NotTpkt(b) => (Status::NotRdp, Some(identify_service(b).kind)),
+                _ => (status_of(&e), None),
+            },
+        };
+        report.alternative_ports.push(crate::report::AlternativePort { port, status, service });
+    }
+}
+
 /// Probes one target. Never fails: every outcome, refusals and errors included, is a report.
 pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
     let started = Instant::now();

@@ -120,6 +120,9 @@ pub struct Report {
     /// MCS / GCC basic settings exchange (issue 5).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub mcs: Option<McsReport>,
+    /// With `find_ports`: other ports of the host and what answers there.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
+    pub alternative_ports: Vec<AlternativePort>,
     /// Findings: verdicts with severity, evidence and remedy (see [`crate::findings`]).
     pub findings: Vec<crate::findings::Finding>,
     /// Stable server fingerprint string (see README "Fingerprint").
@@ -287,6 +290,19 @@ pub struct NegotiationReport {
     pub attempts: Vec<NegotiationAttempt>,
     /// Plain-language summary of the configuration.
     pub summary: String,
+}
+
+/// One port tried by `find_ports`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AlternativePort {
+    /// The port.
+    pub port: u16,
+    /// What answered: the same status vocabulary as the report.
+    pub status: Status,
+    /// For `not_rdp`: the kind of service.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub service: Option<String>,
 }
 
 /// What a non-RDP peer looks like.
