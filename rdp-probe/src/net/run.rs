@@ -229,6 +229,7 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
         }
         report.negotiation =
             if attempts.iter().any(|a| a.source_ref.is_some()) { Some(assess(attempts)) } else { None };
+        find_ports(ctx, addr, report).await;
         return;
     }
     report.status = Some(Status::Rdp);
