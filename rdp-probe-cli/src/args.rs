@@ -52,6 +52,9 @@ pub struct Cli {
     /// (3390,13389) or, without a value, common alternatives.
     #[arg(long, num_args = 0..=1, default_missing_value = "common", value_name = "PORTS")]
     pub find_port: Option<String>,
+    /// Check compatibility with a kind of client: win7, win10, legacy, freerdp.
+    #[arg(long, value_name = "PROFILE")]
+    pub client: Option<String>,
     /// Local address to connect from.
     #[arg(long)]
     pub source: Option<std::net::IpAddr>,
@@ -151,6 +154,12 @@ impl Cli {
             let ports =
                 if fp == "common" { rdp_probe::options::COMMON_ALTERNATIVE_PORTS.to_vec() } else { parse_ports(fp)? };
             b = b.find_ports(ports);
+        }
+        if let Some(c) = &self.client {
+            b = b.client(
+                rdp_probe::client::ClientProfile::parse(c)
+                    .ok_or_else(|| format!("unknown --client {c:?} (win7, win10, legacy, freerdp)"))?,
+            );
         }
         if let Some(s) = self.source {
             b = b.source(s);

@@ -96,6 +96,9 @@ catalog! {
     "rdp-on-other-port", Warning, "RDP answers on another port",
     "The port probed does not answer as RDP, but another port of the same host does: the listener was moved (PortNumber changed) and clients still use the old port.",
     "Connect to the port where RDP answers (host:port in the client), or set the listener's PortNumber back and restart Remote Desktop Services; update firewall rules to match.";
+    "client-incompatible", Critical, "Server and client have nothing in common",
+    "For the client profile given with --client, the server accepts no security protocol, TLS version or encryption level that the client supports, so that client cannot connect.",
+    "Either update the client (TLS 1.2 support for Windows 7: KB3080079; CredSSP updates) or relax the server's Security Layer / TLS versions / Encryption Level to include what the client supports.";
     "legacy-server", Warning, "Server predates RDP security negotiation",
     "The server answers without negotiation data, like Windows 2000, XP and Server 2003 before SP1: only Standard RDP Security, no TLS, no NLA.",
     "Upgrade the server, or at least isolate it; modern clients may refuse to connect to it.";
@@ -235,7 +238,80 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
             ));
         }
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    sort(&mut out);
+    out
+}
+
+/// Orders findings: most severe first, then by id.
+pub fn sort(f: &mut [Finding]) {
+    f.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+}
+
+/// Findings for a given kind of client: no common security protocol, no common TLS version,
+/// FIPS-only encryption for a client without it.
+pub fn client_compatibility(r: &Report, c: crate::client::ClientProfile) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(n) = &r.negotiation else { return out };
+    if r.status != Some(Status::Rdp) {
+        return out;
+    }
+    let accepted: Vec<&str> = n
+        .protocols
+        .iter()
+        .filter(|(_, v)| v.as_str() == "accepted" || v.as_str() == "no_negotiation")
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let common: Vec<&str> = c.protocols().iter().copied().filter(|p| accepted.contains(p)).collect();
+    if common.is_empty() && !accepted.is_empty() {
+        out.push(make(
+            "client-incompatible",
+            format!(
+                "a {} offers {} but the server accepts only {}",
+                c.name(),
+                c.protocols().join(", "),
+                accepted.join(", ")
+            ),
+            "negotiation",
+        ));
+        return out;
+    }
+    #[cfg(feature = "serde")]
+    if let Some(tls) = r.tls.as_ref().and_then(|t| serde_json::to_value(t).ok()) {
+        let uses_tls = common.iter().any(|p| *p != "rdp");
+        let only_tls = !common.contains(&"rdp");
+        if let Some(vers) = tls.get("versions").and_then(|v| v.as_object()) {
+            let server: Vec<&str> =
+                vers.iter().filter(|(_, v)| v.as_bool() == Some(true)).map(|(k, _)| k.as_str()).collect();
+            let both: Vec<&&str> = c.tls_versions().iter().filter(|v| server.contains(v)).collect();
+            if uses_tls && only_tls && both.is_empty() && !server.is_empty() {
+                out.push(make(
+                    "client-incompatible",
+                    format!(
+                        "a {} speaks TLS {} but the server accepts only TLS {}",
+                        c.name(),
+                        c.tls_versions().join("/"),
+                        server.join("/")
+                    ),
+                    "tls versions",
+                ));
+            }
+        }
+    }
+    #[cfg(feature = "serde")]
+    if let Some(level) = r
+        .mcs
+        .as_ref()
+        .and_then(|m| serde_json::to_value(m).ok())
+        .and_then(|m| m.get("encryption_level").and_then(|l| l.as_str().map(str::to_string)))
+    {
+        if level == "fips" && !c.fips() && common == ["rdp"] {
+            out.push(make(
+                "client-incompatible",
+                format!("the server requires FIPS encryption, which a {} does not support", c.name()),
+                "mcs",
+            ));
+        }
+    }
     out
 }
 

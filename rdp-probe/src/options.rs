@@ -135,6 +135,8 @@ pub struct ProbeOptions {
     /// When the target's port does not answer as RDP, try these ports (one X.224 request each)
     /// and report where RDP answers instead (`Report::alternative_ports`).
     pub find_ports: Vec<u16>,
+    /// Check compatibility with this kind of client (findings `client-incompatible`).
+    pub client: Option<crate::client::ClientProfile>,
     /// With credentials: also send TSCredentials on HYBRID_EX servers to read the Early User
     /// Authorization Result. This delegates the password to the server.
     pub authz: bool,
@@ -156,6 +158,7 @@ impl Default for ProbeOptions {
             server_name: None,
             credentials: None,
             find_ports: Vec::new(),
+            client: None,
             authz: false,
         }
     }
@@ -252,6 +255,11 @@ impl ProbeOptionsBuilder {
     /// Ports to try when the target's port does not answer as RDP.
     pub fn find_ports(mut self, ports: Vec<u16>) -> Self {
         self.0.find_ports = ports;
+        self
+    }
+    /// Client profile for compatibility findings.
+    pub fn client(mut self, c: crate::client::ClientProfile) -> Self {
+        self.0.client = Some(c);
         self
     }
     /// The options.

@@ -124,6 +124,10 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
     report.fingerprint = crate::fingerprint::fingerprint(&report);
     report.implementation = crate::fingerprint::guess_implementation(&report).map(str::to_string);
     report.findings = crate::findings::analyze(&report);
+    if let Some(c) = opts.client {
+        report.findings.extend(crate::findings::client_compatibility(&report, c));
+        crate::findings::sort(&mut report.findings);
+    }
     report
 }
 
