@@ -24,9 +24,27 @@ pub struct Cli {
     /// Seconds for the whole probe of one target.
     #[arg(long, default_value_t = 60.0)]
     pub overall_timeout: f64,
-    /// One JSON object per target per line (JSON Lines) on stdout.
+    /// One JSON object per target per line (JSON Lines) on stdout (same as --format json).
     #[arg(long)]
     pub json: bool,
+    /// Output format: human, json (JSON Lines), csv, nagios (one plugin status line + perfdata).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// nagios: warn when the certificate expires within DAYS.
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub cert_warn_days: i64,
+    /// nagios: critical when the certificate expires within DAYS.
+    #[arg(long, default_value_t = 7, value_name = "DAYS")]
+    pub cert_crit_days: i64,
+    /// nagios: warn when connect + X.224 answer takes longer than MS milliseconds.
+    #[arg(long, default_value_t = 1000.0, value_name = "MS")]
+    pub warn_ms: f64,
+    /// nagios: critical when connect + X.224 answer takes longer than MS milliseconds.
+    #[arg(long, default_value_t = 5000.0, value_name = "MS")]
+    pub crit_ms: f64,
+    /// nagios: let warning/critical findings set the plugin state too.
+    #[arg(long)]
+    pub nagios_findings: bool,
     /// Show every byte exchanged (hex dump, both directions), like an enhanced telnet.
     #[arg(long)]
     pub raw: bool,
@@ -98,18 +116,24 @@ pub enum Command {
 }
 
 /// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Readable report.
     Human,
+    /// JSON Lines.
     Json,
+    /// CSV, one row per target.
+    Csv,
+    /// Nagios/Icinga plugin line.
+    Nagios,
 }
 
 impl Cli {
     pub fn format(&self) -> Format {
-        if self.json {
-            Format::Json
-        } else {
-            Format::Human
+        match (self.format, self.json) {
+            (Some(f), _) => f,
+            (None, true) => Format::Json,
+            (None, false) => Format::Human,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod args;
 mod human;
+mod nagios;
 mod scan;
 mod watch;
 
@@ -65,6 +66,38 @@ fn run(cli: Cli) -> Result<u8, String> {
         }
         None => {}
     }
+    if cli.format() == args::Format::Nagios {
+        return run_nagios(&cli);
+    }
     let opts: ProbeOptions = cli.probe_options()?;
     scan::run(&cli, opts)
+}
+
+/// `--format nagios`: one target, plugin exit codes.
+fn run_nagios(cli: &Cli) -> Result<u8, String> {
+    let opts = cli.probe_options()?;
+    let (Some(t), 1) = (cli.targets.first(), cli.targets.len()) else {
+        println!("RDP UNKNOWN - --format nagios takes exactly one target");
+        return Ok(3);
+    };
+    let port = *cli.ports()?.first().unwrap_or(&rdp_probe::DEFAULT_PORT);
+    let target = match rdp_probe::Target::parse(t, port) {
+        Ok(t) => t,
+        Err(e) => {
+            println!("RDP UNKNOWN - {e}");
+            return Ok(3);
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let r = rt.block_on(rdp_probe::probe(&target, &opts));
+    let th = nagios::Thresholds {
+        cert_warn_days: cli.cert_warn_days,
+        cert_crit_days: cli.cert_crit_days,
+        warn_ms: cli.warn_ms,
+        crit_ms: cli.crit_ms,
+        findings: cli.nagios_findings,
+    };
+    let (line, code) = nagios::render(&r, &th);
+    println!("{line}");
+    Ok(code)
 }

@@ -36,7 +36,7 @@ pub fn run(cli: &Cli, opts: ProbeOptions) -> Result<u8, String> {
             worst = worst.max(code_for(&r));
             let text = match format {
                 Format::Json => serde_json::to_string(&r).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")) + "\n",
-                Format::Human => human::render(&r, cli.raw),
+                Format::Human | Format::Csv | Format::Nagios => human::render(&r, cli.raw),
             };
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();

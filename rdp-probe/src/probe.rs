@@ -228,9 +228,9 @@ pub fn identify_service(first: &[u8]) -> ServiceInfo {
         "ssh"
     } else if starts(b"HTTP/") || text.contains("<html") || text.contains("<HTML") {
         "http"
-    } else if matches!(first.first(), Some(0x14..=0x17)) && matches!(first.get(1), Some(0x03)) {
-        "tls"
-    } else if matches!(first.first(), Some(0x16)) && matches!(first.get(1), Some(0x02) | Some(0x00)) {
+    } else if matches!(first.first(), Some(0x14..=0x17)) && matches!(first.get(1), Some(0x03))
+        || matches!(first.first(), Some(0x16)) && matches!(first.get(1), Some(0x02) | Some(0x00))
+    {
         "tls"
     } else if starts(b"RFB ") {
         "vnc"
@@ -248,8 +248,6 @@ pub fn identify_service(first: &[u8]) -> ServiceInfo {
         "ftp_or_smtp"
     } else if matches!(first.first(), Some(0xFF)) && matches!(first.get(1), Some(0xFB..=0xFE)) {
         "telnet"
-    } else if first.first().is_some_and(|b| *b == 0x00) && first.len() >= 4 && text.contains("mysql") {
-        "mysql"
     } else if first.len() > 4 && first.get(4..).is_some_and(|t| t.windows(5).any(|w| w.eq_ignore_ascii_case(b"mysql")))
     {
         "mysql"
