@@ -12,7 +12,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use md4::Md4;
 use md5::{Digest, Md5};
 use nom::bytes::complete::{tag, take};
-use nom::number::complete::{le_u16, le_u32, le_u64, u8 as nom_u8};
+use nom::number::complete::{le_u16, le_u32, u8 as nom_u8};
 use rc4::{Rc4, StreamCipher};
 
 /// "NTLMSSP\0" (2.2.1).
