@@ -1,0 +1,3 @@
+//! Integration tests against real servers on loopback.
+
+mod nla;
