@@ -350,11 +350,8 @@ impl ChallengeMessage {
         let flags = NegotiateFlags(flags);
         let (i, chal) = take(8usize)(i).ctx(PDU_CHALLENGE, "ServerChallenge")?;
         let (i, _reserved) = take(8usize)(i).ctx(PDU_CHALLENGE, "Reserved")?;
-        let (i, target_info, ti_off) = if i.is_empty() {
-            (i, &[][..], 0)
-        } else {
-            payload_field(msg, i, PDU_CHALLENGE, "TargetInfoFields")?
-        };
+        let (i, target_info, ti_off) =
+            if i.is_empty() { (i, &[][..], 0) } else { payload_field(msg, i, PDU_CHALLENGE, "TargetInfoFields")? };
         // The payload starts at the smallest non-zero offset; VERSION sits at 48..56.
         let first_payload = [tn_off, ti_off].into_iter().filter(|o| *o != 0).min().unwrap_or(u32::MAX);
         let version = if first_payload >= 56 && i.len() >= 8 {
@@ -604,7 +601,8 @@ pub fn authenticate(
         }
     }
     let server_name = encode_av_pairs(&pairs);
-    let resp = compute_response(&key, &challenge.server_challenge, &random.client_challenge, ts.unwrap_or(now), &server_name);
+    let resp =
+        compute_response(&key, &challenge.server_challenge, &random.client_challenge, ts.unwrap_or(now), &server_name);
     let lm = if with_mic {
         vec![0u8; 24]
     } else {
@@ -677,8 +675,11 @@ impl SealingState {
     /// SIGNKEY/SEALKEY (3.4.5.2, 3.4.5.3; 128-bit) for the client-to-server or server-to-client
     /// direction.
     pub fn new(exported_session_key: &[u8; 16], flags: NegotiateFlags, client_to_server: bool) -> SealingState {
-        let (sign, seal) =
-            if client_to_server { (CLIENT_SIGN_MAGIC, CLIENT_SEAL_MAGIC) } else { (SERVER_SIGN_MAGIC, SERVER_SEAL_MAGIC) };
+        let (sign, seal) = if client_to_server {
+            (CLIENT_SIGN_MAGIC, CLIENT_SEAL_MAGIC)
+        } else {
+            (SERVER_SIGN_MAGIC, SERVER_SEAL_MAGIC)
+        };
         let sign_key = md5(&[exported_session_key, sign]);
         let seal_base: &[u8] = if flags.contains(NegotiateFlags::N128) {
             exported_session_key
@@ -848,8 +849,8 @@ mod tests {
 
     #[test]
     fn captured_freerdp_challenge() {
-        let b = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/shadow-nla-ntlm-challenge.bin"))
-            .unwrap();
+        let b =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/shadow-nla-ntlm-challenge.bin")).unwrap();
         let c = ChallengeMessage::decode(&b).unwrap();
         assert_eq!(c.target_name, "RDP-SHADOW-NLA");
         assert_eq!(c.av_text(av_id::NB_COMPUTER_NAME).as_deref(), Some("RDP-SHADOW-NLA"));

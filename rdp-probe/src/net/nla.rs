@@ -25,9 +25,7 @@ pub(crate) fn plan(neg: &NegotiationReport) -> Option<SecurityProtocols> {
     } else if accepted("hybrid") {
         Some(SecurityProtocols(SecurityProtocols::SSL.0 | SecurityProtocols::HYBRID.0))
     } else if accepted("hybrid_ex") {
-        Some(SecurityProtocols(
-            SecurityProtocols::SSL.0 | SecurityProtocols::HYBRID.0 | SecurityProtocols::HYBRID_EX.0,
-        ))
+        Some(SecurityProtocols(SecurityProtocols::SSL.0 | SecurityProtocols::HYBRID.0 | SecurityProtocols::HYBRID_EX.0))
     } else {
         None
     }
@@ -127,6 +125,8 @@ async fn exchange(
     }
     let server_name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
     let mut tls = super::tls::upgrade(ctx, stream, &server_name).await.map_err(|e| net_fail(&e))?;
+    r.tls_version = tls.version.clone();
+    r.tls_cipher_suite = tls.cipher_suite.clone();
 
     // TSRequest 1: NTLM NEGOTIATE.
     let negotiate = NegotiateMessage::default().encode();
@@ -154,8 +154,8 @@ async fn exchange(
     let Some(creds) = ctx.opts.credentials.clone() else { return Ok(()) };
     let user = if creds.domain.is_empty() { creds.user.clone() } else { format!("{}\\{}", creds.domain, creds.user) };
     let mut auth = AuthReport { user, ..AuthReport::default() };
-    let res = check_credentials(ctx, &mut tls, &negotiate, challenge_bytes, &challenge, ts.version, &creds, &mut auth)
-        .await;
+    let res =
+        check_credentials(ctx, &mut tls, &negotiate, challenge_bytes, &challenge, ts.version, &creds, &mut auth).await;
     if let Err(e) = res {
         auth.accepted = false;
         if auth.status.is_empty() {
@@ -262,7 +262,10 @@ async fn check_credentials(
             // key differs: a TLS-intercepting middlebox or a server binding another key.
             auth.accepted = true;
             auth.status = "accepted (server pubKeyAuth does not match the TLS key)".into();
-            auth.remedy = Some("the server's pubKeyAuth does not bind the TLS certificate key: check for a TLS-intercepting proxy".into());
+            auth.remedy = Some(
+                "the server's pubKeyAuth does not bind the TLS certificate key: check for a TLS-intercepting proxy"
+                    .into(),
+            );
         }
         None => {
             auth.status = "error".into();

@@ -18,6 +18,12 @@ pub struct NlaReport {
     /// The protocol the server selected for that connection.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub selected: Option<String>,
+    /// TLS version of the CredSSP connection, e.g. "1.2".
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub tls_version: Option<String>,
+    /// TLS cipher suite of the CredSSP connection (IANA name).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub tls_cipher_suite: Option<String>,
     /// TSRequest.version the server answered.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub credssp_version: Option<u32>,
@@ -178,8 +184,8 @@ mod tests {
 
     #[test]
     fn from_captured_challenge() {
-        let b = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/shadow-nla-ntlm-challenge.bin"))
-            .unwrap();
+        let b =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/shadow-nla-ntlm-challenge.bin")).unwrap();
         let c = crate::ntlm::ChallengeMessage::decode(&b).unwrap();
         let ts = crate::ntlm::filetime_to_unix(c.timestamp().unwrap());
         let n = NtlmInfo::from_challenge(&c, ts - 2.5);

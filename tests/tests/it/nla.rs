@@ -16,7 +16,12 @@ const DOMAIN: &str = "LABDOM";
 const PASSWORD: &str = "S3cret!pw-nla";
 
 fn have(tool: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// A free loopback port in 22100..22999 (this module's range) whose X display number is free too.
@@ -230,7 +235,10 @@ async fn nla_identity_matches_config_and_nmap() {
         assert_eq!(get("DNS_Computer_Name").as_deref(), ntlm["dns_computer"].as_str());
         assert_eq!(get("Product_Version").as_deref(), ntlm["product_version"].as_str());
         // Same day at least (nmap prints +00:00, we print Z).
-        assert_eq!(get("System_Time").map(|t| t[..10].to_string()).as_deref(), ntlm["server_time"].as_str().map(|t| &t[..10]));
+        assert_eq!(
+            get("System_Time").map(|t| t[..10].to_string()).as_deref(),
+            ntlm["server_time"].as_str().map(|t| &t[..10])
+        );
     }
 }
 
