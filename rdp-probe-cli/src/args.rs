@@ -73,6 +73,18 @@ pub struct Cli {
     /// Check compatibility with a kind of client: win7, win10, legacy, freerdp.
     #[arg(long, value_name = "PROFILE")]
     pub client: Option<String>,
+    /// NLA logon check (opt-in): DOMAIN\\user or user@domain. The password comes from the
+    /// environment variable RDP_PROBE_PASSWORD, --password-stdin, or a prompt; never from argv.
+    /// One attempt per target (account lockout is a real risk).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Read the password for --user from the first line of standard input.
+    #[arg(long, requires = "user")]
+    pub password_stdin: bool,
+    /// With --user on HYBRID_EX servers: also send the credentials (TSCredentials) to read the
+    /// Early User Authorization Result. This DELEGATES YOUR PASSWORD TO THE SERVER.
+    #[arg(long, requires = "user")]
+    pub authz: bool,
     /// Local address to connect from.
     #[arg(long)]
     pub source: Option<std::net::IpAddr>,
@@ -185,6 +197,11 @@ impl Cli {
                     .ok_or_else(|| format!("unknown --client {c:?} (win7, win10, legacy, freerdp)"))?,
             );
         }
+        if let Some(user) = &self.user {
+            b = b
+                .credentials(rdp_probe::Credentials::parse(user, read_password(self.password_stdin)?))
+                .authz(self.authz);
+        }
         if let Some(s) = self.source {
             b = b.source(s);
         }
@@ -229,4 +246,19 @@ mod tests {
         assert!(parse_ports("5-3").is_err());
         assert!(parse_ports("x").is_err());
     }
+}
+
+/// The password for `--user`: RDP_PROBE_PASSWORD, else stdin (`--password-stdin`), else a
+/// prompt on the terminal without echo.
+fn read_password(from_stdin: bool) -> Result<String, String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| format!("reading the password from stdin: {e}"))?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    if let Ok(p) = std::env::var("RDP_PROBE_PASSWORD") {
+        return Ok(p);
+    }
+    rpassword::prompt_password("Password: ")
+        .map_err(|e| format!("no password: set RDP_PROBE_PASSWORD, use --password-stdin, or run on a terminal ({e})"))
 }
