@@ -99,6 +99,21 @@ catalog! {
     "client-incompatible", Critical, "Server and client have nothing in common",
     "For the client profile given with --client, the server accepts no security protocol, TLS version or encryption level that the client supports, so that client cannot connect.",
     "Either update the client (TLS 1.2 support for Windows 7: KB3080079; CredSSP updates) or relax the server's Security Layer / TLS versions / Encryption Level to include what the client supports.";
+    "clock-skew", Warning, "Server clock differs from ours",
+    "The timestamp in the server's NTLM challenge differs from this machine's clock by more than 5 minutes. Kerberos logons fail beyond 5 minutes of skew (clients then fall back to NTLM or fail), and certificate validity checks may misfire.",
+    "Synchronise the server's clock with the domain hierarchy or an NTP source (w32tm /resync; check the Windows Time service), or fix the clock of the machine running the probe.";
+    "credssp-outdated", Warning, "CredSSP older than version 5 (CVE-2018-0886)",
+    "The server answers CredSSP version 2-4: it predates the March 2018 update that fixed the CredSSP remote code execution vulnerability CVE-2018-0886. Updated clients with 'Encryption Oracle Remediation' set to 'Force Updated Clients' refuse to connect ('CredSSP encryption oracle remediation' error).",
+    "Install the CredSSP update (KB4093492 or any later cumulative update) on the server.";
+    "credentials-rejected", Critical, "The NLA logon failed",
+    "The server refused the credentials during CredSSP (NLA), before any session: wrong user name or password, unknown user, a locked, disabled or expired account, logon hours, or a missing logon right.",
+    "Check the status shown: reset the password, unlock or enable the account, or grant 'Allow log on through Remote Desktop Services' / membership in Remote Desktop Users.";
+    "credentials-accepted", Info, "The NLA logon succeeded",
+    "The server accepted the credentials during CredSSP (NLA). This proves the user name and password; whether the user may open an RDP session (Remote Desktop Users membership) is only known with --authz on HYBRID_EX servers or by logging on.",
+    "Nothing to change; if users still cannot log on, check Remote Desktop Users membership and the 'Allow log on through Remote Desktop Services' right.";
+    "nla-probe-failed", Warning, "The CredSSP exchange failed",
+    "The server selected CredSSP but the TLS handshake or the CredSSP/NTLM exchange failed, so NLA clients cannot connect either.",
+    "Check the listener's certificate and the server's event log (TermService, Schannel, LSA); make sure NTLM is not disabled for incoming traffic if clients use it.";
     "legacy-server", Warning, "Server predates RDP security negotiation",
     "The server answers without negotiation data, like Windows 2000, XP and Server 2003 before SP1: only Standard RDP Security, no TLS, no NLA.",
     "Upgrade the server, or at least isolate it; modern clients may refuse to connect to it.";
@@ -238,8 +253,54 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
             ));
         }
     }
+    if let Some(nla) = &r.nla {
+        nla_findings(nla, &mut out);
+    }
     sort(&mut out);
     out
+}
+
+fn nla_findings(nla: &crate::report::NlaReport, out: &mut Vec<Finding>) {
+    if let Some(e) = &nla.error {
+        out.push(make("nla-probe-failed", format!("CredSSP step failed in {}: {}", e.phase.as_str(), e.text), "nla"));
+    }
+    if let Some(v) = nla.credssp_version {
+        if v < 5 {
+            out.push(make(
+                "credssp-outdated",
+                format!("server speaks CredSSP version {v} (< 5)"),
+                "nla: TSRequest.version",
+            ));
+        }
+    }
+    if let Some(skew) = nla.ntlm.as_ref().and_then(|n| n.clock_skew_s) {
+        if skew.abs() > 300.0 {
+            let t = nla.ntlm.as_ref().and_then(|n| n.server_time.clone()).unwrap_or_default();
+            out.push(make(
+                "clock-skew",
+                format!("server clock {t} is {skew:+.0} s off ours (Kerberos tolerates 300 s)"),
+                "nla: NTLM CHALLENGE timestamp",
+            ));
+        }
+    }
+    if let Some(a) = &nla.auth {
+        if a.accepted {
+            out.push(make(
+                "credentials-accepted",
+                format!("{} authenticated (CredSSP v{})", a.user, a.credssp_version),
+                "nla: pubKeyAuth",
+            ));
+        } else {
+            let mut f = make("credentials-rejected", format!("{}: {}", a.user, a.status), "nla: AUTHENTICATE");
+            // An NTSTATUS-specific remedy beats the generic one.
+            if let (Some(_), Some(rem)) = (a.error_code, &a.remedy) {
+                f.remedy = rem.clone();
+            } else if let Some(rem) = &a.remedy {
+                f.summary = format!("{} — {rem}", f.summary);
+            }
+            out.push(f);
+        }
+    }
 }
 
 /// Orders findings: most severe first, then by id.
