@@ -1,6 +1,213 @@
-//! Report types of the tls layer (owned by the tls issue; placeholder until it lands).
+//! Report types of the TLS layer (issue 3). JSON field names are a contract: `tls.version`,
+//! `tls.cipher_suite`, `tls.versions`, `tls.ciphers`, `tls.certificate`, `tls.chain`.
 
-/// Results of the tls step.
+use super::Phase;
+use std::collections::BTreeMap;
+
+/// Results of the TLS step: one rustls handshake (the session a modern client gets), raw
+/// ClientHello probes per version and per cipher suite, the Direct Approach test and the
+/// certificate report.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct TlsReport {}
+pub struct TlsReport {
+    /// requestedProtocols of the X.224 Connection Request used before every TLS attempt
+    /// (`0x1` SSL, or `0x3`/`0xb` when SSL alone is refused).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub requested_protocols: Option<u32>,
+    /// The version negotiated (`"1.0"`..`"1.3"`): by rustls, or by the raw ClientHello when
+    /// rustls could not complete (TLS 1.0/1.1-only servers).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub version: Option<String>,
+    /// The cipher suite negotiated, IANA name.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub cipher_suite: Option<String>,
+    /// Key-exchange group of the rustls session (`x25519`, `secp256r1`...).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub key_exchange_group: Option<String>,
+    /// ALPN protocol the server chose, if any (we offer none; RDP uses none).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub alpn: Option<String>,
+    /// Milliseconds of the rustls handshake (after the X.224 exchange).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub handshake_ms: Option<f64>,
+    /// Whether rustls (TLS 1.2/1.3 with modern suites only) completed a handshake: false on
+    /// servers that speak only TLS 1.0/1.1 or only old suites, which mstsc still reaches.
+    pub rustls_handshake: bool,
+    /// Where `version`, `cipher_suite` and the certificate come from: `rustls` or `raw`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub source: Option<String>,
+    /// Version label (`"1.0"`..`"1.3"`) -> accepted (a ServerHello with exactly that version
+    /// answered a ClientHello offering only it). Empty when version enumeration did not run.
+    pub versions: BTreeMap<String, bool>,
+    /// Per-version detail of the enumeration.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
+    pub version_attempts: Vec<TlsAttempt>,
+    /// Direct Approach (MS-RDPBCGR 5.4.2.2): a ClientHello with no X.224 exchange first.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub direct_approach: Option<TlsAttempt>,
+    /// Version label -> suites the server accepts at that version, in the order the server
+    /// chose them (its preference when it enforces its own order). Empty when not enumerated.
+    pub ciphers: BTreeMap<String, Vec<CipherSuiteInfo>>,
+    /// Version label -> whether the cipher enumeration ended normally (the server refused the
+    /// remaining suites); false when an error, the deadline or the attempt limit cut it short.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "BTreeMap::is_empty", default))]
+    pub cipher_enumeration_complete: BTreeMap<String, bool>,
+    /// The leaf certificate.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub certificate: Option<CertificateReport>,
+    /// Every certificate the server sent, leaf first (so `chain[0]` is `certificate`).
+    pub chain: Vec<CertificateReport>,
+    /// The first failure of the step (SSL_CERT_NOT_ON_SERVER, a handshake failure...).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub error: Option<TlsError>,
+    /// Further failures (one per failed attempt), for diagnosis.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
+    pub errors: Vec<TlsError>,
+}
+
+/// A failure in the TLS step: data, not a probe failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TlsError {
+    /// Where: `read_cc` for an X.224 refusal (e.g. `ssl_cert_not_on_server`), `tls` for the
+    /// handshake, `connect`...
+    pub phase: Phase,
+    /// What happened, e.g. `rustls: received fatal alert: HandshakeFailure`,
+    /// `alert fatal protocol_version`, `ssl_cert_not_on_server`.
+    pub text: String,
+    /// Which attempt (`rustls`, `version 1.0`, `direct`, `ciphers 1.2`, `raw certificate`).
+    pub attempt: String,
+}
+
+/// One raw ClientHello attempt and the server's answer.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TlsAttempt {
+    /// The version offered (`"1.0"`..`"1.3"`).
+    pub offered: String,
+    /// Whether the server answered with a ServerHello of exactly that version.
+    pub accepted: bool,
+    /// The version of the ServerHello, if one came (may be lower than offered).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub server_version: Option<String>,
+    /// The suite of the ServerHello.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub cipher_suite: Option<String>,
+    /// The answer was a TLS 1.3 HelloRetryRequest (1.3 still accepted).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not", default))]
+    pub hello_retry_request: bool,
+    /// The alert the server sent instead, e.g. `fatal protocol_version`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub alert: Option<String>,
+    /// Anything else: closed, timeout, not TLS, X.224 refusal.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub detail: Option<String>,
+    /// Milliseconds from connect to answer.
+    pub ms: f64,
+}
+
+/// One accepted cipher suite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CipherSuiteInfo {
+    /// IANA name (or `unknown_0x....`).
+    pub name: String,
+    /// Wire value.
+    pub id: u16,
+    /// `weak`, `acceptable` or `strong` (see `rdp_probe::tls::suites::grade`).
+    pub grade: String,
+    /// Why weak: `rc4`, `3des`, `des`, `export`, `null`, `anon`, `md5`, `rc2`, `idea`,
+    /// `cbc_sha1_tls10`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
+    pub weaknesses: Vec<String>,
+    /// Key-exchange group of the ServerHello (TLS 1.3 key_share), when shown in clear.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub group: Option<String>,
+}
+
+/// One X.509 certificate, as parsed by x509-parser.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CertificateReport {
+    /// Subject DN (RFC 4514 style, as x509-parser prints it: `CN=host, O=Org`).
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// Subject common name, if any.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub subject_cn: Option<String>,
+    /// Serial number, upper-case hex (as `openssl x509 -serial`).
+    pub serial: String,
+    /// X.509 version (1..3).
+    pub x509_version: u32,
+    /// Subject Alternative Names: DNS names and IP addresses as text; other kinds prefixed
+    /// (`email:`, `uri:`, `dirname:`, `other:`).
+    pub sans: Vec<String>,
+    /// notBefore, RFC 3339 UTC.
+    pub not_before: String,
+    /// notAfter, RFC 3339 UTC.
+    pub not_after: String,
+    /// Whole days from the probe time to notAfter (negative when expired).
+    pub days_until_expiry: i64,
+    /// notAfter is in the past.
+    pub expired: bool,
+    /// notBefore is in the future.
+    pub not_yet_valid: bool,
+    /// Issuer equals subject and the signature verifies with the certificate's own key
+    /// (or uses an algorithm we cannot verify).
+    pub self_signed: bool,
+    /// Issuer equals subject (byte for byte).
+    pub self_issued: bool,
+    /// `rsa`, `rsa_pss`, `ec`, `ed25519`, `ed448`, `dsa`, or the algorithm OID.
+    pub key_type: String,
+    /// Key size in bits (RSA modulus, EC field size).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub key_bits: Option<u32>,
+    /// EC curve (`P-256`, `P-384`, `P-521`, or the OID).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub ec_curve: Option<String>,
+    /// Signature algorithm, OpenSSL's short name (`sha256WithRSAEncryption`,
+    /// `ecdsa-with-SHA256`) or the OID.
+    pub signature_algorithm: String,
+    /// Key usage bits by name (`digital_signature`, `key_encipherment`...); empty when absent.
+    pub key_usage: Vec<String>,
+    /// Extended key usages by name (`server_auth`, `client_auth`, ..., other OIDs dotted).
+    pub extended_key_usage: Vec<String>,
+    /// Usable for TLS server authentication: no EKU extension, or EKU with serverAuth or
+    /// anyExtendedKeyUsage.
+    pub server_auth: bool,
+    /// basicConstraints cA.
+    pub is_ca: bool,
+    /// SHA-1 of the DER, upper-case hex without separators: the Windows "Thumbprint"
+    /// (certificate store, SSLCertificateSHA1Hash).
+    pub sha1: String,
+    /// SHA-256 of the DER, upper-case hex without separators.
+    pub sha256: String,
+    /// The name checked (`server_name` option, else the target host).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub checked_name: Option<String>,
+    /// Whether `checked_name` matches: SAN dNSName (one left-most `*` label) or iPAddress;
+    /// the subject CN only when the certificate has no SAN extension.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub hostname_match: Option<bool>,
+    /// For chain members: whether this certificate's signature verifies with the next
+    /// certificate's key (`None` for the last one).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub signed_by_next: Option<bool>,
+    /// Whether WebPKI-style validation would pass, judged from the parsed facts (validity
+    /// dates, name, server-auth usage, chain signatures, self-signature, key size). The trust
+    /// anchor is NOT checked: no system root store is consulted, so a chain ending at an
+    /// untrusted private CA can still show `true` (that is what `webpki_errors` then omits).
+    pub webpki_valid: bool,
+    /// Why not: `expired`, `not yet valid`, `self-signed`, `name mismatch`,
+    /// `no server authentication usage`, `chain signature does not verify`,
+    /// `issuer not in chain`, `intermediate expired`, `weak key`, `weak signature algorithm`,
+    /// `unparsable certificate`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
+    pub webpki_errors: Vec<String>,
+    /// Size of the DER in bytes.
+    pub der_len: usize,
+    /// Why x509-parser could not parse it (then most fields are empty; sha1/sha256 are set).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub parse_error: Option<String>,
+}
