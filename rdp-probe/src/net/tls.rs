@@ -1,12 +1,19 @@
 //! TLS upgrade after X.224 (MS-RDPBCGR 5.4.5.1) with rustls, accepting any certificate: the
-//! probe reports on certificates, it does not trust them. Extended by the TLS issue.
+//! probe reports on certificates, it does not trust them. And the TLS step: one rustls
+//! handshake, raw ClientHello probes per version and per cipher suite (the sans-IO engine in
+//! [`crate::tls`]), the Direct Approach test (5.4.2.2) and the certificate report.
 
-use super::{Ctx, NetError, NetErrorKind, Stream};
-use crate::report::Phase;
+use super::{ms, Ctx, NetError, NetErrorKind, Stream};
+use crate::report::tls::{CipherSuiteInfo, TlsAttempt, TlsError, TlsReport};
+use crate::report::{Answer, Phase};
+use crate::tls::{suites, ClientHello, ServerFlight, TlsVersion};
+use crate::x224::{NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::AsyncReadExt;
 
 /// A verifier that accepts every chain (the report judges it instead).
 #[derive(Debug)]
@@ -46,6 +53,7 @@ impl ServerCertVerifier for AcceptAll {
 
 /// A completed TLS session and what the handshake showed.
 pub(crate) struct TlsSession {
+    #[allow(dead_code)] // read by the NLA step
     pub stream: tokio_rustls::client::TlsStream<Stream>,
     /// DER of the peer's chain, leaf first.
     pub peer_certs: Vec<Vec<u8>>,
@@ -53,6 +61,10 @@ pub(crate) struct TlsSession {
     pub version: Option<String>,
     /// Negotiated suite, IANA name.
     pub cipher_suite: Option<String>,
+    /// Key-exchange group, e.g. "x25519".
+    pub kx_group: Option<String>,
+    /// ALPN protocol, if the server chose one.
+    pub alpn: Option<String>,
 }
 
 pub(crate) fn client_config() -> Arc<rustls::ClientConfig> {
@@ -79,7 +91,7 @@ pub(crate) fn client_config() -> Arc<rustls::ClientConfig> {
 
 /// Runs the TLS handshake on a stream that completed X.224 negotiation.
 pub(crate) async fn upgrade(ctx: &Ctx<'_>, s: Stream, server_name: &str) -> Result<TlsSession, NetError> {
-    let name = match server_name.parse::<std::net::IpAddr>() {
+    let name = match server_name.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(server_name.to_string())
             .unwrap_or_else(|_| ServerName::IpAddress(std::net::IpAddr::from([127, 0, 0, 1]).into())),
@@ -98,21 +110,349 @@ pub(crate) async fn upgrade(ctx: &Ctx<'_>, s: Stream, server_name: &str) -> Resu
     let (_, conn) = stream.get_ref();
     let peer_certs =
         conn.peer_certificates().map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect()).unwrap_or_default();
-    let version = conn.protocol_version().map(|v| match v {
-        rustls::ProtocolVersion::TLSv1_2 => "1.2".to_string(),
-        rustls::ProtocolVersion::TLSv1_3 => "1.3".to_string(),
-        other => format!("{other:?}"),
-    });
-    let cipher_suite = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
-    Ok(TlsSession { stream, peer_certs, version, cipher_suite })
+    let version = conn.protocol_version().map(|v| crate::tls::version_label(u16::from(v)));
+    let cipher_suite = conn.negotiated_cipher_suite().map(|s| suites::suite_display(u16::from(s.suite())));
+    let kx_group = conn.negotiated_key_exchange_group().map(|g| crate::tls::hello::group_name(u16::from(g.name())));
+    let alpn = conn.alpn_protocol().map(|a| String::from_utf8_lossy(a).into_owned());
+    Ok(TlsSession { stream, peer_certs, version, cipher_suite, kx_group, alpn })
+}
+
+/// The most connections one version's cipher enumeration may use.
+const MAX_CIPHER_ATTEMPTS: usize = 128;
+
+fn tls_error(attempt: &str, e: &NetError) -> TlsError {
+    TlsError { phase: e.phase, text: e.kind.to_string(), attempt: attempt.into() }
+}
+
+/// X.224 requests that the server answered by selecting a TLS-based protocol, best first
+/// (SSL-selected before CredSSP-selected, then by requested value).
+fn tls_requests(neg: &crate::report::NegotiationReport) -> Vec<u32> {
+    let mut v: Vec<(bool, u32)> = neg
+        .attempts
+        .iter()
+        .filter_map(|a| match &a.answer {
+            Answer::Selected { protocol, .. } if matches!(protocol.as_str(), "ssl" | "hybrid" | "hybrid_ex") => {
+                Some((protocol != "ssl", a.requested_value))
+            }
+            _ => None,
+        })
+        .collect();
+    v.sort_unstable();
+    let mut out: Vec<u32> = Vec::new();
+    for (_, r) in v {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// Opens a connection whose X.224 exchange selected a TLS-based protocol.
+async fn open_for_tls(
+    ctx: &mut Ctx<'_>,
+    addr: std::net::SocketAddr,
+    requested: u32,
+    label: &str,
+) -> Result<Stream, TlsError> {
+    let (s, answer) = super::run::open_negotiated(ctx, addr, SecurityProtocols(requested), label)
+        .await
+        .map_err(|e| tls_error(label, &e))?;
+    let refused = |text: String| TlsError { phase: Phase::ReadCc, text, attempt: label.into() };
+    match answer {
+        ServerAnswer::Confirm(cc) => match cc.negotiation {
+            Some(NegotiationResponse::Response { selected_protocol, .. }) if selected_protocol != Protocol::Rdp => {
+                Ok(s)
+            }
+            Some(NegotiationResponse::Response { .. }) => {
+                Err(refused("the server selected Standard RDP Security".into()))
+            }
+            Some(NegotiationResponse::Failure { code, .. }) => Err(refused(code.name())),
+            Some(NegotiationResponse::Unknown { ty, .. }) => Err(refused(format!("unknown negotiation type {ty}"))),
+            None => Err(refused("no negotiation response (legacy server)".into())),
+        },
+        ServerAnswer::Disconnect { reason, .. } => Err(refused(format!("X.224 Disconnect Request, reason {reason}"))),
+        ServerAnswer::Data { .. } => Err(refused("MCS Disconnect Provider Ultimatum instead of a CC".into())),
+    }
+}
+
+/// What a raw ClientHello got back.
+struct RawOutcome {
+    flight: ServerFlight,
+    /// Why reading stopped before the flight was finished (closed, timeout, decode error).
+    end: Option<String>,
+    ms: f64,
+}
+
+/// One raw attempt: X.224 (when `requested` is given, else the Direct Approach), our
+/// ClientHello, then the server's first flight until it is finished, closed or timed out.
+async fn raw_attempt(
+    ctx: &mut Ctx<'_>,
+    addr: std::net::SocketAddr,
+    requested: Option<u32>,
+    hello: &ClientHello,
+    label: &str,
+) -> Result<RawOutcome, TlsError> {
+    let t = Instant::now();
+    let mut s = match requested {
+        Some(r) => open_for_tls(ctx, addr, r, label).await?,
+        None => ctx.open(addr, label).await.map_err(|e| tls_error(label, &e))?,
+    };
+    ctx.write(&mut s, Phase::Tls, &hello.encode()).await.map_err(|e| tls_error(label, &e))?;
+    let mut flight = ServerFlight::new();
+    let read = ctx
+        .timed(Phase::Tls, ctx.opts.read_timeout, async {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let n = s.read(&mut buf).await.map_err(|e| NetError::io(Phase::Tls, &e))?;
+                if n == 0 {
+                    return Ok(Some("connection closed".to_string()));
+                }
+                if let Err(e) = flight.feed(buf.get(..n).unwrap_or_default()) {
+                    return Ok(Some(e.to_string()));
+                }
+                if flight.finished() {
+                    return Ok(None);
+                }
+            }
+        })
+        .await;
+    let end = match read {
+        Ok(end) => end,
+        Err(e) => Some(e.kind.to_string()),
+    };
+    Ok(RawOutcome { flight, end, ms: ms(t.elapsed()) })
+}
+
+fn attempt_report(offered: &str, want: Option<u16>, out: &Result<RawOutcome, TlsError>) -> TlsAttempt {
+    let mut a = TlsAttempt { offered: offered.into(), ..TlsAttempt::default() };
+    match out {
+        Err(e) => a.detail = Some(format!("{}: {}", e.phase.as_str(), e.text)),
+        Ok(o) => {
+            a.ms = o.ms;
+            if let Some(sh) = &o.flight.server_hello {
+                a.server_version = Some(crate::tls::version_label(sh.version()));
+                a.cipher_suite = Some(suites::suite_display(sh.cipher_suite));
+                a.hello_retry_request = sh.is_hello_retry_request();
+                a.accepted = want.map_or(true, |w| sh.version() == w);
+            }
+            if let Some(al) = &o.flight.alert {
+                a.alert = Some(format!("{} {}", al.level_name(), al.description_name()));
+            }
+            if let Some(b) = &o.flight.not_tls {
+                a.detail = Some(format!("not TLS: {}", crate::codec::hex(b)));
+            } else if o.flight.server_hello.is_none() {
+                a.detail = o.end.clone();
+            }
+        }
+    }
+    a
+}
+
+fn suites_for(v: TlsVersion) -> Vec<u16> {
+    if v == TlsVersion::Tls13 {
+        suites::tls13_suites()
+    } else {
+        suites::legacy_suites()
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// Runs the TLS step when the negotiation answers allow it, filling `report.tls`.
-/// (Owned by the TLS issue; placeholder until it lands.)
 pub(crate) async fn run_step(
-    _ctx: &mut Ctx<'_>,
-    _addr: std::net::SocketAddr,
-    _target: &crate::target::Target,
-    _report: &mut crate::report::Report,
+    ctx: &mut Ctx<'_>,
+    addr: std::net::SocketAddr,
+    target: &crate::target::Target,
+    report: &mut crate::report::Report,
 ) {
+    if !ctx.opts.steps.tls {
+        return;
+    }
+    let Some(neg) = &report.negotiation else { return };
+    let requests = tls_requests(neg);
+    if requests.is_empty() {
+        // No TLS path. SSL_CERT_NOT_ON_SERVER is the TLS layer's failure: report it here.
+        let no_cert = neg
+            .attempts
+            .iter()
+            .any(|a| matches!(&a.answer, Answer::Failure { code, .. } if code == "ssl_cert_not_on_server"));
+        if no_cert {
+            report.tls = Some(TlsReport {
+                error: Some(TlsError {
+                    phase: Phase::ReadCc,
+                    text: "ssl_cert_not_on_server: the listener has no usable TLS certificate".into(),
+                    attempt: "negotiation".into(),
+                }),
+                ..TlsReport::default()
+            });
+        }
+        return;
+    }
+    let t_step = Instant::now();
+    let name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
+    let now = unix_now();
+    let mut tls = TlsReport::default();
+    let mut certs: Vec<Vec<u8>> = Vec::new();
+
+    // (a) rustls, with the first request the server accepts for TLS.
+    let mut requested = None;
+    for &r in &requests {
+        match open_for_tls(ctx, addr, r, "tls rustls").await {
+            Ok(s) => {
+                requested = Some(r);
+                let t = Instant::now();
+                match upgrade(ctx, s, &name).await {
+                    Ok(sess) => {
+                        tls.handshake_ms = Some(ms(t.elapsed()));
+                        tls.rustls_handshake = true;
+                        tls.source = Some("rustls".into());
+                        tls.version = sess.version;
+                        tls.cipher_suite = sess.cipher_suite;
+                        tls.key_exchange_group = sess.kx_group;
+                        tls.alpn = sess.alpn;
+                        certs = sess.peer_certs;
+                    }
+                    Err(e) => tls.errors.push(tls_error("rustls", &e)),
+                }
+                break;
+            }
+            Err(e) => tls.errors.push(e),
+        }
+    }
+    tls.requested_protocols = requested;
+    let Some(requested) = requested else {
+        tls.error = tls.errors.first().cloned();
+        report.timings_ms.insert("tls".into(), ms(t_step.elapsed()));
+        report.tls = Some(tls);
+        return;
+    };
+
+    // rustls failed (TLS 1.0/1.1 only, old suites, RSA < 2048...): the raw engine still reads
+    // version, suite and the clear-text certificate of TLS <= 1.2.
+    if !tls.rustls_handshake {
+        let hello = ClientHello::new(TlsVersion::Tls12, suites::legacy_suites(), Some(&name));
+        match raw_attempt(ctx, addr, Some(requested), &hello, "tls raw certificate").await {
+            Ok(o) => {
+                if let Some(sh) = &o.flight.server_hello {
+                    tls.source = Some("raw".into());
+                    tls.version = Some(crate::tls::version_label(sh.version()));
+                    tls.cipher_suite = Some(suites::suite_display(sh.cipher_suite));
+                    certs = o.flight.certificates.clone();
+                } else {
+                    let a = attempt_report("1.2", None, &Ok(o));
+                    let text = a.alert.map(|al| format!("alert {al}")).or(a.detail).unwrap_or_default();
+                    tls.errors.push(TlsError { phase: Phase::Tls, text, attempt: "raw certificate".into() });
+                }
+            }
+            Err(e) => tls.errors.push(e),
+        }
+    }
+
+    // (b) versions, one connection each, plus the Direct Approach.
+    let mut accepted: Vec<TlsVersion> = Vec::new();
+    if ctx.opts.steps.tls_versions {
+        for v in TlsVersion::ALL {
+            let hello = ClientHello::new(v, suites_for(v), Some(&name));
+            let out = raw_attempt(ctx, addr, Some(requested), &hello, &format!("tls version {}", v.label())).await;
+            let a = attempt_report(v.label(), Some(v.wire()), &out);
+            if a.accepted {
+                accepted.push(v);
+            }
+            if certs.is_empty() {
+                if let Ok(o) = &out {
+                    if a.accepted && !o.flight.certificates.is_empty() {
+                        certs = o.flight.certificates.clone();
+                    }
+                }
+            }
+            tls.versions.insert(v.label().into(), a.accepted);
+            tls.version_attempts.push(a);
+        }
+        let dv = accepted.iter().copied().filter(|v| *v != TlsVersion::Tls13).max().unwrap_or(TlsVersion::Tls12);
+        let hello = ClientHello::new(dv, suites_for(dv), Some(&name));
+        let out = raw_attempt(ctx, addr, None, &hello, "tls direct approach").await;
+        tls.direct_approach = Some(attempt_report(dv.label(), None, &out));
+    } else if let Some(v) = tls.version.as_deref().and_then(|l| TlsVersion::ALL.into_iter().find(|x| x.label() == l)) {
+        accepted.push(v);
+    }
+
+    // (c) cipher suites per accepted version: offer all, remove the chosen one, repeat.
+    if ctx.opts.steps.tls_ciphers {
+        for v in accepted.clone() {
+            let mut offered = suites_for(v);
+            let mut found: Vec<CipherSuiteInfo> = Vec::new();
+            let mut complete = false;
+            for _ in 0..MAX_CIPHER_ATTEMPTS {
+                if offered.is_empty() {
+                    complete = true;
+                    break;
+                }
+                let hello = ClientHello::new(v, offered.clone(), Some(&name));
+                let out = raw_attempt(ctx, addr, Some(requested), &hello, &format!("tls ciphers {}", v.label())).await;
+                let sh = match &out {
+                    Ok(o) => o.flight.server_hello.clone(),
+                    Err(e) => {
+                        tls.errors.push(e.clone());
+                        break;
+                    }
+                };
+                match sh {
+                    Some(sh) if sh.version() == v.wire() && offered.contains(&sh.cipher_suite) => {
+                        offered.retain(|c| *c != sh.cipher_suite);
+                        found.push(CipherSuiteInfo {
+                            name: suites::suite_display(sh.cipher_suite),
+                            id: sh.cipher_suite,
+                            grade: suites::grade(sh.cipher_suite, v.wire()).into(),
+                            weaknesses: suites::weaknesses(sh.cipher_suite, v.wire())
+                                .into_iter()
+                                .map(str::to_string)
+                                .collect(),
+                            group: sh.key_share_group().map(crate::tls::hello::group_name),
+                        });
+                    }
+                    Some(sh) => {
+                        tls.errors.push(TlsError {
+                            phase: Phase::Tls,
+                            text: format!(
+                                "server answered version {} suite {} outside the offer",
+                                crate::tls::version_label(sh.version()),
+                                suites::suite_display(sh.cipher_suite)
+                            ),
+                            attempt: format!("ciphers {}", v.label()),
+                        });
+                        break;
+                    }
+                    // An alert (handshake_failure) or a close: no more suites at this version.
+                    None => {
+                        complete = out
+                            .as_ref()
+                            .map(|o| o.flight.alert.is_some() || o.end.as_deref() == Some("connection closed"))
+                            .unwrap_or(false);
+                        break;
+                    }
+                }
+            }
+            tls.cipher_enumeration_complete.insert(v.label().into(), complete);
+            tls.ciphers.insert(v.label().into(), found);
+        }
+    }
+
+    if !certs.is_empty() {
+        tls.chain = crate::tls::chain_report(&certs, now, Some(&name));
+        tls.certificate = tls.chain.first().cloned();
+    }
+    if tls.version.is_none() {
+        tls.error = tls.errors.first().cloned().or(Some(TlsError {
+            phase: Phase::Tls,
+            text: "no TLS handshake succeeded".into(),
+            attempt: "rustls".into(),
+        }));
+    }
+    report.timings_ms.insert("tls".into(), ms(t_step.elapsed()));
+    report.tls = Some(tls);
 }

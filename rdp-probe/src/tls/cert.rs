@@ -96,11 +96,13 @@ fn name_matches(cert: &X509Certificate<'_>, name: &str) -> bool {
             (GeneralName::DNSName(p), None) => dns_match(p, &name),
             _ => false,
         }),
-        None => cert
-            .subject()
-            .iter_common_name()
-            .filter_map(|cn| cn.as_str().ok())
-            .any(|cn| if ip.is_some() { cn == name } else { dns_match(cn, &name) }),
+        None => cert.subject().iter_common_name().filter_map(|cn| cn.as_str().ok()).any(|cn| {
+            if ip.is_some() {
+                cn == name
+            } else {
+                dns_match(cn, &name)
+            }
+        }),
     }
 }
 
@@ -116,7 +118,14 @@ fn dns_match(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// Whether `issuer`'s key verifies `cert`'s signature; `None` when ring cannot tell (an
+/// algorithm it lacks, or an RSA key under 2048 bits, which ring refuses to use).
 fn verify_with(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> Option<bool> {
+    if let Ok(PublicKey::RSA(k)) = issuer.public_key().parsed() {
+        if int_bits(k.modulus) < 2048 {
+            return None;
+        }
+    }
     match cert.verify_signature(Some(issuer.public_key())) {
         Ok(()) => Some(true),
         Err(x509_parser::error::X509Error::SignatureUnsupportedAlgorithm) => None,
@@ -194,12 +203,8 @@ fn fill(r: &mut CertificateReport, cert: &X509Certificate<'_>, now: i64, name: O
     match spki.parsed() {
         Ok(PublicKey::RSA(k)) => r.key_bits = Some(int_bits(k.modulus)),
         Ok(PublicKey::EC(p)) => {
-            let curve = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|a| a.as_oid().ok())
-                .map(|o| curve_name(&o.to_id_string()));
+            let curve =
+                spki.algorithm.parameters.as_ref().and_then(|a| a.as_oid().ok()).map(|o| curve_name(&o.to_id_string()));
             r.key_bits = curve.as_deref().and_then(curve_bits).or(match p.key_size() {
                 0 => None,
                 n => Some(n as u32),
@@ -260,11 +265,8 @@ fn weak_signature(alg: &str) -> bool {
 pub fn chain_report(ders: &[Vec<u8>], now: i64, name: Option<&str>) -> Vec<CertificateReport> {
     let parsed: Vec<Option<X509Certificate<'_>>> =
         ders.iter().map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c)).collect();
-    let mut out: Vec<CertificateReport> = ders
-        .iter()
-        .enumerate()
-        .map(|(i, d)| certificate_report(d, now, if i == 0 { name } else { None }))
-        .collect();
+    let mut out: Vec<CertificateReport> =
+        ders.iter().enumerate().map(|(i, d)| certificate_report(d, now, if i == 0 { name } else { None })).collect();
     for (i, r) in out.iter_mut().enumerate() {
         if let (Some(Some(c)), Some(Some(next))) = (parsed.get(i), parsed.get(i + 1)) {
             r.signed_by_next = verify_with(c, next).or(Some(c.issuer().as_raw() == next.subject().as_raw()));

@@ -123,7 +123,11 @@ impl ClientHello {
             if version == TlsVersion::Tls13 { rnd.get(64..96).unwrap_or(&[0; 32]).to_vec() } else { Vec::new() };
         let server_name = server_name
             .filter(|n| n.parse::<std::net::IpAddr>().is_err())
-            .filter(|n| !n.is_empty() && n.len() <= 253 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+            .filter(|n| {
+                !n.is_empty()
+                    && n.len() <= 253
+                    && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            })
             .map(|n| n.trim_end_matches('.').to_string());
         ClientHello { version, cipher_suites, server_name, random, session_id, x25519_key_share: share }
     }

@@ -162,11 +162,7 @@ fn u8_len_vec<'a>(i: &'a [u8], pdu: &'static str, field: &'static str) -> Result
     take_len(i, usize::from(n), usize::from(u8::MAX), pdu, field)
 }
 
-fn u16_len_vec<'a>(
-    i: &'a [u8],
-    pdu: &'static str,
-    field: &'static str,
-) -> Result<(&'a [u8], &'a [u8]), DecodeError> {
+fn u16_len_vec<'a>(i: &'a [u8], pdu: &'static str, field: &'static str) -> Result<(&'a [u8], &'a [u8]), DecodeError> {
     let (i, n) = be_u16(i).ctx(pdu, field)?;
     take_len(i, usize::from(n), usize::from(u16::MAX), pdu, field)
 }
@@ -535,10 +531,10 @@ mod tests {
         assert_eq!(r, Record { content_type: 22, version: 0x0301, fragment: &[0xaa, 0xbb] });
         assert_eq!(rest, &[0xcc]);
         // lying length: claims 3, has 2
-        assert_eq!(decode_record(&[22, 3, 1, 0, 3, 1, 2]).unwrap_err().kind, DecodeErrorKind::LengthOutOfRange {
-            claimed: 3,
-            max: 2
-        });
+        assert_eq!(
+            decode_record(&[22, 3, 1, 0, 3, 1, 2]).unwrap_err().kind,
+            DecodeErrorKind::LengthOutOfRange { claimed: 3, max: 2 }
+        );
         // over the maximum 2^14+2048
         assert_eq!(
             record_len(&[23, 3, 3, 0x48, 0x01]).unwrap_err().kind,

@@ -402,13 +402,23 @@ pub fn is_tls13_suite(id: u16) -> bool {
 }
 
 /// The suites to offer for TLS 1.0-1.2 enumeration: every registered suite but the TLS 1.3
-/// ones and the signalling values (what sslscan and nmap ssl-enum-ciphers do).
+/// ones and the signalling values (what sslscan and nmap ssl-enum-ciphers do), strong first,
+/// weak last, so a server that follows the client's order picks what a modern client would.
 pub fn legacy_suites() -> Vec<u16> {
-    CIPHER_SUITES
+    let mut v: Vec<u16> = CIPHER_SUITES
         .iter()
         .map(|(v, _)| *v)
         .filter(|v| !is_tls13_suite(*v) && *v != TLS_EMPTY_RENEGOTIATION_INFO_SCSV && *v != TLS_FALLBACK_SCSV)
-        .collect()
+        .collect();
+    v.sort_by_key(|id| {
+        let rank = match grade(*id, 0x0303) {
+            "strong" => 0,
+            "acceptable" => 1,
+            _ => 2,
+        };
+        (rank, !suite_name(*id).unwrap_or("").starts_with("TLS_ECDHE_"))
+    });
+    v
 }
 
 /// The TLS 1.3 suites (RFC 8446 B.4).
@@ -485,6 +495,8 @@ mod tests {
         assert_eq!(suite_display(0x0a0a), "unknown_0x0a0a");
         assert!(!legacy_suites().contains(&0x1301));
         assert!(!legacy_suites().contains(&0x00ff));
+        assert_eq!(grade(legacy_suites()[0], 0x0303), "strong");
+        assert_eq!(grade(*legacy_suites().last().unwrap(), 0x0303), "weak");
         assert_eq!(tls13_suites(), vec![0x1301, 0x1302, 0x1303, 0x1304, 0x1305]);
     }
 
