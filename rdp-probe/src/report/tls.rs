@@ -196,12 +196,13 @@ pub struct CertificateReport {
     pub signed_by_next: Option<bool>,
     /// Whether WebPKI-style validation would pass, judged from the parsed facts (validity
     /// dates, name, server-auth usage, chain signatures, self-signature, key size). The trust
-    /// anchor is NOT checked: no system root store is consulted, so a chain ending at an
-    /// untrusted private CA can still show `true` (that is what `webpki_errors` then omits).
+    /// anchor is NOT checked: no system root store is consulted, so a chain ending at (or
+    /// omitting) an untrusted private CA still shows `true`; a self-signed leaf shows `false`.
     pub webpki_valid: bool,
     /// Why not: `expired`, `not yet valid`, `self-signed`, `name mismatch`,
     /// `no server authentication usage`, `chain signature does not verify`,
-    /// `issuer not in chain`, `intermediate expired`, `weak key`, `weak signature algorithm`,
+    /// `intermediate expired`, `weak key` (RSA/DSA < 2048, EC < 224 bits),
+    /// `weak signature algorithm` (MD5/SHA-1, ignored on self-signed certificates),
     /// `unparsable certificate`.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
     pub webpki_errors: Vec<String>,
