@@ -18,7 +18,12 @@ use std::time::{Duration, Instant};
 static NEXT_PORT: AtomicU16 = AtomicU16::new(21100);
 
 fn have(tool: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn tools(list: &[&str]) -> bool {
@@ -297,7 +302,8 @@ fn versions(v: &[(&str, bool)]) -> BTreeMap<String, bool> {
 /// sslscan ignores RDP_NEG_FAILURE (it sends a fixed CR and starts TLS whatever the answer):
 /// harmless on xrdp `tls` listeners, which accept its request.
 fn sslscan(addr: &str) -> (BTreeMap<String, bool>, BTreeMap<String, BTreeSet<String>>) {
-    let out = run(Command::new("sslscan").args(["--rdp", "--no-colour", "--no-heartbleed", "--no-renegotiation"]).arg(addr));
+    let out =
+        run(Command::new("sslscan").args(["--rdp", "--no-colour", "--no-heartbleed", "--no-renegotiation"]).arg(addr));
     let names = run(Command::new("openssl").args(["ciphers", "-stdname", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"]));
     let map: BTreeMap<String, String> = names
         .lines()
@@ -330,15 +336,22 @@ fn xrdp_tls12_13_rsa2048_fields_match_openssl_and_sslscan() {
         return;
     }
     let pki = Pki::new();
-    let (crt, key) =
-        pki.self_signed("rsa2048", Key::Rsa(2048), "/O=rdp-probe test/CN=localhost", Some("DNS:localhost,IP:127.0.0.1"));
+    let (crt, key) = pki.self_signed(
+        "rsa2048",
+        Key::Rsa(2048),
+        "/O=rdp-probe test/CN=localhost",
+        Some("DNS:localhost,IP:127.0.0.1"),
+    );
     let srv = xrdp_tls(&crt, &key, "TLSv1.2, TLSv1.3", "");
     let tls = probe_tls(&srv.addr(), &opts(VERSIONS_ONLY));
     assert!(tls.rustls_handshake, "{tls:#?}");
     assert_eq!(tls.source.as_deref(), Some("rustls"));
     assert_eq!(tls.requested_protocols, Some(1));
     assert_eq!(tls.version.as_deref(), Some("1.3"));
-    assert!(tls.cipher_suite.as_deref().unwrap().starts_with("TLS_AES_") || tls.cipher_suite.as_deref() == Some("TLS_CHACHA20_POLY1305_SHA256"));
+    assert!(
+        tls.cipher_suite.as_deref().unwrap().starts_with("TLS_AES_")
+            || tls.cipher_suite.as_deref() == Some("TLS_CHACHA20_POLY1305_SHA256")
+    );
     assert!(tls.key_exchange_group.is_some());
     assert_eq!(tls.versions, versions(&[("1.0", false), ("1.1", false), ("1.2", true), ("1.3", true)]));
     // xrdp reads the ClientHello's first byte as a TPKT version and answers with an MCS
