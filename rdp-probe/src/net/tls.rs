@@ -233,7 +233,7 @@ fn attempt_report(offered: &str, want: Option<u16>, out: &Result<RawOutcome, Tls
                 a.server_version = Some(crate::tls::version_label(sh.version()));
                 a.cipher_suite = Some(suites::suite_display(sh.cipher_suite));
                 a.hello_retry_request = sh.is_hello_retry_request();
-                a.accepted = want.map_or(true, |w| sh.version() == w);
+                a.accepted = !matches!(want, Some(w) if sh.version() != w);
             }
             if let Some(al) = &o.flight.alert {
                 a.alert = Some(format!("{} {}", al.level_name(), al.description_name()));

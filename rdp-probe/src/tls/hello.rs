@@ -254,7 +254,13 @@ impl ParsedClientHello {
         if cs.len() % 2 != 0 {
             return Err(DecodeError::invalid(CLIENT_HELLO, "cipher_suites", cs.len() as u64));
         }
-        let cipher_suites = cs.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        let cipher_suites = cs
+            .chunks_exact(2)
+            .filter_map(|c| match c {
+                [a, b] => Some(u16::from_be_bytes([*a, *b])),
+                _ => None,
+            })
+            .collect();
         let (i, ml) = be_u8(i).ctx(CLIENT_HELLO, "legacy_compression_methods")?;
         let (i, cm) = take_len(i, ml.into(), 255, CLIENT_HELLO, "legacy_compression_methods")?;
         let extensions = if i.is_empty() {
