@@ -27,7 +27,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("certificate_report", |b| {
         b.iter(|| certificate_report(black_box(&der), 1_800_000_000, Some("rdp-target.test")))
     });
-    g.bench_function("chain_report", |b| b.iter(|| chain_report(black_box(&[der.clone()]), 1_800_000_000, None)));
+    g.bench_function("chain_report", |b| {
+        b.iter(|| chain_report(black_box(std::slice::from_ref(&der)), 1_800_000_000, None))
+    });
     g.bench_function("client_hello_encode", |b| {
         let all = rdp_probe::tls::suites::legacy_suites();
         b.iter(|| ClientHello::new(TlsVersion::Tls12, black_box(all.clone()), Some("host.example")).encode())
