@@ -115,7 +115,7 @@ xvfb_display() {
   for n in $(seq 133 199); do
     [[ -e /tmp/.X$n-lock || -e /tmp/.X11-unix/X$n ]] && continue
     rm -f "$run/xvfb.ready"
-    start_bg xvfb sh -c 'exec Xvfb ":$0" -displayfd 5 -nolisten tcp -screen 0 1024x768x24 5>"$1"' \
+    start_bg xvfb sh -c 'exec Xvfb ":$0" -displayfd 5 -ac -noreset -nolisten tcp -screen 0 1024x768x24 5>"$1"' \
       "$n" "$run/xvfb.ready"
     local i
     for ((i = 0; i < 100; i++)); do

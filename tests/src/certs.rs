@@ -160,9 +160,9 @@ pub fn make_cert(
 }
 
 /// A self-signed CA (`dir/ca.crt`, `dir/ca.key`, RSA-2048, CN "rdp-probe test CA", valid
-/// from yesterday for ten years).
+/// from ten years ago to ten years ahead, so it can issue expired certificates too).
 pub fn make_ca(dir: &Path) -> (PathBuf, PathBuf) {
-    issue(dir, "ca", KeyKind::Rsa(2048), "rdp-probe test CA", &[], (-1, 3650), None, "ext_ca")
+    issue(dir, "ca", KeyKind::Rsa(2048), "rdp-probe test CA", &[], (-3650, 3650), None, "ext_ca")
 }
 
 #[cfg(test)]
@@ -179,12 +179,27 @@ mod tests {
     fn chain_expired_and_future() {
         let d = tempfile::tempdir().unwrap();
         let (ca, cakey) = make_ca(d.path());
-        let (c, _) = make_cert(d.path(), "old", KeyKind::EcP256, "old.test", &["old.test", "127.0.0.1"], -30, -1, Some((&ca, &cakey)));
+        let (c, _) = make_cert(
+            d.path(),
+            "old",
+            KeyKind::EcP256,
+            "old.test",
+            &["old.test", "127.0.0.1"],
+            -30,
+            -1,
+            Some((&ca, &cakey)),
+        );
         let out = Command::new("openssl").args(["x509", "-noout", "-checkend", "0", "-in"]).arg(&c).output().unwrap();
         assert!(!out.status.success(), "expired cert reported valid");
-        let v = Command::new("openssl").arg("verify").arg("-CAfile").arg(&ca).arg("-attime").arg(
-            (SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - 10 * 86400).to_string(),
-        ).arg(&c).output().unwrap();
+        let v = Command::new("openssl")
+            .arg("verify")
+            .arg("-CAfile")
+            .arg(&ca)
+            .arg("-attime")
+            .arg((SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - 10 * 86400).to_string())
+            .arg(&c)
+            .output()
+            .unwrap();
         assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
         let (f, _) = make_cert(d.path(), "future", KeyKind::Rsa(2048), "f", &[], 10, 20, None);
         let t = Command::new("openssl").args(["x509", "-noout", "-startdate", "-in"]).arg(&f).output().unwrap();

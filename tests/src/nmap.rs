@@ -12,10 +12,7 @@ pub fn nmap_datadir(ports: &[u16]) -> tempfile::TempDir {
     let orig = std::fs::read_to_string("/usr/share/nmap/nmap-services").expect("nmap-services (package nmap)");
     let mut out = String::with_capacity(orig.len() + 64 * ports.len());
     for line in orig.lines() {
-        let taken = line
-            .split('\t')
-            .nth(1)
-            .is_some_and(|pp| ports.iter().any(|p| pp == format!("{p}/tcp")));
+        let taken = line.split('\t').nth(1).is_some_and(|pp| ports.iter().any(|p| pp == format!("{p}/tcp")));
         if !taken {
             out.push_str(line);
             out.push('\n');

@@ -88,7 +88,11 @@ impl Drop for Server {
 }
 
 /// Spawns `argv` under the watchdog in its own process group, stdout+stderr to `out_log`.
-pub(crate) fn spawn_guarded(argv: &[String], envs: &[(&str, String)], out_log: &Path) -> std::io::Result<(Child, ChildStdin)> {
+pub(crate) fn spawn_guarded(
+    argv: &[String],
+    envs: &[(&str, String)],
+    out_log: &Path,
+) -> std::io::Result<(Child, ChildStdin)> {
     let out = File::create(out_log)?;
     let err = out.try_clone()?;
     let mut cmd = Command::new("sh");
@@ -130,7 +134,6 @@ pub(crate) fn wait_listening(child: &mut Child, addr: SocketAddr, limit: Duratio
         std::thread::sleep(Duration::from_millis(20));
     }
 }
-
 
 /// Whether a log says the listening socket could not be bound (then retry on another port).
 pub(crate) fn bind_failed(log: &str) -> bool {

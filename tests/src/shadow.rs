@@ -61,11 +61,14 @@ fn start_xvfb() -> Xvfb {
             continue;
         }
         // -displayfd: Xvfb writes the display number to fd 5 once it accepts clients.
+        // -noreset: without it Xvfb resets when its last client leaves, and a shadow server
+        // starting at that moment fails with "failed to open display". -ac: clients under
+        // `unshare -u` (another host name) are let in.
         let ready = dir.path().join(format!("ready-{n}"));
         let argv: Vec<String> = [
             "sh",
             "-c",
-            "exec Xvfb \":$0\" -displayfd 5 -nolisten tcp -screen 0 1024x768x24 5>\"$1\"",
+            "exec Xvfb \":$0\" -displayfd 5 -ac -noreset -nolisten tcp -screen 0 1024x768x24 5>\"$1\"",
             &n.to_string(),
             &ready.display().to_string(),
         ]
@@ -75,7 +78,12 @@ fn start_xvfb() -> Xvfb {
         let start = Instant::now();
         loop {
             if std::fs::read_to_string(&ready).is_ok_and(|s| s.trim() == n.to_string()) {
-                return Xvfb { display: format!(":{n}"), _child: Mutex::new(child), _stdin: Mutex::new(stdin), _dir: dir };
+                return Xvfb {
+                    display: format!(":{n}"),
+                    _child: Mutex::new(child),
+                    _stdin: Mutex::new(stdin),
+                    _dir: dir,
+                };
             }
             if matches!(child.try_wait(), Ok(Some(_))) || start.elapsed() > Duration::from_secs(10) {
                 kill_group(&mut child);
@@ -142,7 +150,9 @@ pub fn freerdp_shadow(cfg: ShadowConfig) -> Server {
                 drop(stdin);
                 kill_group(&mut child);
                 last = logs_text(&logs);
-                assert!(bind_failed(&last), "freerdp-shadow-cli exited at start ({cfg:?}):\n{last}");
+                // Port taken meanwhile, or the X connection failed: try again.
+                let transient = bind_failed(&last) || last.contains("failed to open display");
+                assert!(transient, "freerdp-shadow-cli exited at start ({cfg:?}):\n{last}");
             }
             Ready::TimedOut => {
                 drop(stdin);
@@ -151,5 +161,5 @@ pub fn freerdp_shadow(cfg: ShadowConfig) -> Server {
             }
         }
     }
-    panic!("freerdp-shadow-cli could not bind a port after 5 attempts:\n{last}");
+    panic!("freerdp-shadow-cli did not start after 5 attempts:\n{last}");
 }

@@ -76,7 +76,16 @@ pub fn xrdp_ini(cfg: &XrdpConfig, port: u16, log: &std::path::Path) -> String {
 pub fn xrdp(mut cfg: XrdpConfig) -> Server {
     let dir = tempfile::Builder::new().prefix("xrdp-").tempdir().expect("tempdir");
     if cfg.certificate.is_none() && cfg.key_file.is_none() {
-        let (c, k) = make_cert(dir.path(), "server", KeyKind::Rsa(2048), "localhost", &["localhost", "127.0.0.1", "::1"], -1, 365, None);
+        let (c, k) = make_cert(
+            dir.path(),
+            "server",
+            KeyKind::Rsa(2048),
+            "localhost",
+            &["localhost", "127.0.0.1", "::1"],
+            -1,
+            365,
+            None,
+        );
         cfg.certificate = Some(c);
         cfg.key_file = Some(k);
     }
