@@ -79,6 +79,7 @@ fn genkey(key: KeyKind, out: &Path) {
     run(c.arg("-out").arg(out));
 }
 
+#[allow(clippy::too_many_arguments)]
 fn issue(
     dir: &Path,
     name: &str,
