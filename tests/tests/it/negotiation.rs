@@ -392,7 +392,7 @@ fn nmap_rdp_enum_encryption_differences_are_nmap_faults() {
     if !have("nmap") {
         panic!("nmap is not installed (apt-get install nmap)");
     }
-    let servers = vec![
+    let servers = [
         ("xrdp negotiate", xrdp(XrdpConfig::default())),
         ("xrdp rdp", xrdp(XrdpConfig { security_layer: "rdp".into(), ..Default::default() })),
         ("xrdp tls", xrdp(XrdpConfig { security_layer: "tls".into(), ..Default::default() })),
