@@ -23,7 +23,6 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 #![warn(missing_docs)]
-#![cfg_attr(not(test), allow(dead_code))] // TEMP until the layer steps land
 
 pub mod client;
 pub mod codec;
