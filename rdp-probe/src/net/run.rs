@@ -32,15 +32,19 @@ async fn negotiate_once(
         correlation: None,
     };
     let bytes = cr.encode().map_err(|e| NetError::new(Phase::SendCr, NetErrorKind::Decode(e)))?;
+    // Each phase's time is recorded even when it fails (a silent listener's read_cc is the wait).
     let t = Instant::now();
-    let mut s = ctx.open(addr, &step.label()).await?;
+    let opened = ctx.open(addr, &step.label()).await;
     times.connect = ms(t.elapsed());
+    let mut s = opened?;
     let t = Instant::now();
-    ctx.write(&mut s, Phase::SendCr, &bytes).await?;
+    let written = ctx.write(&mut s, Phase::SendCr, &bytes).await;
     times.send_cr = ms(t.elapsed());
+    written?;
     let t = Instant::now();
-    let frame = ctx.read_tpkt(&mut s, Phase::ReadCc).await?;
+    let read = ctx.read_tpkt(&mut s, Phase::ReadCc).await;
     times.read_cc = ms(t.elapsed());
+    let frame = read?;
     ServerAnswer::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))
 }
 
@@ -162,7 +166,8 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
         let res = negotiate_once(ctx, addr, &step, &mut times).await;
         if attempts.is_empty() {
             report.timings_ms.insert("connect".into(), times.connect);
-            if times.send_cr > 0.0 || times.read_cc > 0.0 {
+            let reached_send = !matches!(&res, Err(e) if e.phase == Phase::Connect);
+            if reached_send {
                 report.timings_ms.insert("send_cr".into(), times.send_cr);
                 report.timings_ms.insert("read_cc".into(), times.read_cc);
             }
