@@ -452,3 +452,88 @@ mod tests {
         assert_eq!(r.encryption_methods.get("40bit"), Some(&false));
     }
 }
+
+/// The captured real-server vectors (tests/vectors/mcs/), decoded the whole way down.
+#[cfg(test)]
+mod captured {
+    use super::*;
+    use crate::gcc::ConferenceCreateResponse;
+    use crate::mcs::ServerMcsPdu;
+    use std::path::PathBuf;
+
+    fn report_of(frame: &[u8]) -> McsReport {
+        let data = crate::x224::decode_data(frame).unwrap();
+        let ServerMcsPdu::ConnectResponse(cr) = ServerMcsPdu::decode(data).unwrap() else { panic!() };
+        assert_eq!(cr.result, 0);
+        let ccr = ConferenceCreateResponse::decode(cr.user_data.as_ref().unwrap()).unwrap();
+        assert_eq!(ccr.connect_pdu_length, 0x2a, "everyone copies the spec's 0x2a");
+        assert_eq!(ccr.h221_key, b"McDn");
+        let blocks = ServerBlocks::decode(&ccr.user_data);
+        assert!(blocks.errors.is_empty(), "{:?}", blocks.errors);
+        McsReport::from_blocks(&blocks)
+    }
+
+    fn dir(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/mcs").join(name)
+    }
+
+    /// Every offer (0x00, 0x01, 0x02, 0x08, 0x10, 0x1b) gets the configured method: xrdp
+    /// ignores encryptionMethods. low and medium are both 40-bit, levels Low / Client Compatible.
+    #[test]
+    fn xrdp_levels_and_methods() {
+        let cases = [
+            ("xrdp-rdp-none-33895-mcs", "none", "none", None),
+            ("xrdp-rdp-low-33893-mcs", "low", "40bit", Some(2048)),
+            ("xrdp-rdp-medium-33892-mcs", "client_compatible", "40bit", Some(2048)),
+            ("xrdp-rdp-high-33891-mcs", "high", "128bit", Some(2048)),
+            ("xrdp-rdp-fips-33894-mcs", "fips", "fips", Some(2048)),
+            ("xrdp-rdp-rsa512-33896-mcs", "high", "128bit", Some(512)),
+        ];
+        for (d, level, method, bits) in cases {
+            for offer in ["0x00", "0x01", "0x02", "0x08", "0x10", "0x1b"] {
+                let frame = std::fs::read(dir(d).join(format!("mcs-connect-response-meth{offer}.bin"))).unwrap();
+                let r = report_of(&frame);
+                assert_eq!(r.encryption_level.as_deref(), Some(level), "{d} {offer}");
+                assert_eq!(r.selected_method.as_deref(), Some(method), "{d} {offer}");
+                assert_eq!(r.rdp_version.as_deref(), Some("RDP 5.0-8.1"));
+                assert_eq!(r.client_requested_protocols.as_deref(), Some(&["rdp".to_string()][..]));
+                assert_eq!(r.io_channel, Some(1003));
+                match bits {
+                    None => {
+                        assert!(r.server_certificate.is_none());
+                        assert_eq!(r.server_random_len, None);
+                    }
+                    Some(b) => {
+                        let c = r.server_certificate.as_ref().unwrap();
+                        assert_eq!(c.kind, "proprietary");
+                        assert_eq!(c.key_bits, Some(b), "{d}");
+                        assert_eq!(c.exponent, Some(65537));
+                        assert_eq!(c.signature_valid, Some(true), "{d}");
+                        assert!(!c.temporary);
+                        assert_eq!(r.server_random_len, Some(32));
+                    }
+                }
+            }
+        }
+    }
+
+    /// FreeRDP shadow, probed from 127.0.0.1: encryption off whatever is offered.
+    #[test]
+    fn shadow_from_localhost() {
+        let frame = std::fs::read(dir("shadow-rdp-33912-mcs").join("mcs-connect-response-meth0x02.bin")).unwrap();
+        let r = report_of(&frame);
+        assert_eq!(r.encryption_level.as_deref(), Some("none"));
+        assert_eq!(r.selected_method.as_deref(), Some("none"));
+        assert_eq!(r.early_capability_flags_value, Some(0));
+        assert_eq!(r.blocks, ["sc_core", "sc_net", "sc_security"]);
+    }
+
+    /// The captured Connect-Initials decode with our own decoder (not ours: whoever captured).
+    #[test]
+    fn captured_connect_initials_decode() {
+        let frame = std::fs::read(dir("xrdp-rdp-high-33891-mcs").join("mcs-connect-initial-meth0x1b.bin")).unwrap();
+        let ci = crate::mcs::ConnectInitial::decode(crate::x224::decode_data(&frame).unwrap()).unwrap();
+        assert_eq!(ci.target, crate::mcs::DomainParameters::TARGET);
+        assert!(ci.user_data.windows(4).any(|w| w == b"Duca"));
+    }
+}
