@@ -1,3 +1,4 @@
 //! Integration tests against real servers on loopback.
 
+mod mcs;
 mod nla;
