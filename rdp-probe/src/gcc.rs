@@ -257,12 +257,8 @@ impl ClientBlocks {
         let mut sec = self.encryption_methods.0.to_le_bytes().to_vec();
         sec.extend_from_slice(&0u32.to_le_bytes()); // extEncryptionMethods
         write_block(&mut out, CS_SECURITY, &sec);
-        let channels: Vec<&ChannelDef> = self
-            .channels
-            .iter()
-            .filter(|c| !c.name.eq_ignore_ascii_case("MS_T120"))
-            .take(MAX_CHANNELS)
-            .collect();
+        let channels: Vec<&ChannelDef> =
+            self.channels.iter().filter(|c| !c.name.eq_ignore_ascii_case("MS_T120")).take(MAX_CHANNELS).collect();
         let mut net = (channels.len() as u32).to_le_bytes().to_vec();
         for c in channels {
             let mut name = [0u8; 8];
@@ -708,11 +704,8 @@ impl ServerBlocks {
                 let (i, version) = le_u32(b).ctx(SC_CORE_PDU, "version")?;
                 let (i, crp) = opt_u32(i);
                 let (_, ecf) = opt_u32(i);
-                self.core = Some(ServerCoreData {
-                    version,
-                    client_requested_protocols: crp,
-                    early_capability_flags: ecf,
-                });
+                self.core =
+                    Some(ServerCoreData { version, client_requested_protocols: crp, early_capability_flags: ecf });
             }
             SC_SECURITY => self.security = Some(ServerSecurityData::decode(b)?),
             SC_NET => {

@@ -347,7 +347,11 @@ impl ServerMcsPdu {
 
 /// Reads a BER length: short form, or `0x81 LL` / `0x82 LL LL`; checked against the bytes
 /// left and [`MAX_BER_LEN`].
-pub(crate) fn ber_len<'a>(i: &'a [u8], pdu: &'static str, field: &'static str) -> Result<(&'a [u8], usize), DecodeError> {
+pub(crate) fn ber_len<'a>(
+    i: &'a [u8],
+    pdu: &'static str,
+    field: &'static str,
+) -> Result<(&'a [u8], usize), DecodeError> {
     let (i, b) = nom_u8(i).ctx(pdu, field)?;
     let (i, len) = match b {
         0..=0x7f => (i, usize::from(b)),
@@ -530,7 +534,10 @@ mod tests {
 
     #[test]
     fn disconnect_provider_ultimatum() {
-        assert_eq!(ServerMcsPdu::decode(&[0x21, 0x80]).unwrap(), ServerMcsPdu::DisconnectProviderUltimatum { reason: 3 });
+        assert_eq!(
+            ServerMcsPdu::decode(&[0x21, 0x80]).unwrap(),
+            ServerMcsPdu::DisconnectProviderUltimatum { reason: 3 }
+        );
         assert_eq!(reason_name(3), "rn_user_requested");
         assert!(ServerMcsPdu::decode(&[0x21]).is_err());
         assert!(ServerMcsPdu::decode(&[]).is_err());

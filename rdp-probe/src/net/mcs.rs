@@ -9,7 +9,9 @@ use crate::mcs::{self, ConnectInitial, ServerMcsPdu};
 use crate::report::mcs::{MethodAnswer, StepError, METHODS};
 use crate::report::{McsReport, NlaRequirement, Phase, Report};
 use crate::target::Target;
-use crate::x224::{self, ConnectionConfirm, ConnectionRequest, NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
+use crate::x224::{
+    self, ConnectionConfirm, ConnectionRequest, NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer,
+};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -64,14 +66,21 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// Opens a connection whose X.224 negotiation selected `want` (PROTOCOL_RDP or SSL); `legacy`
 /// sends a CR without RDP_NEG_REQ.
-async fn open(ctx: &mut Ctx<'_>, addr: SocketAddr, want: Protocol, legacy: bool, label: &str) -> Result<Stream, NetError> {
+async fn open(
+    ctx: &mut Ctx<'_>,
+    addr: SocketAddr,
+    want: Protocol,
+    legacy: bool,
+    label: &str,
+) -> Result<Stream, NetError> {
     if legacy {
         let cr = ConnectionRequest { cookie: ctx.opts.cookie.clone(), negotiation: None, correlation: None };
         let bytes = cr.encode().map_err(|e| NetError::new(Phase::SendCr, NetErrorKind::Decode(e)))?;
         let mut s = ctx.open(addr, label).await?;
         ctx.write(&mut s, Phase::SendCr, &bytes).await?;
         let frame = ctx.read_tpkt(&mut s, Phase::ReadCc).await?;
-        let cc = ConnectionConfirm::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))?;
+        let cc =
+            ConnectionConfirm::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))?;
         return match cc.negotiation {
             None | Some(NegotiationResponse::Response { selected_protocol: Protocol::Rdp, .. }) => Ok(s),
             other => Err(refused(other.as_ref())),
@@ -91,7 +100,9 @@ async fn open(ctx: &mut Ctx<'_>, addr: SocketAddr, want: Protocol, legacy: bool,
 
 fn refused(n: Option<&NegotiationResponse>) -> NetError {
     let text = match n {
-        Some(NegotiationResponse::Response { selected_protocol, .. }) => format!("negotiation selected {selected_protocol}"),
+        Some(NegotiationResponse::Response { selected_protocol, .. }) => {
+            format!("negotiation selected {selected_protocol}")
+        }
         Some(NegotiationResponse::Failure { code, .. }) => format!("negotiation refused: {code}"),
         Some(NegotiationResponse::Unknown { ty, .. }) => format!("unknown negotiation answer type {ty}"),
         None => "no negotiation answer".into(),
@@ -114,12 +125,18 @@ fn apply(report: &mut McsReport, outcome: &Outcome) {
         }
         Outcome::Failed(r) => {
             report.mcs_result = Some(mcs::result_name(*r));
-            report.error = Some(StepError { phase: Phase::Mcs, detail: format!("Connect-Response result {}", mcs::result_name(*r)) });
+            report.error = Some(StepError {
+                phase: Phase::Mcs,
+                detail: format!("Connect-Response result {}", mcs::result_name(*r)),
+            });
         }
         Outcome::Disconnect(reason) => {
             report.error = Some(StepError {
                 phase: Phase::Mcs,
-                detail: format!("Disconnect-Provider-Ultimatum ({}) instead of a Connect-Response", mcs::reason_name(*reason)),
+                detail: format!(
+                    "Disconnect-Provider-Ultimatum ({}) instead of a Connect-Response",
+                    mcs::reason_name(*reason)
+                ),
             });
         }
     }
@@ -131,7 +148,9 @@ fn method_answer(offered: u32, r: &Result<Outcome, NetError>) -> MethodAnswer {
         Ok(Outcome::Failed(res)) => MethodAnswer::failed(offered, "failed", mcs::result_name(*res)),
         Ok(Outcome::Disconnect(reason)) => MethodAnswer::failed(offered, "disconnect", mcs::reason_name(*reason)),
         Err(e) => match e.kind {
-            NetErrorKind::Closed { .. } | NetErrorKind::Reset => MethodAnswer::failed(offered, "closed", e.kind.to_string()),
+            NetErrorKind::Closed { .. } | NetErrorKind::Reset => {
+                MethodAnswer::failed(offered, "closed", e.kind.to_string())
+            }
             _ => MethodAnswer::failed(offered, "error", format!("{}: {}", e.phase.as_str(), e.kind)),
         },
     }

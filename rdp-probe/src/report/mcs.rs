@@ -339,10 +339,8 @@ impl McsReport {
                 core.client_requested_protocols.map(|p| crate::x224::SecurityProtocols(p).display_names());
             self.client_requested_protocols_value = core.client_requested_protocols;
             self.early_capability_flags_value = core.early_capability_flags;
-            self.early_capability_flags = core
-                .early_capability_flags
-                .map(|f| gcc::ServerEarlyCapabilityFlags(f).names())
-                .unwrap_or_default();
+            self.early_capability_flags =
+                core.early_capability_flags.map(|f| gcc::ServerEarlyCapabilityFlags(f).names()).unwrap_or_default();
         }
         if let Some(s) = &b.security {
             self.encryption_level = Some(gcc::encryption_level_name(s.encryption_level));
@@ -403,15 +401,27 @@ pub fn method_behaviour(answers: &BTreeMap<String, MethodAnswer>) -> Option<Stri
         return Some("no offer was answered".into());
     }
     let chosen: std::collections::BTreeSet<Option<u32>> = answered.iter().map(|a| a.method_value).collect();
-    let not_answered: Vec<&str> =
-        METHODS.iter().filter(|(n, _)| answers.get(*n).is_some_and(|a| a.outcome != "answered")).map(|(n, _)| *n).collect();
-    let tail = if not_answered.is_empty() { String::new() } else { format!("; no answer to {}", not_answered.join(", ")) };
+    let not_answered: Vec<&str> = METHODS
+        .iter()
+        .filter(|(n, _)| answers.get(*n).is_some_and(|a| a.outcome != "answered"))
+        .map(|(n, _)| *n)
+        .collect();
+    let tail =
+        if not_answered.is_empty() { String::new() } else { format!("; no answer to {}", not_answered.join(", ")) };
     if answered.len() > 1 && chosen.len() == 1 {
         let m = answered.first().and_then(|a| a.method.clone()).unwrap_or_default();
         return Some(format!("answers {m} whatever is offered{tail}"));
     }
-    if answered.iter().all(|a| a.accepted) {
+    let exceptions: Vec<String> = METHODS
+        .iter()
+        .filter_map(|(n, _)| answers.get(*n).filter(|a| a.outcome == "answered" && !a.accepted).map(|a| (n, a)))
+        .map(|(n, a)| format!("{n} -> {}", a.method.clone().unwrap_or_default()))
+        .collect();
+    if exceptions.is_empty() {
         return Some(format!("answers the offered method{tail}"));
+    }
+    if exceptions.len() < answered.len() {
+        return Some(format!("answers the offered method except {}{tail}", exceptions.join(", ")));
     }
     let parts: Vec<String> = METHODS
         .iter()
@@ -446,6 +456,9 @@ mod tests {
             METHODS.iter().skip(1).map(|(n, v)| (n.to_string(), ans(*v, *v))).collect();
         honest.insert("none".into(), MethodAnswer::failed(0, "closed", "closed".into()));
         assert_eq!(method_behaviour(&honest).unwrap(), "answers the offered method; no answer to none");
+        // FreeRDP shadow from 127.0.0.2: the NONE offer gets 128-bit
+        honest.insert("none".into(), ans(0, 2));
+        assert_eq!(method_behaviour(&honest).unwrap(), "answers the offered method except none -> 128bit");
         let mut r = McsReport::default();
         r.set_method_answers(all_128);
         assert_eq!(r.encryption_methods.get("128bit"), Some(&true));

@@ -202,7 +202,8 @@ mod fixture {
         let dd = tempfile::Builder::new().prefix("mcs-nmap-").tempdir().expect("tempdir");
         let orig = std::fs::read_to_string("/usr/share/nmap/nmap-services").expect("nmap-services");
         let me = format!("{}/tcp", addr.port());
-        let mut s: String = orig.lines().filter(|l| l.split('\t').nth(1) != Some(&me)).map(|l| format!("{l}\n")).collect();
+        let mut s: String =
+            orig.lines().filter(|l| l.split('\t').nth(1) != Some(&me)).map(|l| format!("{l}\n")).collect();
         s += &format!("ms-wbt-server\t{me}\t0.500000\t# test\n");
         std::fs::write(dd.path().join("nmap-services"), s).expect("nmap-services");
         let out = Command::new("nmap")
@@ -253,7 +254,9 @@ fn nmap_encryption(out: &str) -> (Option<String>, BTreeMap<String, bool>) {
         .to_string()
     });
     let mut methods = BTreeMap::new();
-    for (nmap_name, ours) in [("40-bit RC4", "40bit"), ("56-bit RC4", "56bit"), ("128-bit RC4", "128bit"), ("FIPS 140-1", "fips")] {
+    for (nmap_name, ours) in
+        [("40-bit RC4", "40bit"), ("56-bit RC4", "56bit"), ("128-bit RC4", "128bit"), ("FIPS 140-1", "fips")]
+    {
         methods.insert(ours.to_string(), out.contains(&format!("{nmap_name}: SUCCESS")));
     }
     (level, methods)
@@ -382,6 +385,8 @@ async fn shadow_rdp_from_other_loopback_address() {
         assert_eq!(r.encryption_methods.get(m), Some(&true), "{m}: {:?}", r.method_answers.get(m));
     }
     assert_eq!(r.server_certificate.as_ref().map(|c| c.kind.as_str()), Some("proprietary"));
+    // Measured: an offer of NONE alone is answered with 128-bit (not refused).
+    assert_eq!(r.method_behaviour.as_deref(), Some("answers the offered method except none -> 128bit"));
 
     let local = probe_mcs(server.addr, None).await;
     assert_eq!(local.encryption_level.as_deref(), Some("none"));
