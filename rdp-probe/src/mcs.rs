@@ -581,4 +581,23 @@ mod tests {
             assert_eq!(ber_integer(&out, "t", "t").unwrap(), (&[][..], v), "{v:#x} {out:02x?}");
         }
     }
+
+    /// The fuzz entries survive truncations and single-byte corruptions of a real answer.
+    #[test]
+    fn fuzz_entries_on_mutated_capture() {
+        let frame = include_bytes!("../tests/vectors/mcs/xrdp-rdp-high-33891-mcs/mcs-connect-response-meth0x1b.bin");
+        let mcs = crate::x224::decode_data(frame).unwrap().to_vec();
+        for n in 0..mcs.len() {
+            fuzz::mcs_connect_response(&mcs[..n]);
+            fuzz::gcc_server_blocks(&mcs[n..]);
+        }
+        for at in 0..mcs.len() {
+            for x in [0x00, 0x7f, 0x80, 0xff] {
+                let mut m = mcs.clone();
+                m[at] = x;
+                fuzz::mcs_connect_response(&m);
+                fuzz::gcc_server_blocks(m.get(65..).unwrap_or_default());
+            }
+        }
+    }
 }
