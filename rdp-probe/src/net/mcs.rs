@@ -1,9 +1,231 @@
-//! The mcs step driver (owned by the mcs issue; placeholder until it lands).
+//! The MCS step driver: Connect-Initial / Connect-Response over whatever the negotiation allows
+//! (plain TCP with Standard RDP Security, or inside TLS), then one connection per encryption
+//! method under Standard RDP Security. Stops after the Connect-Response: no Erect Domain, no
+//! logon, no licensing.
 
-use super::Ctx;
-use crate::report::Report;
+use super::{Ctx, NetError, NetErrorKind, Stream};
+use crate::gcc::{self, ClientBlocks, ConferenceCreateResponse, EncryptionMethods, ServerBlocks};
+use crate::mcs::{self, ConnectInitial, ServerMcsPdu};
+use crate::report::mcs::{MethodAnswer, StepError, METHODS};
+use crate::report::{McsReport, NlaRequirement, Phase, Report};
 use crate::target::Target;
+use crate::x224::{
+    self, ConnectionConfirm, ConnectionRequest, NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer,
+};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// What one Connect-Initial brought back.
+enum Outcome {
+    /// A Connect-Response with rt-successful and server data.
+    Blocks(Box<mcs::ConnectResponse>, Box<ServerBlocks>),
+    /// A Connect-Response with another result.
+    Failed(u32),
+    /// A Disconnect-Provider-Ultimatum.
+    Disconnect(u8),
+}
+
+fn decode_err(e: crate::codec::DecodeError) -> NetError {
+    NetError::new(Phase::Mcs, NetErrorKind::Decode(e))
+}
+
+/// The Connect-Initial frame (TPKT + X.224 DT + BER) offering `methods`.
+fn connect_initial_frame(selected: u32, methods: EncryptionMethods) -> Result<Vec<u8>, NetError> {
+    let blocks = ClientBlocks::mstsc(selected, methods).encode();
+    let gcc = gcc::encode_conference_create_request(&blocks).map_err(decode_err)?;
+    let ci = ConnectInitial::new(gcc).encode().map_err(decode_err)?;
+    x224::encode_data(&ci).map_err(decode_err)
+}
+
+/// Sends the Connect-Initial and reads the answer.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    ctx: &Ctx<'_>,
+    s: &mut S,
+    selected: u32,
+    methods: EncryptionMethods,
+) -> Result<Outcome, NetError> {
+    let frame = connect_initial_frame(selected, methods)?;
+    ctx.write(s, Phase::Mcs, &frame).await?;
+    let answer = ctx.read_tpkt(s, Phase::Mcs).await?;
+    let data = x224::decode_data(&answer).map_err(decode_err)?;
+    match ServerMcsPdu::decode(data).map_err(decode_err)? {
+        ServerMcsPdu::DisconnectProviderUltimatum { reason } => Ok(Outcome::Disconnect(reason)),
+        ServerMcsPdu::ConnectResponse(cr) => {
+            if cr.result != 0 {
+                return Ok(Outcome::Failed(cr.result));
+            }
+            let ud = cr.user_data.as_deref().unwrap_or_default();
+            let ccr = ConferenceCreateResponse::decode(ud).map_err(decode_err)?;
+            let blocks = ServerBlocks::decode(&ccr.user_data);
+            Ok(Outcome::Blocks(Box::new(cr), Box::new(blocks)))
+        }
+    }
+}
+
+/// Opens a connection whose X.224 negotiation selected `want` (PROTOCOL_RDP or SSL); `legacy`
+/// sends a CR without RDP_NEG_REQ.
+async fn open(
+    ctx: &mut Ctx<'_>,
+    addr: SocketAddr,
+    want: Protocol,
+    legacy: bool,
+    label: &str,
+) -> Result<Stream, NetError> {
+    if legacy {
+        let cr = ConnectionRequest { cookie: ctx.opts.cookie.clone(), negotiation: None, correlation: None };
+        let bytes = cr.encode().map_err(|e| NetError::new(Phase::SendCr, NetErrorKind::Decode(e)))?;
+        let mut s = ctx.open(addr, label).await?;
+        ctx.write(&mut s, Phase::SendCr, &bytes).await?;
+        let frame = ctx.read_tpkt(&mut s, Phase::ReadCc).await?;
+        let cc =
+            ConnectionConfirm::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))?;
+        return match cc.negotiation {
+            None | Some(NegotiationResponse::Response { selected_protocol: Protocol::Rdp, .. }) => Ok(s),
+            other => Err(refused(other.as_ref())),
+        };
+    }
+    let (s, answer) = super::run::open_negotiated(ctx, addr, want.as_set(), label).await?;
+    match answer {
+        ServerAnswer::Confirm(ConnectionConfirm {
+            negotiation: Some(NegotiationResponse::Response { selected_protocol, .. }),
+            ..
+        }) if selected_protocol == want => Ok(s),
+        ServerAnswer::Confirm(ConnectionConfirm { negotiation: None, .. }) if want == Protocol::Rdp => Ok(s),
+        ServerAnswer::Confirm(cc) => Err(refused(cc.negotiation.as_ref())),
+        other => Err(NetError::new(Phase::ReadCc, NetErrorKind::Io(format!("no Connection Confirm: {other:?}")))),
+    }
+}
+
+fn refused(n: Option<&NegotiationResponse>) -> NetError {
+    let text = match n {
+        Some(NegotiationResponse::Response { selected_protocol, .. }) => {
+            format!("negotiation selected {selected_protocol}")
+        }
+        Some(NegotiationResponse::Failure { code, .. }) => format!("negotiation refused: {code}"),
+        Some(NegotiationResponse::Unknown { ty, .. }) => format!("unknown negotiation answer type {ty}"),
+        None => "no negotiation answer".into(),
+    };
+    NetError::new(Phase::ReadCc, NetErrorKind::Io(text))
+}
+
+fn step_error(e: &NetError) -> StepError {
+    StepError { phase: e.phase, detail: e.kind.to_string() }
+}
+
+/// Fills the report from the first (all-methods) exchange.
+fn apply(report: &mut McsReport, outcome: &Outcome) {
+    match outcome {
+        Outcome::Blocks(cr, blocks) => {
+            report.mcs_result = Some(mcs::result_name(cr.result));
+            report.called_connect_id = cr.called_connect_id;
+            report.domain_parameters = cr.domain_parameters;
+            report.apply_blocks(blocks);
+        }
+        Outcome::Failed(r) => {
+            report.mcs_result = Some(mcs::result_name(*r));
+            report.error = Some(StepError {
+                phase: Phase::Mcs,
+                detail: format!("Connect-Response result {}", mcs::result_name(*r)),
+            });
+        }
+        Outcome::Disconnect(reason) => {
+            report.error = Some(StepError {
+                phase: Phase::Mcs,
+                detail: format!(
+                    "Disconnect-Provider-Ultimatum ({}) instead of a Connect-Response",
+                    mcs::reason_name(*reason)
+                ),
+            });
+        }
+    }
+}
+
+fn method_answer(offered: u32, r: &Result<Outcome, NetError>) -> MethodAnswer {
+    match r {
+        Ok(Outcome::Blocks(_, b)) => MethodAnswer::from_blocks(offered, b),
+        Ok(Outcome::Failed(res)) => MethodAnswer::failed(offered, "failed", mcs::result_name(*res)),
+        Ok(Outcome::Disconnect(reason)) => MethodAnswer::failed(offered, "disconnect", mcs::reason_name(*reason)),
+        Err(e) => match e.kind {
+            NetErrorKind::Closed { .. } | NetErrorKind::Reset => {
+                MethodAnswer::failed(offered, "closed", e.kind.to_string())
+            }
+            _ => MethodAnswer::failed(offered, "error", format!("{}: {}", e.phase.as_str(), e.kind)),
+        },
+    }
+}
+
+/// One connection under Standard RDP Security offering `methods`.
+async fn rdp_once(
+    ctx: &mut Ctx<'_>,
+    addr: SocketAddr,
+    legacy: bool,
+    methods: EncryptionMethods,
+) -> Result<Outcome, NetError> {
+    let label = format!("mcs rdp methods {:#x}", methods.0);
+    let mut s = open(ctx, addr, Protocol::Rdp, legacy, &label).await?;
+    exchange(ctx, &mut s, 0, methods).await
+}
 
 /// Runs the mcs step when the negotiation answers allow it, filling `report.mcs`.
-pub(crate) async fn run_step(_ctx: &mut Ctx<'_>, _addr: SocketAddr, _target: &Target, _report: &mut Report) {}
+pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Target, report: &mut Report) {
+    if !ctx.opts.steps.mcs {
+        return;
+    }
+    let Some(neg) = &report.negotiation else { return };
+    let verdict = |p: &str| neg.protocols.get(p).map(String::as_str);
+    let rdp = verdict("rdp") == Some("accepted") || neg.legacy;
+    let legacy = neg.legacy && verdict("rdp") != Some("accepted");
+    let ssl = verdict("ssl") == Some("accepted");
+    let nla_required = neg.nla == Some(NlaRequirement::Required);
+    let started = Instant::now();
+    let mut out = McsReport::default();
+
+    if rdp {
+        out.transport = Some("tcp".into());
+        let first = rdp_once(ctx, addr, legacy, EncryptionMethods::ALL).await;
+        match &first {
+            Ok(o) => apply(&mut out, o),
+            Err(e) => out.error = Some(step_error(e)),
+        }
+        if ctx.opts.steps.mcs_methods && first.is_ok() {
+            let mut answers = BTreeMap::new();
+            for (name, value) in METHODS {
+                let r = rdp_once(ctx, addr, legacy, EncryptionMethods(value)).await;
+                let overall = matches!(&r, Err(e) if e.phase == Phase::Overall);
+                answers.insert(name.to_string(), method_answer(value, &r));
+                if overall {
+                    break;
+                }
+            }
+            out.set_method_answers(answers);
+        }
+    } else if ssl && !nla_required {
+        out.transport = Some("tls".into());
+        match tls_once(ctx, addr, target).await {
+            Ok(o) => apply(&mut out, &o),
+            Err(e) => out.error = Some(step_error(&e)),
+        }
+    } else if nla_required || verdict("hybrid") == Some("accepted") || verdict("hybrid_ex") == Some("accepted") {
+        // MCS follows CredSSP only; continuing after an authenticated CredSSP exchange is left
+        // to the NLA step's session (not wired yet).
+        out.not_reachable = Some(if ctx.opts.credentials.is_some() {
+            "MCS not reachable: NLA required (MCS after CredSSP is not implemented)".into()
+        } else {
+            "MCS not reachable: NLA required".into()
+        });
+    } else {
+        out.not_reachable = Some("MCS not reachable: no security protocol without NLA was accepted".into());
+    }
+    report.timings_ms.insert("mcs".into(), super::ms(started.elapsed()));
+    report.mcs = Some(out);
+}
+
+/// X.224 selecting SSL, TLS, then MCS inside TLS (Enhanced RDP Security: level None).
+async fn tls_once(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Target) -> Result<Outcome, NetError> {
+    let s = open(ctx, addr, Protocol::Ssl, false, "mcs tls").await?;
+    let name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
+    let mut tls = super::tls::upgrade(ctx, s, &name).await?;
+    exchange(ctx, &mut tls.stream, SecurityProtocols::SSL.0, EncryptionMethods::ALL).await
+}

@@ -1,6 +1,552 @@
-//! Report types of the mcs layer (owned by the mcs issue; placeholder until it lands).
+//! Report types of the MCS / GCC basic settings exchange (issue 5).
+//!
+//! JSON contract: `mcs.rdp_version`, `mcs.version_code`, `mcs.early_capability_flags`,
+//! `mcs.encryption_level`, `mcs.encryption_methods` (method -> bool: the server answered that
+//! offer with that very method), `mcs.method_answers` (method -> what the server did with the
+//! offer, including the method it actually chose), `mcs.method_behaviour`,
+//! `mcs.server_certificate` (`kind`, `key_bits`, `exponent`, `signature_valid`, ...),
+//! `mcs.channels`, `mcs.transport`, `mcs.error`.
 
-/// Results of the mcs step.
+use crate::gcc::{self, CertificateKind, EncryptionMethods, ServerBlocks, ServerCertificate};
+use crate::mcs::DomainParameters;
+use crate::report::Phase;
+use std::collections::BTreeMap;
+
+/// The methods enumerated, in order: name and CS_SECURITY value.
+pub const METHODS: [(&str, u32); 5] = [("none", 0), ("40bit", 0x01), ("56bit", 0x08), ("128bit", 0x02), ("fips", 0x10)];
+
+/// Results of the MCS step.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct McsReport {}
+pub struct McsReport {
+    /// `tcp` (Standard RDP Security) or `tls` (Enhanced RDP Security, MCS inside TLS).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub transport: Option<String>,
+    /// Set when no MCS exchange was possible, e.g. "MCS not reachable: NLA required".
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub not_reachable: Option<String>,
+    /// SC_CORE version, e.g. "RDP 10.7"; "RDP 5.0-8.1" for 0x00080004.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub rdp_version: Option<String>,
+    /// SC_CORE version, raw.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub version_code: Option<u32>,
+    /// SC_CORE clientRequestedProtocols echo, by name (`rdp` for 0).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub client_requested_protocols: Option<Vec<String>>,
+    /// SC_CORE clientRequestedProtocols, raw.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub client_requested_protocols_value: Option<u32>,
+    /// SC_CORE earlyCapabilityFlags by name.
+    pub early_capability_flags: Vec<String>,
+    /// SC_CORE earlyCapabilityFlags, raw (absent when the block stops before them).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub early_capability_flags_value: Option<u32>,
+    /// SC_SECURITY encryptionLevel: none, low, client_compatible, high, fips.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub encryption_level: Option<String>,
+    /// SC_SECURITY encryptionMethod the server chose when offered every method (0x1b).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub selected_method: Option<String>,
+    /// Method name -> whether the server, offered that method alone, answered with it.
+    pub encryption_methods: BTreeMap<String, bool>,
+    /// Method name -> what the server did with an offer of that method alone.
+    pub method_answers: BTreeMap<String, MethodAnswer>,
+    /// One line about the answers, e.g. "answers 128bit whatever is offered".
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub method_behaviour: Option<String>,
+    /// SC_SECURITY serverRandomLen.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub server_random_len: Option<u32>,
+    /// SC_SECURITY serverCertLen.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub server_cert_len: Option<u32>,
+    /// SC_SECURITY server certificate.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub server_certificate: Option<ServerCertificateReport>,
+    /// Static virtual channels granted (SC_NET), paired with the names we offered.
+    pub channels: Vec<ChannelReport>,
+    /// SC_NET MCSChannelId (the I/O channel).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub io_channel: Option<u16>,
+    /// SC_MCS_MSGCHANNEL MCSChannelID.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub message_channel: Option<u16>,
+    /// SC_MULTITRANSPORT flags (UDP transports the server offers), raw.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub multitransport_flags: Option<u32>,
+    /// MCS Connect-Response result (T.125), e.g. `rt_successful`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub mcs_result: Option<String>,
+    /// Connect-Response calledConnectId.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub called_connect_id: Option<u32>,
+    /// Connect-Response domainParameters.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub domain_parameters: Option<DomainParameters>,
+    /// Server block types in the order received (`sc_core`, ..., `0x0c77`).
+    pub blocks: Vec<String>,
+    /// Blocks of unknown type, kept raw.
+    pub unknown_blocks: Vec<UnknownBlockReport>,
+    /// Blocks that did not decode (the others are still reported).
+    pub decode_errors: Vec<String>,
+    /// Failure of the step (connect, TLS, read, undecodable answer).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub error: Option<StepError>,
+}
+
+/// A failure inside the MCS step: data, not a changed probe status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct StepError {
+    /// Where it happened.
+    pub phase: Phase,
+    /// What happened.
+    pub detail: String,
+}
+
+/// What the server did with one offered encryption method (one connection).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MethodAnswer {
+    /// CS_SECURITY encryptionMethods sent.
+    pub offered_value: u32,
+    /// `answered` (a Connect-Response with SC_SECURITY), `failed` (Connect-Response with a
+    /// failing result), `disconnect` (Disconnect-Provider-Ultimatum), `closed`, `error`.
+    pub outcome: String,
+    /// Whether the server answered with exactly the offered method.
+    pub accepted: bool,
+    /// The method the server chose (SC_SECURITY encryptionMethod).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub method: Option<String>,
+    /// The method the server chose, raw.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub method_value: Option<u32>,
+    /// The level the server answered.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub level: Option<String>,
+    /// Details of a failure.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub detail: Option<String>,
+}
+
+impl MethodAnswer {
+    /// The answer from a decoded Connect-Response to an offer of `offered`.
+    pub fn from_blocks(offered: u32, blocks: &ServerBlocks) -> MethodAnswer {
+        match &blocks.security {
+            Some(s) => MethodAnswer {
+                offered_value: offered,
+                outcome: "answered".into(),
+                accepted: s.encryption_method == offered,
+                method: Some(EncryptionMethods::method_name(s.encryption_method)),
+                method_value: Some(s.encryption_method),
+                level: Some(gcc::encryption_level_name(s.encryption_level)),
+                detail: None,
+            },
+            None => MethodAnswer {
+                offered_value: offered,
+                outcome: "error".into(),
+                detail: Some(
+                    blocks
+                        .errors
+                        .first()
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| "no SC_SECURITY block in the Connect-Response".into()),
+                ),
+                ..MethodAnswer::default()
+            },
+        }
+    }
+
+    /// An answer that is not a Connect-Response with server data.
+    pub fn failed(offered: u32, outcome: &str, detail: String) -> MethodAnswer {
+        MethodAnswer { offered_value: offered, outcome: outcome.into(), detail: Some(detail), ..Default::default() }
+    }
+}
+
+/// The server certificate of SC_SECURITY.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ServerCertificateReport {
+    /// `proprietary`, `x509` or `unknown`.
+    pub kind: String,
+    /// dwVersion as sent.
+    pub dw_version: u32,
+    /// The temporary bit (top bit of dwVersion).
+    pub temporary: bool,
+    /// Modulus size in bits (the server's key; for x509 the last certificate's).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub key_bits: Option<u64>,
+    /// RSA public exponent.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub exponent: Option<u64>,
+    /// Proprietary: whether the signature verifies against the Terminal Services signing key
+    /// (whose private half is public: a valid signature does not authenticate the server).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub signature_valid: Option<bool>,
+    /// Proprietary: RSA1 bitlen as claimed.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub claimed_bitlen: Option<u32>,
+    /// Proprietary: the RSA1 magic was "RSA1".
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub magic_ok: Option<bool>,
+    /// X.509: the chain, in the order sent (the server's certificate last).
+    pub chain: Vec<X509Summary>,
+    /// What could not be decoded.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub error: Option<String>,
+}
+
+/// A short summary of one X.509 certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct X509Summary {
+    /// Subject DN.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// SHA-256 of the DER, hex.
+    pub sha256: String,
+    /// Public key algorithm OID.
+    pub key_algorithm: String,
+    /// Key size in bits.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub key_bits: Option<u64>,
+    /// RSA exponent.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub exponent: Option<u64>,
+    /// notBefore.
+    pub not_before: String,
+    /// notAfter.
+    pub not_after: String,
+    /// Parse failure.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub error: Option<String>,
+}
+
+/// One granted static virtual channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ChannelReport {
+    /// The name we offered at this position (CS_NET), if any.
+    pub name: Option<String>,
+    /// The MCS channel ID the server assigned (0: not granted).
+    pub id: u16,
+}
+
+/// A server block of unknown type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct UnknownBlockReport {
+    /// The type, raw.
+    pub ty: u16,
+    /// Body length.
+    pub len: usize,
+    /// The body, hex (first 256 bytes).
+    pub raw_hex: String,
+}
+
+fn block_name(ty: u16) -> String {
+    match ty {
+        gcc::SC_CORE => "sc_core".into(),
+        gcc::SC_SECURITY => "sc_security".into(),
+        gcc::SC_NET => "sc_net".into(),
+        gcc::SC_MCS_MSGCHANNEL => "sc_mcs_msgchannel".into(),
+        gcc::SC_MULTITRANSPORT => "sc_multitransport".into(),
+        t => format!("{t:#06x}"),
+    }
+}
+
+/// Summarises one DER certificate with x509-parser.
+pub fn summarize_x509(der: &[u8]) -> X509Summary {
+    use sha2::Digest;
+    let sha256 = crate::codec::hex(&sha2::Sha256::digest(der));
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((_, c)) => {
+            let spki = c.public_key();
+            let (key_bits, exponent) = match spki.parsed() {
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
+                    (Some(rsa.key_size() as u64), rsa.try_exponent().ok())
+                }
+                Ok(x509_parser::public_key::PublicKey::EC(ec)) => (Some(ec.key_size() as u64), None),
+                _ => (None, None),
+            };
+            X509Summary {
+                subject: c.subject().to_string(),
+                issuer: c.issuer().to_string(),
+                sha256,
+                key_algorithm: spki.algorithm.algorithm.to_id_string(),
+                key_bits,
+                exponent,
+                not_before: c.validity().not_before.to_string(),
+                not_after: c.validity().not_after.to_string(),
+                error: None,
+            }
+        }
+        Err(e) => X509Summary { sha256, error: Some(e.to_string()), ..Default::default() },
+    }
+}
+
+impl ServerCertificateReport {
+    /// Reports a decoded SERVER_CERTIFICATE.
+    pub fn from_certificate(c: &ServerCertificate) -> ServerCertificateReport {
+        let mut r = ServerCertificateReport { dw_version: c.dw_version, temporary: c.temporary, ..Default::default() };
+        match &c.kind {
+            CertificateKind::Proprietary(p) => {
+                r.kind = "proprietary".into();
+                r.signature_valid = Some(p.signature_valid());
+                match &p.public_key {
+                    Ok(k) => {
+                        r.key_bits = Some(k.modulus_bits());
+                        r.exponent = Some(k.pub_exp.into());
+                        r.claimed_bitlen = Some(k.bitlen);
+                        r.magic_ok = Some(k.magic == 0x3141_5352);
+                    }
+                    Err(e) => r.error = Some(e.to_string()),
+                }
+            }
+            CertificateKind::X509Chain(certs) => {
+                r.kind = "x509".into();
+                r.chain = certs.iter().map(|d| summarize_x509(d)).collect();
+                if let Some(last) = r.chain.last() {
+                    r.key_bits = last.key_bits;
+                    r.exponent = last.exponent;
+                }
+            }
+            CertificateKind::Unknown(raw) => {
+                r.kind = "unknown".into();
+                r.error = Some(format!("unknown certificate chain version, {} bytes", raw.len()));
+            }
+        }
+        r
+    }
+}
+
+impl McsReport {
+    /// Fills the fields the server data blocks carry.
+    pub fn from_blocks(b: &ServerBlocks) -> McsReport {
+        let mut r = McsReport::default();
+        r.apply_blocks(b);
+        r
+    }
+
+    /// Sets the fields the server data blocks carry (keeps the rest).
+    pub fn apply_blocks(&mut self, b: &ServerBlocks) {
+        if let Some(core) = b.core {
+            self.rdp_version = Some(gcc::rdp_version_name(core.version));
+            self.version_code = Some(core.version);
+            self.client_requested_protocols =
+                core.client_requested_protocols.map(|p| crate::x224::SecurityProtocols(p).display_names());
+            self.client_requested_protocols_value = core.client_requested_protocols;
+            self.early_capability_flags_value = core.early_capability_flags;
+            self.early_capability_flags =
+                core.early_capability_flags.map(|f| gcc::ServerEarlyCapabilityFlags(f).names()).unwrap_or_default();
+        }
+        if let Some(s) = &b.security {
+            self.encryption_level = Some(gcc::encryption_level_name(s.encryption_level));
+            self.selected_method = Some(EncryptionMethods::method_name(s.encryption_method));
+            self.server_random_len = s.server_random_len;
+            self.server_cert_len = s.server_cert_len;
+            self.server_certificate = match &s.server_certificate {
+                Some(Ok(c)) => Some(ServerCertificateReport::from_certificate(c)),
+                Some(Err(e)) => Some(ServerCertificateReport {
+                    kind: "unknown".into(),
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                }),
+                None => None,
+            };
+        }
+        if let Some(n) = &b.network {
+            let offered = gcc::mstsc_channels();
+            self.io_channel = Some(n.io_channel);
+            self.channels = n
+                .channel_ids
+                .iter()
+                .enumerate()
+                .map(|(i, &id)| ChannelReport { name: offered.get(i).map(|c| c.name.clone()), id })
+                .collect();
+        }
+        self.message_channel = b.message_channel;
+        self.multitransport_flags = b.multitransport;
+        self.blocks = b.types.iter().map(|&t| block_name(t)).collect();
+        self.unknown_blocks = b
+            .unknown
+            .iter()
+            .map(|u| UnknownBlockReport {
+                ty: u.ty,
+                len: u.data.len(),
+                raw_hex: crate::codec::hex(u.data.get(..256).unwrap_or(&u.data)),
+            })
+            .collect();
+        self.decode_errors = b.errors.iter().map(|e| e.to_string()).collect();
+    }
+
+    /// Records the per-method answers and derives `encryption_methods` and `method_behaviour`.
+    pub fn set_method_answers(&mut self, answers: BTreeMap<String, MethodAnswer>) {
+        self.encryption_methods = answers.iter().map(|(k, a)| (k.clone(), a.accepted)).collect();
+        self.method_behaviour = method_behaviour(&answers);
+        self.method_answers = answers;
+    }
+}
+
+/// One line on how the server treats offers: the case nmap gets wrong is a server that answers
+/// one method whatever is offered (xrdp), which nmap lists as "SUCCESS" for every method.
+pub fn method_behaviour(answers: &BTreeMap<String, MethodAnswer>) -> Option<String> {
+    if answers.is_empty() {
+        return None;
+    }
+    let answered: Vec<&MethodAnswer> = answers.values().filter(|a| a.outcome == "answered").collect();
+    if answered.is_empty() {
+        return Some("no offer was answered".into());
+    }
+    let chosen: std::collections::BTreeSet<Option<u32>> = answered.iter().map(|a| a.method_value).collect();
+    let not_answered: Vec<&str> = METHODS
+        .iter()
+        .filter(|(n, _)| answers.get(*n).is_some_and(|a| a.outcome != "answered"))
+        .map(|(n, _)| *n)
+        .collect();
+    let tail =
+        if not_answered.is_empty() { String::new() } else { format!("; no answer to {}", not_answered.join(", ")) };
+    if answered.len() > 1 && chosen.len() == 1 {
+        let m = answered.first().and_then(|a| a.method.clone()).unwrap_or_default();
+        return Some(format!("answers {m} whatever is offered{tail}"));
+    }
+    let exceptions: Vec<String> = METHODS
+        .iter()
+        .filter_map(|(n, _)| answers.get(*n).filter(|a| a.outcome == "answered" && !a.accepted).map(|a| (n, a)))
+        .map(|(n, a)| format!("{n} -> {}", a.method.clone().unwrap_or_default()))
+        .collect();
+    if exceptions.is_empty() {
+        return Some(format!("answers the offered method{tail}"));
+    }
+    if exceptions.len() < answered.len() {
+        return Some(format!("answers the offered method except {}{tail}", exceptions.join(", ")));
+    }
+    let parts: Vec<String> = METHODS
+        .iter()
+        .filter_map(|(n, _)| answers.get(*n).filter(|a| a.outcome == "answered").map(|a| (n, a)))
+        .map(|(n, a)| format!("{n} -> {}", a.method.clone().unwrap_or_default()))
+        .collect();
+    Some(format!("answers {}{tail}", parts.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ans(offered: u32, got: u32) -> MethodAnswer {
+        MethodAnswer {
+            offered_value: offered,
+            outcome: "answered".into(),
+            accepted: offered == got,
+            method: Some(EncryptionMethods::method_name(got)),
+            method_value: Some(got),
+            level: Some("high".into()),
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn behaviour_lines() {
+        let all_128: BTreeMap<String, MethodAnswer> =
+            METHODS.iter().map(|(n, v)| (n.to_string(), ans(*v, 2))).collect();
+        assert_eq!(method_behaviour(&all_128).unwrap(), "answers 128bit whatever is offered");
+        let mut honest: BTreeMap<String, MethodAnswer> =
+            METHODS.iter().skip(1).map(|(n, v)| (n.to_string(), ans(*v, *v))).collect();
+        honest.insert("none".into(), MethodAnswer::failed(0, "closed", "closed".into()));
+        assert_eq!(method_behaviour(&honest).unwrap(), "answers the offered method; no answer to none");
+        // FreeRDP shadow from 127.0.0.2: the NONE offer gets 128-bit
+        honest.insert("none".into(), ans(0, 2));
+        assert_eq!(method_behaviour(&honest).unwrap(), "answers the offered method except none -> 128bit");
+        let mut r = McsReport::default();
+        r.set_method_answers(all_128);
+        assert_eq!(r.encryption_methods.get("128bit"), Some(&true));
+        assert_eq!(r.encryption_methods.get("40bit"), Some(&false));
+    }
+}
+
+/// The captured real-server vectors (tests/vectors/mcs/), decoded the whole way down.
+#[cfg(test)]
+mod captured {
+    use super::*;
+    use crate::gcc::ConferenceCreateResponse;
+    use crate::mcs::ServerMcsPdu;
+    use std::path::PathBuf;
+
+    fn report_of(frame: &[u8]) -> McsReport {
+        let data = crate::x224::decode_data(frame).unwrap();
+        let ServerMcsPdu::ConnectResponse(cr) = ServerMcsPdu::decode(data).unwrap() else { panic!() };
+        assert_eq!(cr.result, 0);
+        let ccr = ConferenceCreateResponse::decode(cr.user_data.as_ref().unwrap()).unwrap();
+        assert_eq!(ccr.connect_pdu_length, 0x2a, "everyone copies the spec's 0x2a");
+        assert_eq!(ccr.h221_key, b"McDn");
+        let blocks = ServerBlocks::decode(&ccr.user_data);
+        assert!(blocks.errors.is_empty(), "{:?}", blocks.errors);
+        McsReport::from_blocks(&blocks)
+    }
+
+    fn dir(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/mcs").join(name)
+    }
+
+    /// Every offer (0x00, 0x01, 0x02, 0x08, 0x10, 0x1b) gets the configured method: xrdp
+    /// ignores encryptionMethods. low and medium are both 40-bit, levels Low / Client Compatible.
+    #[test]
+    fn xrdp_levels_and_methods() {
+        let cases = [
+            ("xrdp-rdp-none-33895-mcs", "none", "none", None),
+            ("xrdp-rdp-low-33893-mcs", "low", "40bit", Some(2048)),
+            ("xrdp-rdp-medium-33892-mcs", "client_compatible", "40bit", Some(2048)),
+            ("xrdp-rdp-high-33891-mcs", "high", "128bit", Some(2048)),
+            ("xrdp-rdp-fips-33894-mcs", "fips", "fips", Some(2048)),
+            ("xrdp-rdp-rsa512-33896-mcs", "high", "128bit", Some(512)),
+        ];
+        for (d, level, method, bits) in cases {
+            for offer in ["0x00", "0x01", "0x02", "0x08", "0x10", "0x1b"] {
+                let frame = std::fs::read(dir(d).join(format!("mcs-connect-response-meth{offer}.bin"))).unwrap();
+                let r = report_of(&frame);
+                assert_eq!(r.encryption_level.as_deref(), Some(level), "{d} {offer}");
+                assert_eq!(r.selected_method.as_deref(), Some(method), "{d} {offer}");
+                assert_eq!(r.rdp_version.as_deref(), Some("RDP 5.0-8.1"));
+                assert_eq!(r.client_requested_protocols.as_deref(), Some(&["rdp".to_string()][..]));
+                assert_eq!(r.io_channel, Some(1003));
+                match bits {
+                    None => {
+                        assert!(r.server_certificate.is_none());
+                        assert_eq!(r.server_random_len, None);
+                    }
+                    Some(b) => {
+                        let c = r.server_certificate.as_ref().unwrap();
+                        assert_eq!(c.kind, "proprietary");
+                        assert_eq!(c.key_bits, Some(b), "{d}");
+                        assert_eq!(c.exponent, Some(65537));
+                        assert_eq!(c.signature_valid, Some(true), "{d}");
+                        assert!(!c.temporary);
+                        assert_eq!(r.server_random_len, Some(32));
+                    }
+                }
+            }
+        }
+    }
+
+    /// FreeRDP shadow, probed from 127.0.0.1: encryption off whatever is offered.
+    #[test]
+    fn shadow_from_localhost() {
+        let frame = std::fs::read(dir("shadow-rdp-33912-mcs").join("mcs-connect-response-meth0x02.bin")).unwrap();
+        let r = report_of(&frame);
+        assert_eq!(r.encryption_level.as_deref(), Some("none"));
+        assert_eq!(r.selected_method.as_deref(), Some("none"));
+        assert_eq!(r.early_capability_flags_value, Some(0));
+        assert_eq!(r.blocks, ["sc_core", "sc_net", "sc_security"]);
+    }
+
+    /// The captured Connect-Initials decode with our own decoder (not ours: whoever captured).
+    #[test]
+    fn captured_connect_initials_decode() {
+        let frame = std::fs::read(dir("xrdp-rdp-high-33891-mcs").join("mcs-connect-initial-meth0x1b.bin")).unwrap();
+        let ci = crate::mcs::ConnectInitial::decode(crate::x224::decode_data(&frame).unwrap()).unwrap();
+        assert_eq!(ci.target, crate::mcs::DomainParameters::TARGET);
+        assert!(ci.user_data.windows(4).any(|w| w == b"Duca"));
+    }
+}
