@@ -234,20 +234,6 @@ pub fn parse_ports(s: &str) -> Result<Vec<u16>, String> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ports() {
-        assert_eq!(parse_ports("3389").unwrap(), [3389]);
-        assert_eq!(parse_ports("3389,3390-3392").unwrap(), [3389, 3390, 3391, 3392]);
-        assert!(parse_ports("0").is_err());
-        assert!(parse_ports("5-3").is_err());
-        assert!(parse_ports("x").is_err());
-    }
-}
-
 /// The password for `--user`: RDP_PROBE_PASSWORD, else stdin (`--password-stdin`), else a
 /// prompt on the terminal without echo.
 fn read_password(from_stdin: bool) -> Result<String, String> {
@@ -261,4 +247,18 @@ fn read_password(from_stdin: bool) -> Result<String, String> {
     }
     rpassword::prompt_password("Password: ")
         .map_err(|e| format!("no password: set RDP_PROBE_PASSWORD, use --password-stdin, or run on a terminal ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports() {
+        assert_eq!(parse_ports("3389").unwrap(), [3389]);
+        assert_eq!(parse_ports("3389,3390-3392").unwrap(), [3389, 3390, 3391, 3392]);
+        assert!(parse_ports("0").is_err());
+        assert!(parse_ports("5-3").is_err());
+        assert!(parse_ports("x").is_err());
+    }
 }
