@@ -114,6 +114,60 @@ catalog! {
     "nla-probe-failed", Warning, "The CredSSP exchange failed",
     "The server selected CredSSP but the TLS handshake or the CredSSP/NTLM exchange failed, so NLA clients cannot connect either.",
     "Check the listener's certificate and the server's event log (TermService, Schannel, LSA); make sure NTLM is not disabled for incoming traffic if clients use it.";
+    "tls-handshake-failed", Critical, "TLS handshake fails",
+    "The server selected TLS (or CredSSP) in the negotiation, but no TLS handshake completed and no certificate was received: TLS clients cannot connect. Usually the listener's certificate or its private key is unusable.",
+    "Re-create or re-select the listener's certificate and check its private key's permissions; check the System event log for Schannel errors.";
+    "tls-legacy-only", Critical, "Only TLS 1.0/1.1 accepted",
+    "The listener accepts only TLS 1.0 or 1.1. Clients where those versions are disabled (current Windows, FreeRDP with default settings, hardened clients) cannot connect; both versions are deprecated (RFC 8996).",
+    "Enable TLS 1.2 on the server (Windows 7/2008 R2: install KB3080079 and set the SCHANNEL TLS 1.2 Server keys; later versions: check SCHANNEL\\Protocols registry keys and IIS Crypto-style hardening), then disable TLS 1.0/1.1.";
+    "tls-legacy-enabled", Warning, "TLS 1.0/1.1 still enabled",
+    "The listener still accepts TLS 1.0 or 1.1 next to TLS 1.2 or 1.3. Both are deprecated (RFC 8996) and flagged by audits.",
+    "Disable TLS 1.0 and 1.1 in SCHANNEL (HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols) once all clients support TLS 1.2.";
+    "weak-cipher-suites", Warning, "Weak TLS cipher suites accepted",
+    "The listener accepts cipher suites graded weak (RC4, 3DES, export, NULL, anonymous, or CBC with SHA-1 at TLS 1.0).",
+    "Remove the weak suites from the server's cipher suite order (Group Policy: SSL Cipher Suite Order, or the SCHANNEL registry keys).";
+    "cert-expired", Critical, "The certificate has expired",
+    "The listener's TLS certificate is past its notAfter date. Clients warn or refuse to connect ('the certificate has expired').",
+    "Renew the certificate (for the default self-signed one: delete it from the 'Remote Desktop' certificate store and restart Remote Desktop Services; for an issued one: re-enrol and re-bind it to the listener).";
+    "cert-not-yet-valid", Critical, "The certificate is not yet valid",
+    "The certificate's notBefore date is in the future: the server's clock or the certificate's dates are wrong.",
+    "Check the clock of the server (and of the CA); re-issue the certificate with correct dates.";
+    "cert-expiring-soon", Warning, "The certificate expires soon",
+    "The listener's certificate expires within 30 days.",
+    "Renew the certificate before it expires (auto-enrolment for RDP certificates: Group Policy 'Server authentication certificate template').";
+    "cert-self-signed", Warning, "Self-signed certificate",
+    "The listener presents a self-signed certificate (Windows creates one by default). Clients cannot verify the server's identity and show a warning that users learn to click away, which makes man-in-the-middle attacks easy.",
+    "Issue the listener a certificate from a CA the clients trust (Group Policy 'Server authentication certificate template', or set SSLCertificateSHA1Hash on the RDP-Tcp listener).";
+    "cert-name-mismatch", Warning, "Certificate name does not match",
+    "The certificate does not name the host the client connects to (neither in its Subject Alternative Names nor, without SANs, in its CN). Clients warn that the certificate is for another computer.",
+    "Connect with the name in the certificate, or issue a certificate that names every host name and alias clients use.";
+    "cert-weak-key", Warning, "Weak certificate key",
+    "The certificate's key is too small (RSA below 2048 bits, EC below 256 bits). Modern TLS stacks refuse such keys.",
+    "Issue a certificate with an RSA key of at least 2048 bits (or EC P-256).";
+    "cert-weak-signature", Warning, "Weak certificate signature algorithm",
+    "The certificate is signed with MD5 or SHA-1, which modern clients reject.",
+    "Re-issue the certificate with a SHA-256 (or better) signature.";
+    "cert-no-server-auth", Warning, "Certificate not valid for server authentication",
+    "The certificate has an Extended Key Usage extension without Server Authentication, so clients reject it for TLS.",
+    "Issue a certificate whose Extended Key Usage includes Server Authentication (1.3.6.1.5.5.7.3.1).";
+    "encryption-none", Critical, "Standard RDP Security without encryption",
+    "Under Standard RDP Security the server uses encryption level None: the session travels in clear.",
+    "Set the Encryption Level to High (Group Policy: Set client connection encryption level), or better require TLS (Security Layer = SSL).";
+    "encryption-level-low", Warning, "Encryption level Low",
+    "Under Standard RDP Security the encryption level is Low: only data from client to server is encrypted (40/56-bit), the server's screen travels in clear.",
+    "Set the Encryption Level to High (Group Policy: Set client connection encryption level = High Level), or require TLS.";
+    "weak-rdp-encryption", Warning, "Weak RDP encryption methods accepted",
+    "The server uses 40-bit or 56-bit RC4 for Standard RDP Security when a client offers it (Client Compatible level).",
+    "Set the Encryption Level to High (128-bit) or FIPS, or require TLS (Security Layer = SSL).";
+    "fips-required", Info, "FIPS encryption required",
+    "The encryption level is FIPS Compliant: only clients that support FIPS 140 methods (3DES/SHA-1 for Standard RDP Security, FIPS TLS suites) can connect; older or non-Windows clients may fail.",
+    "Nothing to change unless clients fail: then check the 'System cryptography: Use FIPS compliant algorithms' policy on the server.";
+    "fips-not-mandated", Info, "FIPS offered but not mandated",
+    "The server uses FIPS methods when a client offers them, but accepts other methods too (the encryption level is not FIPS).",
+    "If FIPS is a requirement, set the Encryption Level to FIPS Compliant.";
+    "server-cert-invalid", Warning, "Standard RDP Security certificate does not verify",
+    "The proprietary server certificate in the MCS Connect Response does not verify against the Terminal Services signing key: it is corrupt, or someone in the path replaced it.",
+    "Regenerate the server's Terminal Services key (delete the certificate under HKLM\\SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters and restart), and check for a man-in-the-middle.";
     "legacy-server", Warning, "Server predates RDP security negotiation",
     "The server answers without negotiation data, like Windows 2000, XP and Server 2003 before SP1: only Standard RDP Security, no TLS, no NLA.",
     "Upgrade the server, or at least isolate it; modern clients may refuse to connect to it.";
@@ -253,11 +307,162 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
             ));
         }
     }
+    if let Some(tls) = &r.tls {
+        tls_findings(tls, &mut out);
+    }
     if let Some(nla) = &r.nla {
         nla_findings(nla, &mut out);
     }
+    if let Some(mcs) = &r.mcs {
+        mcs_findings(mcs, &mut out);
+    }
     sort(&mut out);
     out
+}
+
+fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
+    if let Some(e) = &tls.error {
+        let code3 = e.text.contains("ssl_cert_not_on_server") || e.text.contains("SSL_CERT_NOT_ON_SERVER");
+        if tls.certificate.is_none() && !code3 && !out.iter().any(|f| f.id == "cert-missing-on-server") {
+            out.push(make("tls-handshake-failed", format!("{} ({})", e.text, e.attempt), "tls"));
+        }
+    }
+    let on: Vec<&str> = tls.versions.iter().filter(|(_, v)| **v).map(|(k, _)| k.as_str()).collect();
+    let legacy: Vec<&str> = on.iter().copied().filter(|v| *v == "1.0" || *v == "1.1").collect();
+    if !on.is_empty() && legacy.len() == on.len() {
+        out.push(make("tls-legacy-only", format!("only TLS {} accepted", legacy.join(", ")), "tls versions"));
+    } else if !legacy.is_empty() {
+        out.push(make(
+            "tls-legacy-enabled",
+            format!(
+                "TLS {} accepted besides {}",
+                legacy.join(", "),
+                on.iter().filter(|v| !legacy.contains(v)).copied().collect::<Vec<_>>().join(", ")
+            ),
+            "tls versions",
+        ));
+    }
+    let weak: Vec<String> = tls
+        .ciphers
+        .iter()
+        .flat_map(|(v, list)| list.iter().filter(|c| c.grade == "weak").map(move |c| format!("{} (TLS {v})", c.name)))
+        .collect();
+    if !weak.is_empty() {
+        out.push(make(
+            "weak-cipher-suites",
+            format!("{} weak suite(s): {}", weak.len(), weak.join(", ")),
+            "tls ciphers",
+        ));
+    }
+    if let Some(c) = &tls.certificate {
+        let what = format!("certificate {} (SHA-1 {})", c.subject, c.sha1);
+        if c.expired {
+            out.push(make(
+                "cert-expired",
+                format!("{what} expired {} ({} days ago)", c.not_after, -c.days_until_expiry),
+                "tls certificate",
+            ));
+        } else if c.not_yet_valid {
+            out.push(make(
+                "cert-not-yet-valid",
+                format!("{what} is valid only from {}", c.not_before),
+                "tls certificate",
+            ));
+        } else if c.days_until_expiry < 30 {
+            out.push(make(
+                "cert-expiring-soon",
+                format!("{what} expires {} (in {} days)", c.not_after, c.days_until_expiry),
+                "tls certificate",
+            ));
+        }
+        if c.self_signed || (c.self_issued && tls.chain.len() <= 1) {
+            out.push(make("cert-self-signed", format!("{what} is self-signed"), "tls certificate"));
+        }
+        if c.hostname_match == Some(false) {
+            out.push(make(
+                "cert-name-mismatch",
+                format!(
+                    "{what} does not name {:?} (SANs: {})",
+                    c.checked_name.as_deref().unwrap_or("?"),
+                    if c.sans.is_empty() { "none".to_string() } else { c.sans.join(", ") }
+                ),
+                "tls certificate",
+            ));
+        }
+        let weak_key = match (c.key_type.as_str(), c.key_bits) {
+            ("rsa", Some(b)) | ("dsa", Some(b)) => b < 2048,
+            ("ec", Some(b)) => b < 256,
+            _ => false,
+        };
+        if weak_key {
+            out.push(make(
+                "cert-weak-key",
+                format!("{what} has a {}-bit {} key", c.key_bits.unwrap_or(0), c.key_type.to_uppercase()),
+                "tls certificate",
+            ));
+        }
+        let sig = c.signature_algorithm.to_ascii_lowercase();
+        if sig.contains("md5") || sig.contains("sha1") {
+            out.push(make(
+                "cert-weak-signature",
+                format!("{what} is signed with {}", c.signature_algorithm),
+                "tls certificate",
+            ));
+        }
+        if !c.extended_key_usage.is_empty() && !c.server_auth {
+            out.push(make(
+                "cert-no-server-auth",
+                format!("{what} EKU: {}", c.extended_key_usage.join(", ")),
+                "tls certificate",
+            ));
+        }
+    }
+}
+
+fn mcs_findings(m: &crate::report::McsReport, out: &mut Vec<Finding>) {
+    let standard = m.transport.as_deref() == Some("tcp");
+    match m.encryption_level.as_deref() {
+        Some("none") if standard => out.push(make(
+            "encryption-none",
+            "Standard RDP Security with encryption level None: the session is not encrypted".into(),
+            "mcs: SC_SECURITY",
+        )),
+        Some("low") => out.push(make(
+            "encryption-level-low",
+            "encryption level Low (client-to-server only)".into(),
+            "mcs: SC_SECURITY",
+        )),
+        Some("fips") => out.push(make("fips-required", "encryption level FIPS Compliant".into(), "mcs: SC_SECURITY")),
+        _ => {}
+    }
+    let weak: Vec<&str> = ["40bit", "56bit"]
+        .into_iter()
+        .filter(|k| m.method_answers.get(*k).and_then(|a| a.method.as_deref()) == Some(k))
+        .collect();
+    let weak_selected = matches!(m.selected_method.as_deref(), Some("40bit") | Some("56bit"));
+    if standard && (!weak.is_empty() || weak_selected) {
+        let mut what: Vec<String> = weak.iter().map(|w| format!("answers {w} when offered {w}")).collect();
+        if weak_selected {
+            what.push(format!("chooses {} when offered every method", m.selected_method.as_deref().unwrap_or("")));
+        }
+        out.push(make("weak-rdp-encryption", what.join("; "), "mcs: one Connect Initial per method"));
+    }
+    if m.encryption_methods.get("fips") == Some(&true) && m.encryption_level.as_deref() != Some("fips") {
+        out.push(make(
+            "fips-not-mandated",
+            format!("FIPS used when offered, but level is {}", m.encryption_level.as_deref().unwrap_or("?")),
+            "mcs",
+        ));
+    }
+    if let Some(c) = &m.server_certificate {
+        if c.signature_valid == Some(false) {
+            out.push(make(
+                "server-cert-invalid",
+                format!("{} certificate signature does not verify", c.kind),
+                "mcs: SC_SECURITY",
+            ));
+        }
+    }
 }
 
 fn nla_findings(nla: &crate::report::NlaReport, out: &mut Vec<Finding>) {
