@@ -107,7 +107,7 @@ impl ScanOptionsBuilder {
 /// Probes every target of `targets` (consumed lazily: a /8 is never materialised) with at most
 /// `concurrency` probes in flight, yielding reports as they finish (not in input order).
 /// Exactly one report per target. Shorthand for [`scan_with`] with only a concurrency.
-pub fn scan<I>(targets: I, opts: &ProbeOptions, concurrency: usize) -> impl Stream<Item = Report> + 'static
+pub fn scan<I>(targets: I, opts: &ProbeOptions, concurrency: usize) -> impl Stream<Item = Report> + Unpin + 'static
 where
     I: IntoIterator<Item = Target>,
     I::IntoIter: 'static,
@@ -118,7 +118,7 @@ where
 /// Probes every target of `targets` as [`ScanOptions`] says, yielding one report per target (of
 /// the shard) as each finishes. Probes run as tokio tasks (they use every worker thread); the
 /// stream must be polled inside a tokio runtime. Dropping the stream aborts the probes in flight.
-pub fn scan_with<I>(targets: I, opts: &ProbeOptions, scan: &ScanOptions) -> impl Stream<Item = Report> + 'static
+pub fn scan_with<I>(targets: I, opts: &ProbeOptions, scan: &ScanOptions) -> impl Stream<Item = Report> + Unpin + 'static
 where
     I: IntoIterator<Item = Target>,
     I::IntoIter: 'static,
@@ -130,7 +130,7 @@ where
     let mut pacer = scan.rate.map(Pacer::new);
     let selected =
         targets.into_iter().enumerate().filter(move |(i, _)| shard.is_none_or(|s| s.keeps(*i as u64))).map(|(_, t)| t);
-    stream::iter(selected)
+    let reports = stream::iter(selected)
         .then(move |t| {
             let wait = pacer.as_mut().map(Pacer::next_slot);
             async move {
@@ -153,7 +153,8 @@ where
             });
             Task { handle: task, target: label }
         })
-        .buffer_unordered(scan.concurrency.max(1))
+        .buffer_unordered(scan.concurrency.max(1));
+    Box::pin(reports)
 }
 
 /// One probe, repeated up to `retries` more times while its first connect times out.
