@@ -186,8 +186,47 @@ pub struct SpecTargets {
     done: bool,
 }
 
+impl SpecTargets {
+    fn ports_per_address(&self) -> usize {
+        match &self.spec {
+            TargetSpec::Host { port: Some(_), .. } | TargetSpec::Range { port: Some(_), .. } => 1,
+            _ => self.ports.len(),
+        }
+    }
+}
+
 impl Iterator for SpecTargets {
     type Item = Target;
+
+    /// Skips in O(1): a shard or a resumed scan can jump into a /8.
+    fn nth(&mut self, n: usize) -> Option<Target> {
+        let per = self.ports_per_address() as u128;
+        if self.done || per == 0 {
+            self.done = true;
+            return None;
+        }
+        let pos = self.port_idx as u128 + n as u128;
+        let (addr_skip, port_idx) = (pos / per, pos % per);
+        if self.last - self.cur < addr_skip {
+            self.done = true;
+            return None;
+        }
+        self.cur += addr_skip;
+        self.port_idx = usize::try_from(port_idx).unwrap_or(0);
+        self.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.done {
+            return (0, Some(0));
+        }
+        let left = (self.last - self.cur).saturating_add(1).saturating_mul(self.ports_per_address() as u128)
+            - self.port_idx as u128;
+        match usize::try_from(left) {
+            Ok(n) => (n, Some(n)),
+            Err(_) => (usize::MAX, None),
+        }
+    }
     fn next(&mut self) -> Option<Target> {
         if self.done {
             return None;
@@ -557,6 +596,14 @@ mod tests {
         assert_eq!(s.count(2), 2 * (1 << 24));
         let mut it = s.targets(vec![3389, 3390].into());
         assert_eq!(it.nth(2 * 256).unwrap().to_string(), "10.0.1.0:3389");
+        assert_eq!(it.next().unwrap().to_string(), "10.0.1.0:3390");
+        assert_eq!(it.nth(0).unwrap().to_string(), "10.0.1.1:3389");
+        assert_eq!(it.size_hint().0, 2 * (1 << 24) - 2 * 257 - 1);
+        assert_eq!(it.nth(2 * (1 << 24) - 2 * 257 - 2).unwrap().to_string(), "10.255.255.255:3390");
+        assert!(it.next().is_none());
+        let mut small = TargetSpec::parse("10.0.0.0/31").unwrap().targets(vec![1].into());
+        assert!(small.nth(2).is_none());
+        assert!(small.next().is_none());
         assert_eq!(std::mem::size_of_val(&it) < 256, true);
         let s = TargetSpec::parse("2001:db8::/64").unwrap();
         assert_eq!(s.count(1), 1u128 << 64);

@@ -1,3 +1,4 @@
 //! Integration tests against real servers on loopback.
 
 mod nla;
+mod scan;
