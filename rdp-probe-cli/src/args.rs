@@ -12,8 +12,9 @@ pub struct Cli {
     /// `explain ID` or `watch HOST`; without one, probe the targets.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Targets: host, host:port, [v6]:port, IPv6 address.
-    #[arg(required = true)]
+    /// Targets: host, host:port, [v6]:port, IPv6 address, CIDR (10.0.0.0/24), range
+    /// (10.0.0.1-10.0.0.50, 10.0.0.1-50).
+    #[arg(required_unless_present = "input_list")]
     pub targets: Vec<String>,
     /// Port(s) for targets that name none: 3389 or 3389,3390-3399.
     #[arg(short, long, default_value = "3389")]

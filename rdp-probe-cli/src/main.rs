@@ -28,7 +28,7 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(scan::nmap_style_args(std::env::args_os()));
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(msg) => {

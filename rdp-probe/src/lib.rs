@@ -38,6 +38,7 @@ pub mod probe;
 pub mod report;
 pub mod scan;
 pub mod target;
+pub mod targets;
 pub mod tls;
 pub mod tpkt;
 pub mod x224;

@@ -226,15 +226,29 @@ impl<'a> Ctx<'a> {
         self.connections += 1;
         self.note(connection, label, format!("connect {addr}"));
         let opts = self.opts;
+        let dest = self.timed(Phase::Connect, opts.connect_timeout, connect_destination(opts, addr)).await?;
+        // Out of descriptors (EMFILE/ENFILE): wait for one until the probe deadline, backing off;
+        // the connect timeout starts only once a socket exists. A scan backs off, never drops.
+        let mut backoff = Duration::from_millis(10);
+        let sock = loop {
+            match new_socket(opts, dest) {
+                Ok(s) => break s,
+                Err(e) if is_fd_exhaustion(&e) => {
+                    if Instant::now() + backoff >= self.deadline {
+                        return Err(NetError::new(
+                            Phase::Connect,
+                            NetErrorKind::Io(format!("{e} (no descriptor free before the probe deadline)")),
+                        ));
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(250));
+                }
+                Err(e) => return Err(NetError::io(Phase::Connect, &e)),
+            }
+        };
         let tcp = self
             .timed(Phase::Connect, opts.connect_timeout, async {
-                loop {
-                    match connect_once(opts, addr).await {
-                        Err(e) if is_fd_exhaustion(&e) => tokio::time::sleep(Duration::from_millis(50)).await,
-                        Err(e) => return Err(NetError::io(Phase::Connect, &e)),
-                        Ok(s) => return Ok(s),
-                    }
-                }
+                sock.connect(dest).await.map_err(|e| NetError::io(Phase::Connect, &e))
             })
             .await?;
         let tcp = match &opts.proxy {
@@ -338,19 +352,25 @@ fn is_fd_exhaustion(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(24) | Some(23)) // EMFILE, ENFILE
 }
 
-async fn connect_once(opts: &ProbeOptions, addr: SocketAddr) -> io::Result<TcpStream> {
-    let dest = match &opts.proxy {
+/// Where the TCP connection goes: the target, or the proxy.
+async fn connect_destination(opts: &ProbeOptions, addr: SocketAddr) -> Result<SocketAddr, NetError> {
+    match &opts.proxy {
         Some(Proxy::Socks5 { address, .. }) => tokio::net::lookup_host(address.as_str())
-            .await?
+            .await
+            .map_err(|e| NetError::new(Phase::Connect, NetErrorKind::Proxy(format!("{address}: {e}"))))?
             .next()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "proxy address did not resolve"))?,
-        None => addr,
-    };
+            .ok_or_else(|| NetError::new(Phase::Connect, NetErrorKind::Proxy(format!("{address} did not resolve")))),
+        None => Ok(addr),
+    }
+}
+
+/// A socket for `dest`, bound to the source address when one is set.
+fn new_socket(opts: &ProbeOptions, dest: SocketAddr) -> io::Result<TcpSocket> {
     let sock = if dest.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     if let Some(src) = opts.source {
         sock.bind(SocketAddr::new(src, 0))?;
     }
-    sock.connect(dest).await
+    Ok(sock)
 }
 
 /// SOCKS5 CONNECT (RFC 1928) with optional username/password (RFC 1929).

@@ -4,4 +4,5 @@
 mod mcs;
 mod negotiation;
 mod nla;
+mod scan;
 mod tls;
