@@ -66,52 +66,6 @@ fn negotiation(out: &mut String, n: &NegotiationReport) {
     }
 }
 
-fn flatten(out: &mut String, prefix: &str, v: &serde_json::Value, depth: usize) {
-    use serde_json::Value;
-    let pad = "  ".repeat(depth + 2);
-    match v {
-        Value::Object(m) => {
-            for (k, v) in m {
-                match v {
-                    Value::Null => {}
-                    Value::Object(_) | Value::Array(_)
-                        if !v.as_array().is_some_and(|a| a.iter().all(|x| !x.is_object())) =>
-                    {
-                        let _ = writeln!(out, "{pad}{prefix}{k}:");
-                        flatten(out, "", v, depth + 1);
-                    }
-                    Value::Array(a) => {
-                        let items: Vec<String> =
-                            a.iter().map(|x| x.to_string().trim_matches('"').to_string()).collect();
-                        let _ = writeln!(out, "{pad}{prefix}{k}: {}", items.join(", "));
-                    }
-                    other => {
-                        let _ = writeln!(out, "{pad}{prefix}{k}: {}", other.to_string().trim_matches('"'));
-                    }
-                }
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                let _ = writeln!(out, "{pad}[{i}]");
-                flatten(out, "", x, depth + 1);
-            }
-        }
-        other => {
-            let _ = writeln!(out, "{pad}{other}");
-        }
-    }
-}
-
-fn section<T: serde::Serialize>(out: &mut String, title: &str, v: &Option<T>) {
-    if let Some(v) = v {
-        if let Ok(j) = serde_json::to_value(v) {
-            let _ = writeln!(out, "  {title}");
-            flatten(out, "", &j, 0);
-        }
-    }
-}
-
 fn findings(out: &mut String, r: &Report) {
     use rdp_probe::findings::Severity;
     if r.findings.is_empty() {
@@ -125,6 +79,202 @@ fn findings(out: &mut String, r: &Report) {
                 let _ = writeln!(out, "    {:<8} {:<28} fix: {}", "", "", f.remedy);
             }
         }
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn cert_lines(out: &mut String, c: &rdp_probe::report::tls::CertificateReport, indent: &str) {
+    let _ = writeln!(out, "{indent}subject      {}", c.subject);
+    let _ = writeln!(out, "{indent}issuer       {}{}", c.issuer, if c.self_signed { "  (self-signed)" } else { "" });
+    if !c.sans.is_empty() {
+        let _ = writeln!(out, "{indent}names        {}", c.sans.join(", "));
+    }
+    let state = if c.expired {
+        format!("EXPIRED {} days ago", -c.days_until_expiry)
+    } else if c.not_yet_valid {
+        "NOT YET VALID".to_string()
+    } else {
+        format!("expires in {} days", c.days_until_expiry)
+    };
+    let _ = writeln!(out, "{indent}valid        {} .. {}  ({state})", c.not_before, c.not_after);
+    let key = match (&c.ec_curve, c.key_bits) {
+        (Some(curve), _) => format!("{} {curve}", c.key_type.to_uppercase()),
+        (None, Some(b)) => format!("{} {b} bits", c.key_type.to_uppercase()),
+        (None, None) => c.key_type.to_uppercase(),
+    };
+    let _ = writeln!(out, "{indent}key          {key}, signed {}", c.signature_algorithm);
+    if let Some(m) = c.hostname_match {
+        let _ = writeln!(
+            out,
+            "{indent}name match   {} for {:?}",
+            if m { "yes" } else { "NO" },
+            c.checked_name.as_deref().unwrap_or("")
+        );
+    }
+    let _ = writeln!(out, "{indent}thumbprint   SHA-1 {}", c.sha1);
+    let _ = writeln!(out, "{indent}             SHA-256 {}", c.sha256);
+}
+
+fn tls(out: &mut String, t: &rdp_probe::report::TlsReport) {
+    let _ = writeln!(out, "  TLS");
+    if let Some(v) = &t.version {
+        let _ = writeln!(
+            out,
+            "    handshake  TLS {v}, {}{}{}",
+            t.cipher_suite.as_deref().unwrap_or("?"),
+            t.key_exchange_group.as_deref().map(|g| format!(", {g}")).unwrap_or_default(),
+            t.handshake_ms.map(|m| format!("  [{m:.1} ms]")).unwrap_or_default()
+        );
+    }
+    if !t.versions.is_empty() {
+        let v: Vec<String> = t.versions.iter().map(|(k, on)| format!("{k} {}", yes(*on))).collect();
+        let _ = writeln!(out, "    versions   {}", v.join(" · "));
+    }
+    if let Some(d) = &t.direct_approach {
+        let _ = writeln!(
+            out,
+            "    direct     TLS without X.224 first (Direct Approach): {}",
+            if d.accepted { "accepted" } else { "refused" }
+        );
+    }
+    for (ver, list) in &t.ciphers {
+        let names: Vec<String> = list
+            .iter()
+            .map(|c| if c.grade == "weak" { format!("{} (WEAK)", c.name) } else { c.name.clone() })
+            .collect();
+        let _ = writeln!(out, "    ciphers {ver} {}", names.join(", "));
+    }
+    if let Some(c) = &t.certificate {
+        let _ = writeln!(out, "    certificate");
+        cert_lines(out, c, "      ");
+    }
+    if t.chain.len() > 1 {
+        let _ = writeln!(out, "    chain      {} certificates", t.chain.len());
+        for c in t.chain.iter().skip(1) {
+            let _ = writeln!(out, "      - {} (issuer {})", c.subject, c.issuer);
+        }
+    }
+    if let Some(e) = &t.error {
+        let _ = writeln!(out, "    error      {} ({})", e.text, e.phase.as_str());
+    }
+}
+
+fn nla(out: &mut String, n: &rdp_probe::report::NlaReport) {
+    let _ = writeln!(out, "  NLA (CredSSP)");
+    if let Some(v) = n.credssp_version {
+        let _ = writeln!(
+            out,
+            "    CredSSP    version {v}{}",
+            if v >= 5 { " (has the CVE-2018-0886 fix)" } else { " (BEFORE the CVE-2018-0886 fix)" }
+        );
+    }
+    if let Some(x) = &n.ntlm {
+        let name = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+        let _ =
+            writeln!(out, "    computer   {} (NetBIOS) / {} (DNS)", name(&x.netbios_computer), name(&x.dns_computer));
+        let _ = writeln!(out, "    domain     {} (NetBIOS) / {} (DNS)", name(&x.netbios_domain), name(&x.dns_domain));
+        if x.dns_tree.is_some() {
+            let _ = writeln!(out, "    forest     {}", name(&x.dns_tree));
+        }
+        if let Some(pv) = &x.product_version {
+            let _ = writeln!(
+                out,
+                "    windows    {pv}{}  (NTLM revision {})",
+                x.os_name.as_deref().map(|o| format!(" — {o}")).unwrap_or_default(),
+                x.ntlm_revision.map_or("-".into(), |r| r.to_string())
+            );
+        }
+        if let Some(t) = &x.server_time {
+            let _ = writeln!(
+                out,
+                "    clock      {t}{}",
+                x.clock_skew_s.map(|s| format!("  (skew {s:+.1} s vs ours)")).unwrap_or_default()
+            );
+        }
+    }
+    if let Some(st) = &n.ntstatus {
+        let _ = writeln!(out, "    error      {st}");
+    }
+    if let Some(a) = &n.auth {
+        let _ = writeln!(
+            out,
+            "    logon      {}: {}{}",
+            a.user,
+            if a.accepted { "ACCEPTED" } else { "REJECTED" },
+            if a.accepted { String::new() } else { format!(" — {}", a.status) }
+        );
+        if let Some(az) = &a.authorization {
+            let _ = writeln!(out, "    authz      {az}");
+        }
+    }
+    if let Some(e) = &n.error {
+        let _ = writeln!(out, "    error      {} ({})", e.text, e.phase.as_str());
+    }
+}
+
+fn mcs(out: &mut String, m: &rdp_probe::report::McsReport) {
+    let _ = writeln!(out, "  MCS (basic settings)");
+    if let Some(nr) = &m.not_reachable {
+        let _ = writeln!(out, "    {nr}");
+    }
+    if let Some(v) = &m.rdp_version {
+        let _ = writeln!(
+            out,
+            "    version    {v}{}  over {}",
+            m.version_code.map(|c| format!(" ({c:#010x})")).unwrap_or_default(),
+            m.transport.as_deref().unwrap_or("?")
+        );
+    }
+    if !m.early_capability_flags.is_empty() {
+        let _ = writeln!(out, "    early caps {}", m.early_capability_flags.join(", "));
+    }
+    if let Some(l) = &m.encryption_level {
+        let _ = writeln!(out, "    encryption level {l}, method {}", m.selected_method.as_deref().unwrap_or("-"));
+    }
+    if !m.method_answers.is_empty() {
+        let v: Vec<String> = rdp_probe::report::mcs::METHODS
+            .iter()
+            .filter_map(|(k, _)| {
+                m.method_answers.get(*k).map(|a| format!("{k}→{}", a.method.as_deref().unwrap_or(&a.outcome)))
+            })
+            .collect();
+        let _ = writeln!(out, "    offered→answered {}", v.join(" · "));
+    }
+    if let Some(b) = &m.method_behaviour {
+        let _ = writeln!(out, "    behaviour  {b}");
+    }
+    if let Some(c) = &m.server_certificate {
+        let _ = writeln!(
+            out,
+            "    server cert {}{}{}{}",
+            c.kind,
+            c.key_bits.map(|b| format!(", RSA {b} bits")).unwrap_or_default(),
+            c.exponent.map(|e| format!(", e={e}")).unwrap_or_default(),
+            c.signature_valid.map(|v| if v { ", signature valid" } else { ", SIGNATURE INVALID" }).unwrap_or_default()
+        );
+    }
+    let granted: Vec<String> = m
+        .channels
+        .iter()
+        .filter(|c| c.id != 0)
+        .map(|c| format!("{}={}", c.name.as_deref().unwrap_or("?"), c.id))
+        .collect();
+    if !m.channels.is_empty() {
+        let _ = writeln!(
+            out,
+            "    channels   {}",
+            if granted.is_empty() { "none granted".into() } else { granted.join(", ") }
+        );
+    }
+    if let Some(e) = &m.error {
+        let _ = writeln!(out, "    error      {} ({})", e.detail, e.phase.as_str());
     }
 }
 
@@ -168,9 +318,15 @@ pub fn render(r: &Report, raw: bool) -> String {
         let _ = writeln!(out, "  Fingerprint  {fp}{guess}");
     }
     findings(&mut out, r);
-    section(&mut out, "TLS", &r.tls);
-    section(&mut out, "NLA", &r.nla);
-    section(&mut out, "MCS", &r.mcs);
+    if let Some(t) = &r.tls {
+        tls(&mut out, t);
+    }
+    if let Some(n) = &r.nla {
+        nla(&mut out, n);
+    }
+    if let Some(m) = &r.mcs {
+        mcs(&mut out, m);
+    }
     if raw && !r.transcript.is_empty() {
         let _ = writeln!(out, "  Transcript");
         for e in &r.transcript {
