@@ -48,17 +48,18 @@ pub fn fingerprint(r: &Report) -> Option<String> {
     {
         let get = |v: &Option<serde_json::Value>, p: &str| -> Option<String> {
             let x = v.as_ref()?.pointer(p)?;
-            match x {
-                serde_json::Value::Null => None,
-                serde_json::Value::String(s) => Some(s.clone()),
-                serde_json::Value::Array(a) => Some(
-                    a.iter()
-                        .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
-                        .collect::<Vec<_>>()
-                        .join("+"),
-                ),
-                other => Some(other.to_string()),
-            }
+            let s = match x {
+                serde_json::Value::Null => return None,
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                serde_json::Value::Number(n) if p == "/version_code" => format!("{:08x}", n.as_u64().unwrap_or(0)),
+                other => other.to_string(),
+            };
+            (!s.is_empty()).then_some(s)
         };
         let mcs = r.mcs.as_ref().and_then(|m| serde_json::to_value(m).ok());
         let nla = r.nla.as_ref().and_then(|m| serde_json::to_value(m).ok());
