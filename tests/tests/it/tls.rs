@@ -534,3 +534,28 @@ fn xrdp_unreadable_certificate_is_ssl_cert_not_on_server() {
     assert!(e.text.starts_with("ssl_cert_not_on_server"), "{e:?}");
     assert!(tls.certificate.is_none());
 }
+
+/// FreeRDP's shadow server in /sec:tls mode with a certificate we made: the TLS report
+/// (versions, certificate fields vs openssl) and sslscan --rdp agree. OpenSSL 3 in Debian 12
+/// allows TLS 1.2 and 1.3 for this server (FreeRDP sets no lower minimum).
+#[test]
+fn shadow_tls_versions_and_certificate() {
+    assert!(tools(&["freerdp-shadow-cli", "Xvfb", "openssl", "sslscan"]));
+    let pki = Pki::new();
+    let (crt, key) = pki.self_signed("shadow", Key::Rsa(2048), "/CN=rdp-shadow.test", Some("DNS:rdp-shadow.test"));
+    let s = rdp_probe_tests::freerdp_shadow(rdp_probe_tests::ShadowConfig {
+        sec: "tls".into(),
+        cert: Some((crt.clone(), key)),
+        ..Default::default()
+    });
+    let addr = s.addr.to_string();
+    let tls = probe_tls(&addr, &opts(VERSIONS_ONLY));
+    let c = tls.certificate.as_ref().expect("certificate");
+    check_against_openssl(c, &crt);
+    assert!(tls.rustls_handshake, "{tls:#?}");
+    assert_eq!(tls.versions.get("1.0"), Some(&false));
+    assert_eq!(tls.versions.get("1.1"), Some(&false));
+    assert_eq!(tls.versions.get("1.2"), Some(&true));
+    let (sv, _) = sslscan(&addr);
+    assert_eq!(sv, tls.versions, "versions vs sslscan --rdp");
+}
