@@ -1,6 +1,7 @@
 //! Integration tests against real servers on loopback (see the `rdp_probe_tests` harness,
 //! tests/src/).
 
+mod findings;
 mod mcs;
 mod negotiation;
 mod nla;
