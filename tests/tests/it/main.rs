@@ -7,4 +7,5 @@ mod mcs;
 mod negotiation;
 mod nla;
 mod scan;
+mod snapshots;
 mod tls;
