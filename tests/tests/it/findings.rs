@@ -248,6 +248,50 @@ fn selected_tls_but_handshake_fails() {
     check(&r, "nla-probe-failed", Severity::Warning, &["certificate"]);
 }
 
+/// A pre-2018 CredSSP server (hostile-style fake: no real server configuration speaks CredSSP
+/// below 5): selects HYBRID, completes TLS (rustls, a generated certificate), and answers the
+/// NTLM NEGOTIATE with a TSRequest of version 3 and no token.
+#[test]
+fn credssp_version_3() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::sync::{Arc, OnceLock};
+    static CONFIG: OnceLock<Arc<rustls::ServerConfig>> = OnceLock::new();
+    let d = tempfile::tempdir().unwrap();
+    let (c, k) = make_cert(d.path(), "old", KeyKind::Rsa(2048), "localhost", &["127.0.0.1"], -1, 300, None);
+    let cert = CertificateDer::from_pem_file(&c).unwrap();
+    let key = PrivateKeyDer::from_pem_file(&k).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    CONFIG.set(Arc::new(config)).unwrap();
+    let l = fake(|mut s| {
+        if read_tpkt(&mut s).is_none() || s.write_all(&connection_confirm(Some(2))).is_err() {
+            return;
+        }
+        let Ok(conn) = rustls::ServerConnection::new(CONFIG.get().unwrap().clone()) else { return };
+        let mut tls = rustls::StreamOwned::new(conn, s);
+        let mut b = [0u8; 2048];
+        if matches!(tls.read(&mut b), Ok(n) if n > 0) {
+            // TSRequest { version [0] INTEGER 3 }
+            let _ = tls.write_all(&[0x30, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x03]);
+            let _ = tls.flush();
+            let _ = tls.read(&mut b);
+        }
+    });
+    let mut o = opts();
+    o.steps.tls_versions = false;
+    let r = probe_with(l.addr, &o);
+    assert_eq!(r.nla.as_ref().and_then(|n| n.credssp_version), Some(3), "{r:#?}");
+    let f = check(&r, "credssp-outdated", Severity::Warning, &["CredSSP update", "KB4093492"]);
+    summary_has(f, &["version 3"]);
+    check(&r, "nla-probe-failed", Severity::Warning, &[]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // xrdp: Standard RDP Security and its encryption levels.
 
