@@ -14,9 +14,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 #   openssl                 test certificates
 #   nmap                    rdp-enum-encryption / rdp-ntlm-info cross-checks
 #   sslscan, freerdp2-x11   TLS and NLA cross-checks (sslscan --rdp, xfreerdp /auth-only)
+#   faketime                a shadow server with a skewed clock (finding clock-skew)
 # Build: gcc, g++ (ring, libFuzzer), libc6-dev; curl + ca-certificates for rustup.
 # util-linux (unshare, mount) is essential in Debian.
-PACKAGES=(xrdp freerdp2-shadow-x11 xvfb winpr-utils openssl nmap sslscan freerdp2-x11
+PACKAGES=(xrdp freerdp2-shadow-x11 xvfb winpr-utils openssl nmap sslscan freerdp2-x11 faketime
   gcc g++ libc6-dev curl ca-certificates)
 
 sudo=()

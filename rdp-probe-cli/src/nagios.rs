@@ -24,7 +24,8 @@ pub fn render(r: &Report, t: &Thresholds) -> (String, u8) {
     let mut state = 0u8;
     let mut why: Vec<String> = Vec::new();
     let raise = |s: &mut u8, to: u8| *s = (*s).max(to);
-    let latency = ["connect", "send_cr", "read_cc"].iter().filter_map(|k| r.timings_ms.get(*k)).sum::<f64>();
+    // `+ 0.0`: an empty f64 sum is -0.0, which would print as `time=-0.0000s`.
+    let latency = ["connect", "send_cr", "read_cc"].iter().filter_map(|k| r.timings_ms.get(*k)).sum::<f64>() + 0.0;
     match r.status {
         Some(Status::Rdp) => {
             let n = r.negotiation.as_ref();

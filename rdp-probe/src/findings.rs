@@ -88,7 +88,7 @@ catalog! {
     "TCP connects, but the X.224 Connection Request gets no answer before the deadline. The Remote Desktop service is hung or busy ('The RDP service is busy'), or a device in the path accepts the connection without passing it on.",
     "Restart the Remote Desktop Services service (or the server), check the System event log for TermService errors, and check proxies or load balancers in front of the server.";
     "listener-closes-connection", Critical, "The listener closes the connection without answering",
-    "TCP connects, then the server closes the connection after our X.224 Connection Request without a Connection Confirm. This is how a server at its connection limit, a listener restricted to certain clients, or a broken listener behaves.",
+    "TCP connects, then the server closes the connection after our X.224 Connection Request without a Connection Confirm (or answers it with a disconnect). This is how a server at its connection limit, a listener restricted to certain clients, or a broken listener behaves.",
     "Check the connection limits (Group Policy 'Limit number of connections', RD Session Host licensing), the listener's allowed clients, and the TermService event log.";
     "not-rdp-protocol-error", Critical, "The answer is not valid RDP",
     "The peer answered with TPKT framing, but the X.224 answer could not be decoded.",
@@ -281,13 +281,25 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
             )),
             _ => {}
         }
+        // Every request answered with a disconnect (X.224 DR, MCS Disconnect-Provider-Ultimatum)
+        // or a closed connection: an RDP listener that refuses everyone, as at its connection
+        // limit. Nothing is accepted, so nothing can be said about NLA either.
+        let accepted = n.protocols.values().any(|v| v == "accepted" || v == "no_negotiation");
+        let all_closed = !n.protocols.is_empty() && n.protocols.values().all(|v| v == "closed");
+        if r.status == Some(Status::Rdp) && !accepted && all_closed {
+            out.push(make(
+                "listener-closes-connection",
+                format!("{addr} answered every X.224 Connection Request with a disconnect"),
+                "negotiation",
+            ));
+        }
         match n.nla {
             Some(NlaRequirement::Offered) => out.push(make(
                 "nla-not-required",
                 "CredSSP is accepted but not required: requests without it are accepted too".into(),
                 "negotiation",
             )),
-            Some(NlaRequirement::NotSupported) if r.status == Some(Status::Rdp) => {
+            Some(NlaRequirement::NotSupported) if r.status == Some(Status::Rdp) && accepted => {
                 out.push(make("nla-not-required", "CredSSP (NLA) is not supported at all".into(), "negotiation"))
             }
             Some(NlaRequirement::Required) => {

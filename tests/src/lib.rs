@@ -6,7 +6,8 @@
 //! also kills it when the test process dies (its stdin pipe closes), so an interrupted
 //! `cargo test` leaves nothing behind.
 //!
-//! Needs: `xrdp`, `freerdp2-shadow-x11`, `xvfb`, `winpr-utils`, `openssl`, `nmap`, and root for
+//! Needs: `xrdp`, `freerdp2-shadow-x11`, `xvfb`, `winpr-utils`, `openssl`, `nmap`, `faketime` (only
+//! [`ShadowConfig::faketime`]), and root for
 //! `unshare` (only [`ShadowConfig::hostname`] and [`XrdpConfig::rsakeys`] use it).
 
 mod certs;

@@ -23,6 +23,9 @@ pub struct ShadowConfig {
     pub cert: Option<(PathBuf, PathBuf)>,
     /// Listen address (127.0.0.1 by default, or ::1).
     pub bind: IpAddr,
+    /// Run under libfaketime (`faketime -f OFFSET`, package `faketime`), e.g. `"-2h"`: the
+    /// server's clock (and so its NTLM CHALLENGE timestamp) is off by that much.
+    pub faketime: Option<String>,
 }
 
 impl Default for ShadowConfig {
@@ -33,6 +36,7 @@ impl Default for ShadowConfig {
             hostname: None,
             cert: None,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            faketime: None,
         }
     }
 }
@@ -131,6 +135,9 @@ pub fn freerdp_shadow(cfg: ShadowConfig) -> Server {
         let mut argv: Vec<String> = Vec::new();
         if let Some(h) = &cfg.hostname {
             argv.extend(["unshare", "-u", "sh", "-c", "hostname \"$0\" && exec \"$@\"", h].map(String::from));
+        }
+        if let Some(off) = &cfg.faketime {
+            argv.extend(["faketime".to_string(), "-f".into(), off.clone()]);
         }
         argv.extend([
             "freerdp-shadow-cli".to_string(),
