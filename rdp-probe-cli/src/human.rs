@@ -7,7 +7,10 @@ use std::fmt::Write;
 fn status_line(r: &Report) -> String {
     match r.status {
         Some(Status::Rdp) => "RDP listener found".into(),
-        Some(Status::NotRdp) => format!("NOT RDP — {}", r.error.as_deref().unwrap_or("another service answers")),
+        Some(Status::NotRdp) => format!(
+            "NOT RDP — {}",
+            r.error.as_deref().map_or("another service answers", |e| e.strip_prefix("not RDP: ").unwrap_or(e))
+        ),
         Some(Status::Refused) => "UNREACHABLE — TCP connection refused: nothing listens on this port (RDP disabled, service stopped, or the port moved)".into(),
         Some(Status::Timeout) => format!("TIMEOUT — {}", r.error.as_deref().unwrap_or("no answer in time")),
         Some(Status::Reset) => format!("CLOSED — {}", r.error.as_deref().unwrap_or("the peer closed the connection")),
@@ -293,7 +296,7 @@ pub fn render(r: &Report, raw: bool) -> String {
     }
     let _ = writeln!(out, "  Timings      {}", times.join(" · "));
     if let Some(s) = &r.service {
-        let _ = writeln!(out, "  Service      {} — {:?}", s.kind, s.banner);
+        let _ = writeln!(out, "  Service      {} — \"{}\"", s.kind, s.banner);
     }
     if let Some(n) = &r.negotiation {
         negotiation(&mut out, n);
