@@ -1,4 +1,8 @@
+#!/usr/bin/env python3
+# Regenerates docs/json-schema.md from the report types' doc comments (run from anywhere).
 import re,sys,os
+os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+HEAD = "# JSON schema of `rdp-probe --json`\n\nOne object per target per line (JSON Lines). Every field below is serialised from the library's\nreport types (`rdp-probe/src/report/`), with the same names; optional fields are left out when\nabsent, lists and maps may be empty. Names are a contract: fields are added, never renamed.\nRegenerate this file with `python3 docs/gen-json-schema.py` after changing a report type (the\ntables are generated from the doc comments; the enum values below are written by hand).\n\n## Enumerated values\n\n| field | values |\n|---|---|\n| `status` | `rdp`, `not_rdp`, `refused`, `timeout`, `reset`, `dns_error`, `error` |\n| `error_phase`, `*.phase` | `resolve`, `connect`, `send_cr`, `read_cc`, `tls`, `nla`, `mcs`, `overall` |\n| `negotiation.protocols.*` | `accepted`, `downgraded_to_<protocol>`, `ssl_required_by_server`, `ssl_not_allowed_by_server`, `ssl_cert_not_on_server`, `inconsistent_flags`, `hybrid_required_by_server`, `ssl_with_user_auth_required_by_server`, `unknown_failure_0x..`, `no_negotiation`, `closed`, `error` |\n| protocol names | `rdp`, `ssl`, `hybrid`, `rdstls`, `hybrid_ex`, `rdsaad`, `unknown_0x..` |\n| `negotiation.attempts[].answer.kind` | `selected`, `failure`, `no_negotiation`, `unknown_negotiation`, `disconnect`, `mcs_disconnect`, `closed`, `error` |\n| `negotiation.security_layer` | `rdp`, `negotiate`, `ssl`, `unknown` |\n| `negotiation.nla`, `nla.requirement` | `required`, `offered`, `not_supported`, `unknown` |\n| `findings[].severity` | `info`, `warning`, `critical` |\n| `mcs.encryption_level` | `none`, `low`, `client_compatible`, `high`, `fips` |\n| `mcs.encryption_methods` keys | `none`, `40bit`, `56bit`, `128bit`, `fips` |\n| `tls.versions` keys | `1.0`, `1.1`, `1.2`, `1.3` |\n| `transcript[].direction` | `sent`, `received`, `note` |\n\n## Types\n"
 files=['rdp-probe/src/report/mod.rs','rdp-probe/src/report/tls.rs','rdp-probe/src/report/nla.rs','rdp-probe/src/report/mcs.rs','rdp-probe/src/findings.rs']
 out=[]
 for f in files:
@@ -23,4 +27,4 @@ for f in files:
             doc=[];continue
         if l=='}': struct=None
         if not l.startswith('#'): doc=[]
-print('\n'.join(out))
+open('docs/json-schema.md', 'w').write(HEAD + '\n'.join(out) + '\n')
