@@ -29,6 +29,8 @@ pub mod codec;
 pub mod credssp;
 pub mod findings;
 pub mod fingerprint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gcc;
 pub mod mcs;
 mod net;

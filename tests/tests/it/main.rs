@@ -1,11 +1,14 @@
 //! Integration tests against real servers on loopback (see the `rdp_probe_tests` harness,
-//! tests/src/).
+//! tests/src/), and against hostile ones written in hostile.rs.
 
 mod diag_cli;
 mod findings;
+mod fuzz_regressions;
+mod hostile;
 mod mcs;
 mod negotiation;
 mod nla;
+mod roundtrip;
 mod scan;
 mod snapshots;
 mod tls;

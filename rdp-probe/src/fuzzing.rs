@@ -1,0 +1,124 @@
+//! Fuzzing entry points (issue 8): one `fn(&[u8])` per decoder of server-sent bytes, called by
+//! the cargo-fuzz targets in `fuzz/` and by the crasher replay test. Not a stable API.
+//!
+//! Each function feeds arbitrary bytes to a decoder and, where we also encode the structure,
+//! checks that what decoded re-encodes to something that decodes to the same value: a crash
+//! here is either a panic in a decoder or a broken round trip. The round-trip checks are
+//! deliberate oracles (`assert_eq!`), allowed only in this module.
+//!
+//! Decoders owned by other layers have their own `fuzz` modules (`tls::fuzz`, `credssp::fuzz`,
+//! `ntlm::fuzz`, `mcs::fuzz`, `gcc::fuzz`); their targets call those directly.
+
+#![allow(clippy::panic)]
+
+use crate::probe::{answer_from, assess, identify_service, negotiation_plan};
+use crate::report::NegotiationAttempt;
+use crate::tpkt;
+use crate::x224::{ConnectionConfirm, ConnectionRequest, ServerAnswer};
+
+/// TPKT: the header parser the I/O layer calls on the first four bytes, then the strict
+/// whole-frame split. Oracle: a frame that splits re-frames to a frame that splits the same.
+pub fn tpkt(data: &[u8]) {
+    if let Ok(len) = tpkt::frame_len(data) {
+        assert!((tpkt::MIN_TPKT_LEN..=crate::codec::MAX_TPKT_LEN).contains(&len));
+    }
+    if let Ok(payload) = tpkt::decode(data) {
+        if let Ok(again) = tpkt::encode(payload) {
+            assert_eq!(tpkt::decode(&again).ok(), Some(payload));
+        }
+    }
+}
+
+/// X.224 Connection Confirm (MS-RDPBCGR 2.2.1.2) from a whole TPKT frame.
+pub fn x224_connection_confirm(data: &[u8]) {
+    if let Ok(cc) = ConnectionConfirm::decode(data) {
+        if let Ok(enc) = cc.encode() {
+            assert_eq!(ConnectionConfirm::decode(&enc).as_ref(), Ok(&cc));
+        }
+    }
+}
+
+/// Any first answer to our Connection Request (CC, DR, DT), then how the plan reads it.
+pub fn x224_server_answer(data: &[u8]) {
+    if let Ok(a) = ServerAnswer::decode(data) {
+        for step in negotiation_plan(true) {
+            let _ = answer_from(&step, &a);
+        }
+    }
+}
+
+/// X.224 Connection Request (2.2.1.1): we only send these, but hostile-server harnesses and
+/// round-trip tests decode them. Oracle: decode → encode → decode is stable.
+pub fn x224_connection_request(data: &[u8]) {
+    if let Ok(cr) = ConnectionRequest::decode(data) {
+        if let Ok(enc) = cr.encode() {
+            assert_eq!(ConnectionRequest::decode(&enc).as_ref(), Ok(&cr));
+        }
+    }
+}
+
+/// The non-RDP service identifier, fed whatever a peer's first bytes were.
+pub fn identify_service_bytes(data: &[u8]) {
+    let _ = identify_service(data);
+}
+
+/// A whole negotiation as the driver sees it: the input is split into up to seven answers the
+/// way the I/O layer frames them (TPKT length from the first four bytes), each is decoded and
+/// read against the plan step it answers, and the attempts are assessed together.
+pub fn negotiation(data: &[u8]) {
+    let plan = negotiation_plan(true);
+    let mut rest = data;
+    let mut attempts = Vec::new();
+    for step in &plan {
+        let Ok(len) = tpkt::frame_len(rest) else { break };
+        let Some(frame) = rest.get(..len) else { break };
+        rest = rest.get(len..).unwrap_or_default();
+        let (answer, source_ref) = match ServerAnswer::decode(frame) {
+            Ok(a) => answer_from(step, &a),
+            Err(_) => continue,
+        };
+        attempts.push(NegotiationAttempt {
+            requested_value: step.requested.0,
+            requested: step.requested.display_names(),
+            request_flags: step.flags.0,
+            with_neg_req: step.with_neg_req,
+            answer,
+            source_ref,
+            ms: 0.0,
+        });
+    }
+    let _ = assess(attempts);
+}
+
+/// Every entry point above by name, for the crasher replay test and `fuzz/run-all.sh`.
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("tpkt", tpkt),
+    ("x224_connection_confirm", x224_connection_confirm),
+    ("x224_server_answer", x224_server_answer),
+    ("x224_connection_request", x224_connection_request),
+    ("identify_service", identify_service_bytes),
+    ("negotiation", negotiation),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_points_survive_edge_inputs() {
+        let inputs: &[&[u8]] = &[
+            &[],
+            &[3],
+            &[3, 0, 0xff, 0xff],
+            &[3, 0, 0, 6, 2, 0xf0],
+            &[3, 0, 0, 0x0b, 6, 0xd0, 0, 0, 0x12, 0x34, 0],
+            &[3, 0, 0, 9, 2, 0xf0, 0x80, 0x21, 0x80],
+            b"SSH-2.0-OpenSSH_9.6\r\n",
+        ];
+        for (_, f) in TARGETS {
+            for i in inputs {
+                f(i);
+            }
+        }
+    }
+}

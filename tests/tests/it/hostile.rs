@@ -1,0 +1,714 @@
+//! Hostile and broken servers (issue 8): each a tiny tokio listener on 127.0.0.1 port 0, written
+//! here. For each we assert the result kind, the error phase (or the later layer's `error`), the
+//! time taken against the deadline, and what the probe read (bytes in the transcript, which
+//! records every byte the probe took from the socket), so "bounded memory" is measured, not
+//! assumed. The two process-wide checks (descriptors after a scan, peak RSS) run in a child
+//! process of this test binary so that other tests running in parallel cannot skew them.
+
+use rdp_probe::report::Direction;
+use rdp_probe::x224::{ConnectionConfirm, NegRspFlags, NegotiationResponse, Protocol, TpduHeader};
+use rdp_probe::{probe, ProbeOptions, Report, Status, Steps, Target};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use futures_util::StreamExt;
+
+/// Timer and scheduling slack allowed past a deadline (two shared cores, tests in parallel).
+const SLACK: Duration = Duration::from_millis(600);
+/// The largest frame the probe may buffer for one read (TPKT's 16-bit length).
+const MAX_FRAME: usize = 0xFFFF;
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+/// A listener running `behaviour` on every accepted connection. Dropping it stops the accept
+/// loop and every connection task (the JoinSet is dropped with the aborted loop).
+pub struct Hostile {
+    pub addr: SocketAddr,
+    /// Connections accepted so far.
+    pub accepted: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Hostile {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub async fn hostile<F, Fut>(behaviour: F) -> Hostile
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    let task = tokio::spawn(async move {
+        let mut conns = JoinSet::new();
+        loop {
+            tokio::select! {
+                r = l.accept() => {
+                    let Ok((s, _)) = r else { continue };
+                    count.fetch_add(1, Ordering::Relaxed);
+                    conns.spawn(behaviour(s));
+                }
+                Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            }
+        }
+    });
+    Hostile { addr, accepted, task }
+}
+
+/// Reads one TPKT frame from the client (our CR or a later PDU); `None` on EOF/garbage.
+pub async fn read_frame(s: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut hdr = [0u8; 4];
+    tokio::time::timeout(Duration::from_secs(10), s.read_exact(&mut hdr)).await.ok()?.ok()?;
+    let len = usize::from(u16::from_be_bytes([hdr[2], hdr[3]]));
+    let mut f = hdr.to_vec();
+    f.resize(len.max(4), 0);
+    tokio::time::timeout(Duration::from_secs(10), s.read_exact(&mut f[4..])).await.ok()?.ok()?;
+    Some(f)
+}
+
+/// A Connection Confirm selecting `p` (SRC-REF 0x1234 like Windows).
+pub fn cc(p: Protocol) -> Vec<u8> {
+    ConnectionConfirm {
+        header: TpduHeader { li: 0, code: 0xD0, dst_ref: 0, src_ref: 0x1234, class_option: 0 },
+        negotiation: Some(NegotiationResponse::Response { flags: NegRspFlags(0x1f), selected_protocol: p }),
+    }
+    .encode()
+    .unwrap()
+}
+
+pub fn opts(read_ms: u64, overall_ms: u64, steps: Steps) -> ProbeOptions {
+    ProbeOptions::builder()
+        .timeout(Duration::from_millis(read_ms))
+        .overall_timeout(Duration::from_millis(overall_ms))
+        .steps(steps)
+        .raw(true)
+        .build()
+}
+
+/// Probes `addr` and returns the report, the time taken, and the bytes the probe received.
+pub async fn run(addr: SocketAddr, o: &ProbeOptions) -> (Report, Duration, usize) {
+    let t = Target::parse(&addr.to_string(), 3389).unwrap();
+    let start = Instant::now();
+    let r = probe(&t, o).await;
+    let took = start.elapsed();
+    let received = received_bytes(&r);
+    (r, took, received)
+}
+
+pub fn received_bytes(r: &Report) -> usize {
+    r.transcript.iter().filter(|e| e.direction == Direction::Received).map(|e| e.data.len() / 2).sum()
+}
+
+/// Per connection, the probe may read at most one whole frame (plus the 512-byte look at a
+/// non-TPKT peer) before it decides: `connections * MAX_FRAME` bounds a whole probe.
+fn assert_bounded(r: &Report, received: usize, what: &str) {
+    let conns = r.transcript.iter().map(|e| e.connection + 1).max().unwrap_or(0) as usize;
+    assert!(
+        received <= conns.max(1) * (MAX_FRAME + 512),
+        "{what}: read {received} bytes over {conns} connections"
+    );
+}
+
+fn assert_within(took: Duration, deadline: Duration, what: &str) {
+    assert!(took <= deadline + SLACK, "{what}: took {took:?}, deadline {deadline:?}");
+}
+
+/// A later layer's report is either absent or carries an `error` (the contract: a failure in
+/// a step is data in that step's report). Checked through JSON so it holds for any shape.
+fn layer_absent_or_error(v: serde_json::Value, name: &str) {
+    if v.is_null() {
+        return;
+    }
+    let e = v.get("error");
+    assert!(e.is_some_and(|e| !e.is_null()), "{name}: a hostile server produced a report without error: {v}");
+}
+
+/// Tiny deterministic PRNG (xorshift64*), so random-byte servers are reproducible.
+pub struct Rng(pub u64);
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+async fn hold(s: TcpStream) {
+    // Keep the connection open and silent until the listener is dropped.
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    drop(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// X.224 layer
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_after_accept() {
+    let h = hostile(hold).await;
+    let o = opts(1000, 5000, Steps::DEFAULT);
+    let (r, took, rx) = run(h.addr, &o).await;
+    assert_eq!(r.status, Some(Status::Timeout), "{r:?}");
+    assert_eq!(r.error_phase, Some(rdp_probe::Phase::ReadCc));
+    assert_within(took, o.read_timeout, "silent");
+    assert_eq!(rx, 0);
+    assert_eq!(h.accepted.load(Ordering::Relaxed), 1, "a silent listener is asked once, not seven times");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_after_cr() {
+    let h = hostile(|mut s: TcpStream| async move {
+        let _ = read_frame(&mut s).await;
+        let _ = s.set_zero_linger(); // close sends RST
+        drop(s);
+    })
+    .await;
+    let o = opts(1000, 5000, Steps::DEFAULT);
+    let (r, took, rx) = run(h.addr, &o).await;
+    assert_eq!(r.status, Some(Status::Reset), "{r:?}");
+    assert_eq!(r.error_phase, Some(rdp_probe::Phase::ReadCc));
+    assert_within(took, o.overall_timeout, "reset");
+    assert_eq!(rx, 0);
+}
+
+async fn drip_cc(mut s: TcpStream) {
+    if read_frame(&mut s).await.is_none() {
+        return;
+    }
+    for b in cc(Protocol::Ssl) {
+        if s.write_all(&[b]).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    hold(s).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drip_feed_is_cut_at_the_read_deadline() {
+    // 19 bytes at 200 ms each need 3.8 s; the whole frame must arrive within 1 s.
+    let h = hostile(drip_cc).await;
+    let o = opts(1000, 10_000, Steps::DEFAULT);
+    let (r, took, rx) = run(h.addr, &o).await;
+    assert_eq!(r.status, Some(Status::Timeout), "{r:?}");
+    assert_eq!(r.error_phase, Some(rdp_probe::Phase::ReadCc));
+    assert_within(took, o.read_timeout, "drip/read");
+    assert!(rx < 19, "read {rx} bytes of the dripped CC");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drip_feed_is_cut_at_the_overall_deadline() {
+    // Per-read timeout longer than the whole probe: the overall deadline must win.
+    let h = hostile(drip_cc).await;
+    let o = opts(30_000, 1500, Steps::DEFAULT);
+    let (r, took, _) = run(h.addr, &o).await;
+    assert_eq!(r.status, Some(Status::Timeout), "{r:?}");
+    assert_eq!(r.error_phase, Some(rdp_probe::Phase::Overall));
+    assert_within(took, o.overall_timeout, "drip/overall");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_tpkt_then_stall() {
+    let h = hostile(|mut s: TcpStream| async move {
+        let _ = read_frame(&mut s).await;
+        let _ = s.write_all(&[3, 0, 0xff, 0xff, 0x0e, 0xd0]).await;
+        hold(s).await;
+    })
+    .await;
+    let o = opts(1000, 5000, Steps::DEFAULT);
+    let (r, took, rx) = run(h.addr, &o).await;
+    assert_eq!(r.status, Some(Status::Timeout), "{r:?}");
+    assert_eq!(r.error_phase, Some(rdp_probe::Phase::ReadCc));
+    assert_within(took, o.read_timeout, "oversized/stall");
+    assert_eq!(rx, 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_tpkt_then_endless_garbage() {
+    // Claims 65,535 bytes and keeps sending: the probe takes exactly one frame per connection.
+    let h = hostile(|mut s: TcpStream| async move {
+        let _ = read_frame(&mut s).await;
+        let _ = s.write_all(&[3, 0, 0xff, 0xff]).await;
+        let junk = vec![0x41u8; 64 * 1024];
+        while s.write_all(&junk).await.is_ok() {}
+    })
+    .await;
+    let o = opts(1000, 5000, Steps::DEFAULT);
+    let (r, took, rx) = run(h.addr, &o).await;
+    assert_eq!(r.status, Some(Status::Error), "{r:?}");
+    assert_eq!(r.error_phase, Some(rdp_probe::Phase::ReadCc));
+    assert!(r.error.as_deref().unwrap_or_default().contains("X.224"), "{:?}", r.error);
+    assert_within(took, o.overall_timeout, "oversized/garbage");
+    assert_bounded(&r, rx, "oversized/garbage");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_cc_then_close() {
+    let h = hostile(|mut s: TcpStream| async move {
+        let _ = read_frame(&mut s).await;
+        let _ = s.write_all(&cc(Protocol::Ssl)[..10]).await;
+    })
+    .await;
+    let o = opts(1000, 5000, Steps::DEFAULT);
+    let (r, took, rx) = run(h.addr, &o).await;
+    assert_eq!(r.status, Some(Status::Reset), "{r:?}");
+    assert_eq!(r.error_phase, Some(rdp_probe::Phase::ReadCc));
+    assert_within(took, o.overall_timeout, "truncated");
+    assert_bounded(&r, rx, "truncated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cc_negotiation_length_overruns() {
+    let h = hostile(|mut s: TcpStream| async move {
+        let _ = read_frame(&mut s).await;
+        // RDP_NEG_RSP whose length field claims 0x4000 bytes; 8 are present.
+        let mut f = cc(Protocol::Ssl);
+        f[13] = 0x00;
+        f[14] = 0x40;
+        let _ = s.write_all(&f).await;
+        hold(s).await;
+    })
+    .await;
+    let o = opts(1000, 10_000, Steps::DEFAULT);
+    let (r, took, _) = run(h.addr, &o).await;
+    assert_eq!(r.status, Some(Status::Error), "{r:?}");
+    assert_eq!(r.error_phase, Some(rdp_probe::Phase::ReadCc));
+    let e = r.error.unwrap_or_default();
+    assert!(e.contains("RDP_NEG_RSP") && e.contains("length"), "{e}");
+    assert_within(took, o.overall_timeout, "neg overrun");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_bytes() {
+    // 24 seeds: whatever the bytes, one report, a deadline kept, a bounded read.
+    for seed in 1..=24u64 {
+        let h = hostile(move |mut s: TcpStream| async move {
+            let _ = read_frame(&mut s).await;
+            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+            let n = (rng.next() % 2048) as usize;
+            let mut b = rng.bytes(n);
+            if seed % 3 == 0 {
+                // Make some of them start like TPKT so the frame parsers see them too.
+                b.splice(0..0, [3, 0, (rng.next() % 256) as u8, (rng.next() % 256) as u8]);
+            }
+            let _ = s.write_all(&b).await;
+            if seed % 2 == 0 {
+                hold(s).await;
+            }
+        })
+        .await;
+        let o = opts(500, 2000, Steps::DEFAULT);
+        let (r, took, rx) = run(h.addr, &o).await;
+        assert!(r.status.is_some(), "seed {seed}: no status");
+        assert_within(took, o.overall_timeout, &format!("random seed {seed}"));
+        assert_bounded(&r, rx, &format!("random seed {seed}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_data_not_tpkt() {
+    let written = Arc::new(AtomicUsize::new(0));
+    let w = written.clone();
+    let h = hostile(move |mut s: TcpStream| {
+        let w = w.clone();
+        async move {
+            let junk = vec![b'x'; 64 * 1024];
+            while s.write_all(&junk).await.is_ok() {
+                w.fetch_add(junk.len(), Ordering::Relaxed);
+            }
+        }
+    })
+    .await;
+    let o = opts(1000, 5000, Steps::DEFAULT);
+    let (r, took, rx) = run(h.addr, &o).await;
+    assert_eq!(r.status, Some(Status::NotRdp), "{r:?}");
+    assert_within(took, o.read_timeout, "endless");
+    assert!(rx <= 512 + 64 * 1024, "endless: read {rx} bytes"); // one read call may return a chunk
+    assert_eq!(r.service.as_ref().map(|s| s.kind.as_str()), Some("unknown"));
+    drop(h);
+    eprintln!("endless: server pushed {} bytes, probe read {rx}", written.load(Ordering::Relaxed));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_valid_ccs() {
+    // A CC, then more CCs forever: the probe reads exactly one frame per connection.
+    let h = hostile(|mut s: TcpStream| async move {
+        let _ = read_frame(&mut s).await;
+        let f = cc(Protocol::Rdp).repeat(4096);
+        while s.write_all(&f).await.is_ok() {}
+    })
+    .await;
+    let o = opts(1000, 5000, Steps::NEGOTIATION);
+    let (r, took, rx) = run(h.addr, &o).await;
+    assert_eq!(r.status, Some(Status::Rdp), "{r:?}");
+    assert_within(took, o.overall_timeout, "endless CCs");
+    assert_bounded(&r, rx, "endless CCs");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Later layers: until their steps land, assert only the contract (status rdp, the deadline, and
+// a layer report that is absent or carries an error).
+
+async fn select_then<F, Fut>(p: Protocol, then: F) -> Hostile
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    hostile(move |mut s: TcpStream| {
+        let then = then.clone();
+        async move {
+            if read_frame(&mut s).await.is_none() {
+                return;
+            }
+            if s.write_all(&cc(p)).await.is_err() {
+                return;
+            }
+            then(s).await
+        }
+    })
+    .await
+}
+
+fn assert_layers(r: &Report, took: Duration, o: &ProbeOptions, what: &str) {
+    assert_eq!(r.status, Some(Status::Rdp), "{what}: {r:?}");
+    assert_within(took, o.overall_timeout, what);
+    layer_absent_or_error(serde_json::to_value(&r.tls).unwrap(), "tls");
+    layer_absent_or_error(serde_json::to_value(&r.nla).unwrap(), "nla");
+    layer_absent_or_error(serde_json::to_value(&r.mcs).unwrap(), "mcs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_garbage_records() {
+    let variants: Vec<Vec<u8>> = vec![
+        // handshake record claiming 65,535 bytes (over the 2^14 + 2048 limit), then stall
+        vec![0x16, 0x03, 0x03, 0xff, 0xff, 0x02],
+        // unknown content type
+        vec![0x63, 0x03, 0x03, 0x00, 0x04, 1, 2, 3, 4],
+        // a ServerHello whose handshake length overruns the record
+        vec![0x16, 0x03, 0x03, 0x00, 0x08, 0x02, 0x00, 0xff, 0xff, 0x03, 0x03, 0, 0],
+        // an endless stream of empty handshake records
+        [0x16, 0x03, 0x03, 0x00, 0x00].repeat(200_000),
+    ];
+    for (i, v) in variants.into_iter().enumerate() {
+        let h = select_then(Protocol::Ssl, move |mut s: TcpStream| {
+            let v = v.clone();
+            async move {
+                let mut hello = [0u8; 4096];
+                let _ = tokio::time::timeout(Duration::from_secs(5), s.read(&mut hello)).await;
+                let _ = s.write_all(&v).await;
+                hold(s).await;
+            }
+        })
+        .await;
+        let o = opts(1000, 4000, Steps::DEFAULT);
+        let (r, took, rx) = run(h.addr, &o).await;
+        assert_layers(&r, took, &o, &format!("tls garbage {i}"));
+        assert_bounded(&r, rx, &format!("tls garbage {i}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closes_mid_tls_handshake() {
+    let h = select_then(Protocol::Ssl, |mut s: TcpStream| async move {
+        let mut hello = [0u8; 4096];
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read(&mut hello)).await;
+        // The start of a ServerHello (record header says 74 bytes), then close.
+        let _ = s.write_all(&[0x16, 0x03, 0x03, 0x00, 0x4a, 0x02, 0x00, 0x00, 0x46, 0x03, 0x03]).await;
+    })
+    .await;
+    let o = opts(1000, 4000, Steps::DEFAULT);
+    let (r, took, _) = run(h.addr, &o).await;
+    assert_layers(&r, took, &o, "mid-tls close");
+}
+
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into());
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![ck.cert.der().clone()], key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(cfg))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credssp_impossible_der_length() {
+    let acceptor = tls_acceptor();
+    let variants: Vec<Vec<u8>> = vec![
+        // TSRequest SEQUENCE with a 4-byte length of 0x7fffffff, a few bytes, then stall
+        vec![0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0xa0, 0x03, 0x02, 0x01, 0x06],
+        // length of length 0x7f (127 length octets): impossible in DER
+        vec![0x30, 0xff, 0x01, 0x02, 0x03],
+        // outer length fits, inner negoTokens OCTET STRING claims 1 GiB
+        vec![0x30, 0x11, 0xa0, 0x03, 0x02, 0x01, 0x06, 0xa1, 0x0a, 0x30, 0x08, 0x30, 0x06, 0xa0, 0x04, 0x04, 0x84, 0x40, 0x00],
+    ];
+    for (i, v) in variants.into_iter().enumerate() {
+        let acceptor = acceptor.clone();
+        let h = select_then(Protocol::Hybrid, move |s: TcpStream| {
+            let (v, acceptor) = (v.clone(), acceptor.clone());
+            async move {
+                let Ok(Ok(mut tls)) = tokio::time::timeout(Duration::from_secs(5), acceptor.accept(s)).await else {
+                    return;
+                };
+                let mut req = [0u8; 4096];
+                let _ = tokio::time::timeout(Duration::from_secs(5), tls.read(&mut req)).await;
+                let _ = tls.write_all(&v).await;
+                let _ = tls.flush().await;
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        })
+        .await;
+        let o = opts(1000, 4000, Steps::DEFAULT);
+        let (r, took, rx) = run(h.addr, &o).await;
+        assert_layers(&r, took, &o, &format!("credssp der {i}"));
+        assert_bounded(&r, rx, &format!("credssp der {i}"));
+    }
+}
+
+/// The spec's Server MCS Connect Response (MS-RDPBCGR 4.1.4), with one length made a lie.
+fn lying_connect_response(patch: &[(usize, &[u8])]) -> Vec<u8> {
+    let mut f = include_bytes!("../../vectors/rdpbcgr-4.1.4-server-mcs-connect-response.bin").to_vec();
+    // Apply from the highest offset down so splices do not move the later ones.
+    let mut p = patch.to_vec();
+    p.sort_by(|a, b| b.0.cmp(&a.0));
+    for (off, bytes) in p {
+        // each patch replaces as many bytes as it holds, except BER length rewrites (see callers)
+        f.splice(off..off + bytes.len().min(f.len() - off), bytes.iter().copied());
+    }
+    let len = f.len() as u16;
+    f[2..4].copy_from_slice(&len.to_be_bytes());
+    f
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcs_gcc_lengths_lie() {
+    // Offsets in the 4.1.4 dump: 9 Connect-Response BER length (82 01 45), 0x2e userData
+    // OCTET STRING (04 82 01 1f), 0x47 GCC ConnectPDU PER length (81 08), 0x49 SC_CORE header
+    // (01 0c 0c 00).
+    let variants: Vec<Vec<u8>> = vec![
+        lying_connect_response(&[(9, &[0x82, 0xff, 0xff])]),
+        lying_connect_response(&[(0x2f, &[0x82, 0xff, 0xff])]),
+        lying_connect_response(&[(0x47, &[0xbf, 0xff])]),
+        lying_connect_response(&[(0x49, &[0x01, 0x0c, 0xff, 0xff])]),
+        lying_connect_response(&[(0x49, &[0x01, 0x0c, 0x00, 0x00])]), // zero-length block: loop bait
+        lying_connect_response(&[(0x49, &[0x01, 0x0c, 0x02, 0x00])]), // shorter than its header
+    ];
+    for (i, v) in variants.into_iter().enumerate() {
+        let h = select_then(Protocol::Rdp, move |mut s: TcpStream| {
+            let v = v.clone();
+            async move {
+                let _ = read_frame(&mut s).await; // Connect Initial
+                let _ = s.write_all(&v).await;
+                hold(s).await;
+            }
+        })
+        .await;
+        let o = opts(1000, 4000, Steps::DEFAULT);
+        let (r, took, rx) = run(h.addr, &o).await;
+        assert_layers(&r, took, &o, &format!("mcs lie {i}"));
+        assert_bounded(&r, rx, &format!("mcs lie {i}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process-wide checks, isolated in a child process.
+
+fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+}
+
+fn vm_hwm_kib() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs one `#[ignore]`d test of this binary alone in a child process and returns its stdout.
+fn run_child(test: &str) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([test, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("RDP_PROBE_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "child {test} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("CHILD-OK"), "child {test} did not run:\n{stdout}");
+    stdout
+}
+
+/// A mix of the behaviours above, picked by index, for the scan.
+async fn mixed(i: usize) -> Hostile {
+    match i % 8 {
+        0 => hostile(hold).await,
+        1 => {
+            hostile(|mut s: TcpStream| async move {
+                let _ = read_frame(&mut s).await;
+                let _ = s.set_zero_linger();
+            })
+            .await
+        }
+        2 => hostile(drip_cc).await,
+        3 => {
+            hostile(|mut s: TcpStream| async move {
+                let _ = read_frame(&mut s).await;
+                let _ = s.write_all(&[3, 0, 0xff, 0xff]).await;
+                hold(s).await;
+            })
+            .await
+        }
+        4 => {
+            hostile(|mut s: TcpStream| async move {
+                let _ = read_frame(&mut s).await;
+                let _ = s.write_all(&cc(Protocol::Ssl)[..9]).await;
+            })
+            .await
+        }
+        5 => {
+            hostile(|mut s: TcpStream| async move {
+                let junk = vec![b'x'; 16 * 1024];
+                while s.write_all(&junk).await.is_ok() {}
+            })
+            .await
+        }
+        6 => {
+            hostile(|mut s: TcpStream| async move {
+                let _ = read_frame(&mut s).await;
+                let _ = s.write_all(&cc(Protocol::Rdp)).await;
+                hold(s).await;
+            })
+            .await
+        }
+        _ => {
+            hostile(|mut s: TcpStream| async move {
+                let _ = read_frame(&mut s).await;
+                let _ = s.write_all(&Rng(7).bytes(300)).await;
+            })
+            .await
+        }
+    }
+}
+
+/// Scan size: thousands of listeners (each a socket of this process: 2,000 listeners plus up
+/// to 2 x concurrency connections stay well under the usual 20k descriptor limit).
+const SCAN_LISTENERS: usize = 2000;
+const SCAN_CONCURRENCY: usize = 200;
+
+#[test]
+#[ignore = "run in a child process by scan_of_thousands_of_hostile_listeners"]
+fn child_scan() {
+    if std::env::var_os("RDP_PROBE_CHILD").is_none() {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let fds_before = fd_count();
+    let (reports, took, fds_during) = rt.block_on(async {
+        let mut hs = Vec::new();
+        for i in 0..SCAN_LISTENERS {
+            hs.push(mixed(i).await);
+        }
+        let fds_during = fd_count();
+        let targets: Vec<Target> =
+            hs.iter().map(|h| Target::parse(&h.addr.to_string(), 3389).unwrap()).collect::<Vec<_>>();
+        let o = opts(500, 1500, Steps::DEFAULT);
+        let t = Instant::now();
+        let reports: Vec<Report> = rdp_probe::scan(targets, &o, SCAN_CONCURRENCY).collect().await;
+        let took = t.elapsed();
+        drop(hs);
+        (reports, took, fds_during)
+    });
+    drop(rt); // every task, socket and timer of the scan and the listeners is gone now
+    let fds_after = fd_count();
+    let mut per_addr = std::collections::HashMap::new();
+    for r in &reports {
+        *per_addr.entry(r.target.clone()).or_insert(0usize) += 1;
+    }
+    let mut by_status = std::collections::BTreeMap::new();
+    for r in &reports {
+        *by_status.entry(r.status.map(|s| s.as_str()).unwrap_or("none")).or_insert(0usize) += 1;
+    }
+    println!(
+        "SCAN reports={} distinct={} took_ms={} fds_before={fds_before} fds_during={fds_during} \
+         fds_after={fds_after} statuses={by_status:?}",
+        reports.len(),
+        per_addr.len(),
+        took.as_millis()
+    );
+    assert_eq!(reports.len(), SCAN_LISTENERS);
+    assert_eq!(per_addr.len(), SCAN_LISTENERS);
+    assert!(reports.iter().all(|r| r.status.is_some()));
+    assert!(fds_after <= fds_before + 2, "descriptor leak: {fds_before} before, {fds_after} after");
+    println!("CHILD-OK");
+}
+
+#[test]
+fn scan_of_thousands_of_hostile_listeners() {
+    let out = run_child("hostile::child_scan");
+    eprintln!("{}", out.lines().find_map(|l| l.find("SCAN ").map(|i| &l[i..])).unwrap_or_default());
+}
+
+/// Peak memory: many probes at once against the worst memory offenders (endless data, 64 KiB
+/// frame claims with endless garbage); the test process's peak RSS may grow by at most
+/// `concurrency x (one frame + slack)`, here 64 MiB for 200 probes.
+#[test]
+#[ignore = "run in a child process by peak_memory_is_bounded"]
+fn child_memory() {
+    if std::env::var_os("RDP_PROBE_CHILD").is_none() {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let before = vm_hwm_kib();
+    let n = rt.block_on(async {
+        let a = hostile(|mut s: TcpStream| async move {
+            let junk = vec![b'x'; 64 * 1024];
+            while s.write_all(&junk).await.is_ok() {}
+        })
+        .await;
+        let b = hostile(|mut s: TcpStream| async move {
+            let _ = read_frame(&mut s).await;
+            let _ = s.write_all(&[3, 0, 0xff, 0xff]).await;
+            let junk = vec![0x41u8; 64 * 1024];
+            while s.write_all(&junk).await.is_ok() {}
+        })
+        .await;
+        let targets: Vec<Target> = (0..400)
+            .map(|i| Target::parse(&(if i % 2 == 0 { a.addr } else { b.addr }).to_string(), 3389).unwrap())
+            .collect();
+        let o = ProbeOptions::builder()
+            .timeout(Duration::from_millis(1000))
+            .overall_timeout(Duration::from_millis(3000))
+            .build();
+        rdp_probe::scan(targets, &o, 200).collect::<Vec<_>>().await.len()
+    });
+    drop(rt);
+    let after = vm_hwm_kib();
+    let grew_mib = (after.saturating_sub(before)) / 1024;
+    println!("MEM probes={n} hwm_before_kib={before} hwm_after_kib={after} grew_mib={grew_mib}");
+    assert_eq!(n, 400);
+    assert!(grew_mib <= 64, "peak RSS grew by {grew_mib} MiB");
+    println!("CHILD-OK");
+}
+
+#[test]
+fn peak_memory_is_bounded() {
+    let out = run_child("hostile::child_memory");
+    eprintln!("{}", out.lines().find_map(|l| l.find("MEM ").map(|i| &l[i..])).unwrap_or_default());
+}
