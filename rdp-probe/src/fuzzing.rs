@@ -91,7 +91,8 @@ pub fn negotiation(data: &[u8]) {
 /// A fuzz entry point.
 pub type Target = fn(&[u8]);
 
-/// Every entry point above by name (the cargo-fuzz target's name), for the crasher replay test.
+/// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test: the
+/// ones above and the other layers' `fuzz` modules that exist so far.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
     ("x224_connection_confirm", x224_connection_confirm),
@@ -99,6 +100,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("x224_connection_request", x224_connection_request),
     ("identify_service", identify_service_bytes),
     ("negotiation", negotiation),
+    ("ts_request", crate::credssp::fuzz::ts_request),
+    ("ntlm_challenge", crate::ntlm::fuzz::ntlm_challenge),
 ];
 
 #[cfg(test)]

@@ -27,10 +27,8 @@ fn cookie() -> impl Strategy<Value = Option<Cookie>> {
 fn connection_request() -> impl Strategy<Value = ConnectionRequest> {
     (cookie(), proptest::option::of((any::<u8>(), any::<u32>())), proptest::option::of(any::<[u8; 16]>())).prop_map(
         |(cookie, neg, corr)| {
-            let negotiation = neg.map(|(f, p)| NegotiationRequest {
-                flags: NegReqFlags(f),
-                requested_protocols: SecurityProtocols(p),
-            });
+            let negotiation = neg
+                .map(|(f, p)| NegotiationRequest { flags: NegReqFlags(f), requested_protocols: SecurityProtocols(p) });
             // RDP_NEG_CORRELATION_INFO only travels after an RDP_NEG_REQ (2.2.1.1.2).
             let correlation = negotiation.and(corr).map(|correlation_id| CorrelationInfo { correlation_id });
             ConnectionRequest { cookie, negotiation, correlation }
