@@ -497,9 +497,9 @@ fn lying_connect_response(patch: &[(usize, &[u8])]) -> Vec<u8> {
     let mut f = include_bytes!("../../vectors/rdpbcgr-4.1.4-server-mcs-connect-response.bin").to_vec();
     // Apply from the highest offset down so splices do not move the later ones.
     let mut p = patch.to_vec();
-    p.sort_by(|a, b| b.0.cmp(&a.0));
+    p.sort_by_key(|x| std::cmp::Reverse(x.0));
     for (off, bytes) in p {
-        // each patch replaces as many bytes as it holds, except BER length rewrites (see callers)
+        // each patch overwrites as many bytes as it holds
         f.splice(off..off + bytes.len().min(f.len() - off), bytes.iter().copied());
     }
     let len = f.len() as u16;
