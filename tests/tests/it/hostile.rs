@@ -492,6 +492,40 @@ async fn credssp_impossible_der_length() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credssp_drip_feed() {
+    // A plausible TSRequest, one byte per 200 ms inside TLS: the NLA read has one deadline for
+    // the whole TSRequest, so the step ends at the read timeout, not 200 ms x length later.
+    let acceptor = tls_acceptor();
+    let h = select_then(Protocol::Hybrid, move |s: TcpStream| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(Ok(mut tls)) = tokio::time::timeout(Duration::from_secs(5), acceptor.accept(s)).await else {
+                return;
+            };
+            let mut req = [0u8; 4096];
+            let _ = tokio::time::timeout(Duration::from_secs(5), tls.read(&mut req)).await;
+            let mut ts = vec![0x30, 0x82, 0x01, 0x00, 0xa0, 0x03, 0x02, 0x01, 0x06];
+            ts.resize(0x104, 0);
+            for b in ts {
+                if tls.write_all(&[b]).await.is_err() || tls.flush().await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    })
+    .await;
+    let o = opts(1000, 6000, Steps::DEFAULT);
+    let (r, took, _) = run(h.addr, &o).await;
+    assert_layers(&r, took, &o, "credssp drip");
+    let nla = serde_json::to_value(&r.nla).unwrap();
+    if !nla.is_null() {
+        let text = nla["error"]["text"].as_str().unwrap_or_default().to_string();
+        assert!(text.contains("timed out"), "credssp drip: {nla}");
+    }
+}
+
 /// The spec's Server MCS Connect Response (MS-RDPBCGR 4.1.4), with one length made a lie.
 fn lying_connect_response(patch: &[(usize, &[u8])]) -> Vec<u8> {
     let mut f = include_bytes!("../../vectors/rdpbcgr-4.1.4-server-mcs-connect-response.bin").to_vec();
