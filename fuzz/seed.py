@@ -43,10 +43,38 @@ for f in ccs + [xrdp_ultimatum, disconnect]:
     put("x224_connection_confirm", f)
     put("x224_server_answer", f)
     put("tpkt", f)
+
+
+def ber_len(b, i):
+    """BER length at b[i]: (length, index after the length octets)."""
+    l0 = b[i]
+    if l0 < 0x80:
+        return l0, i + 1
+    n = l0 & 0x7F
+    return int.from_bytes(b[i + 1:i + 1 + n], "big"), i + 1 + n
+
+
+def gcc_parts(mcs_pdu):
+    """The Connect-Response userData (a GCC Conference Create Response) and its server data
+    blocks (after the 'McDn' key and its PER length)."""
+    _, i = ber_len(mcs_pdu, 2)  # after 7f 66
+    while i < len(mcs_pdu) and mcs_pdu[i] != 0x04:  # result, calledConnectId, domainParameters
+        ln, j = ber_len(mcs_pdu, i + 1)
+        i = j + ln
+    ln, j = ber_len(mcs_pdu, i + 1)
+    ccr = mcs_pdu[j:j + ln]
+    k = ccr.find(b"McDn") + 4
+    k += 2 if ccr[k] & 0x80 else 1
+    return ccr, ccr[k:]
+
+
 for f in mcs:
     put("tpkt", f)
-    put("mcs_connect_response", f)
-    put("gcc_server_blocks", f)
+    pdu = f[7:]  # after TPKT (4) and the X.224 Data header (3)
+    put("mcs_connect_response", pdu)
+    ccr, blocks = gcc_parts(pdu)
+    put("gcc_server_blocks", ccr)
+    put("gcc_server_blocks", blocks)
 
 # Client CRs seen on the wire (our plan's requests, nmap's, xfreerdp's) and the spec's.
 put("x224_connection_request", cr)

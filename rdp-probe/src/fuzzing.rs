@@ -7,7 +7,8 @@
 //! deliberate oracles (`assert_eq!`), used only in this module.
 //!
 //! Decoders owned by other layers have their own `fuzz` modules (`tls::fuzz`, `credssp::fuzz`,
-//! `ntlm::fuzz`, `mcs::fuzz`, `gcc::fuzz`); their targets call those directly.
+//! `ntlm::fuzz`, `mcs::fuzz`, `gcc::fuzz`); their targets call those directly, and [`TARGETS`]
+//! lists them too.
 
 use crate::probe::{answer_from, assess, identify_service, negotiation_plan};
 use crate::report::NegotiationAttempt;
@@ -92,7 +93,7 @@ pub fn negotiation(data: &[u8]) {
 pub type Target = fn(&[u8]);
 
 /// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test: the
-/// ones above and the other layers' `fuzz` modules that exist so far.
+/// ones above and the other layers' `fuzz` modules.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
     ("x224_connection_confirm", x224_connection_confirm),
@@ -102,6 +103,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("negotiation", negotiation),
     ("ts_request", crate::credssp::fuzz::ts_request),
     ("ntlm_challenge", crate::ntlm::fuzz::ntlm_challenge),
+    ("tls_records", crate::tls::fuzz::tls_records),
+    ("certificate", crate::tls::fuzz::certificate),
+    ("mcs_connect_response", crate::mcs::fuzz::mcs_connect_response),
+    ("gcc_server_blocks", crate::gcc::fuzz::gcc_server_blocks),
 ];
 
 #[cfg(test)]
