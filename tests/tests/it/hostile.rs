@@ -600,7 +600,8 @@ fn vm_hwm_kib() -> u64 {
 }
 
 /// Runs one `#[ignore]`d test of this binary alone in a child process and returns its stdout.
-fn run_child(test: &str) -> String {
+/// The child test must return at once unless `RDP_PROBE_CHILD` is set, and print `CHILD-OK`.
+pub fn run_child(test: &str) -> String {
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new(exe)
         .args([test, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
