@@ -83,6 +83,10 @@ compare() { # name steps-flags scripts targets...
 }
 
 compare "xrdp negotiation" "--quick" "rdp-enum-encryption" "${XRDP_TARGETS[@]}"
+# The same information as nmap's rdp-enum-encryption (security protocols + encryption level and
+# methods; ssl-cert cannot start TLS inside RDP and rdp-ntlm-info has nothing on xrdp): our
+# negotiation plan + MCS with one Connect Initial per method, no TLS/NLA steps.
+compare "xrdp enum-encryption equivalent" "--no-tls --no-nla" "rdp-enum-encryption" "${XRDP_TARGETS[@]}"
 compare "xrdp full" "" "rdp-enum-encryption,rdp-ntlm-info,ssl-cert" "${XRDP_TARGETS[@]}"
 if [ ${#FREERDP_TARGETS[@]} -gt 0 ]; then
   compare "freerdp nla full" "" "rdp-enum-encryption,rdp-ntlm-info,ssl-cert" "${FREERDP_TARGETS[@]}"

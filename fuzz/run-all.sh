@@ -8,7 +8,8 @@
 #   fuzz/run-all.sh 600 tpkt      # ten minutes on one target
 #   JOBS=2 fuzz/run-all.sh 3600   # an hour each, two libFuzzer workers per target
 #
-# Needs the nightly toolchain and cargo-fuzz (installed here when missing).
+# Needs cargo-fuzz (installed here when missing) and nightly features: the nightly toolchain
+# when rustup has one, else the stable toolchain with RUSTC_BOOTSTRAP=1.
 set -euo pipefail
 
 secs="${1:-30}"
@@ -19,10 +20,16 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-cargo +nightly fuzz build
+tc=()
+if command -v rustup >/dev/null && rustup toolchain list | grep -q '^nightly'; then
+    tc=(+nightly)
+else
+    export RUSTC_BOOTSTRAP=1
+fi
+cargo "${tc[@]}" fuzz build
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    mapfile -t targets < <(cargo +nightly fuzz list)
+    mapfile -t targets < <(cargo "${tc[@]}" fuzz list)
 fi
 
 logs=artifacts/logs
@@ -32,7 +39,7 @@ for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "corpus-seed/$t"
     log="$logs/$t.log"
     echo "== $t: ${secs}s"
-    if cargo +nightly fuzz run "$t" "corpus/$t" "corpus-seed/$t" -- \
+    if cargo "${tc[@]}" fuzz run "$t" "corpus/$t" "corpus-seed/$t" -- \
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         ${JOBS:+-jobs=$JOBS -workers=$JOBS} >"$log" 2>&1; then
         runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)

@@ -44,6 +44,9 @@ pub fn decode(frame: &[u8]) -> Result<&[u8], DecodeError> {
 /// Wraps a payload in a TPKT header. Payloads above 65,531 bytes cannot be framed.
 pub fn encode(payload: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let len = payload.len() + TPKT_HEADER_LEN;
+    if len < MIN_TPKT_LEN {
+        return Err(DecodeError::length(PDU, "length", len, MAX_TPKT_LEN));
+    }
     let len16 = u16::try_from(len).map_err(|_| DecodeError::length(PDU, "length", len, MAX_TPKT_LEN))?;
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(&[TPKT_VERSION, 0]);

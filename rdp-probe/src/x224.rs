@@ -347,6 +347,10 @@ impl ConnectionRequest {
         let mut var = Vec::new();
         match &self.cookie {
             Some(Cookie::Mstshash(id)) => {
+                // The cookie ends at the first CR LF: an identifier holding one cannot be sent.
+                if id.contains(['\r', '\n']) {
+                    return Err(DecodeError::invalid(CR_PDU, "cookie", 0x0d));
+                }
                 let line = format!("Cookie: mstshash={id}\r\n");
                 if line.len() > MAX_COOKIE_LEN {
                     return Err(DecodeError::length(CR_PDU, "cookie", line.len(), MAX_COOKIE_LEN));
@@ -355,6 +359,10 @@ impl ConnectionRequest {
             }
             Some(Cookie::RoutingToken(t)) => {
                 let mut t = t.clone();
+                let body = t.strip_suffix(b"\r\n").unwrap_or(&t);
+                if body.windows(2).any(|w| w == b"\r\n") {
+                    return Err(DecodeError::invalid(CR_PDU, "routingToken", 0x0d));
+                }
                 if !t.ends_with(b"\r\n") {
                     t.extend_from_slice(b"\r\n");
                 }
@@ -372,6 +380,10 @@ impl ConnectionRequest {
             var.extend_from_slice(&n.requested_protocols.0.to_le_bytes());
         }
         if let Some(c) = self.correlation {
+            // 2.2.1.1.2: correlation info follows an RDP_NEG_REQ that flags it.
+            if self.negotiation.is_none() {
+                return Err(DecodeError::invalid(CR_PDU, "rdpCorrelationInfo", TYPE_RDP_CORRELATION_INFO.into()));
+            }
             var.push(TYPE_RDP_CORRELATION_INFO);
             var.push(0);
             var.extend_from_slice(&(CORRELATION_INFO_LEN as u16).to_le_bytes());

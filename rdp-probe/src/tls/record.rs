@@ -16,6 +16,9 @@ pub const MAX_RECORD_LEN: usize = (1 << 14) + 2048;
 /// The largest handshake message we reassemble (a Certificate chain of a few certificates is
 /// far smaller; the 24-bit length field could claim 16 MiB).
 pub const MAX_HANDSHAKE_LEN: usize = 256 * 1024;
+/// Most records a server's first flight may take (ServerHello .. ServerHelloDone fit in a
+/// handful; a server streaming empty records must not grow our memory or CPU without bound).
+pub const MAX_FLIGHT_RECORDS: usize = 512;
 
 /// ContentType (RFC 8446 §5.1).
 pub mod content_type {
@@ -422,8 +425,15 @@ impl ServerFlight {
             if self.buf.len() < total {
                 return Ok(());
             }
-            let rest = self.buf.split_off(total);
-            let rec_bytes = std::mem::replace(&mut self.buf, rest);
+            if self.record_versions.len() >= MAX_FLIGHT_RECORDS {
+                return Err(DecodeError::length(
+                    "TLS flight",
+                    "records",
+                    self.record_versions.len() + 1,
+                    MAX_FLIGHT_RECORDS,
+                ));
+            }
+            let rec_bytes: Vec<u8> = self.buf.drain(..total).collect();
             let (rec, _) = decode_record(&rec_bytes)?;
             self.record_versions.push(rec.version);
             self.on_record(rec)?;
