@@ -126,6 +126,9 @@ pub struct ProbeOptions {
     pub proxy: Option<Proxy>,
     /// Pause between two connections to the same target (politeness, IDS thresholds).
     pub connection_delay: Duration,
+    /// Connections to one target in flight at once while running the plan (the first request
+    /// always runs alone). 2 by default: xrdp's listen backlog is 2; 1 is strictly sequential.
+    pub parallel_connections: usize,
     /// Record every byte exchanged in [`crate::Report::transcript`].
     pub raw: bool,
     /// Name to check the certificate against and send as SNI; defaults to the target's host.
@@ -154,6 +157,7 @@ impl Default for ProbeOptions {
             source: None,
             proxy: None,
             connection_delay: Duration::ZERO,
+            parallel_connections: 2,
             raw: false,
             server_name: None,
             credentials: None,
@@ -230,6 +234,11 @@ impl ProbeOptionsBuilder {
     /// Pause between connections to one target.
     pub fn connection_delay(mut self, d: Duration) -> Self {
         self.0.connection_delay = d;
+        self
+    }
+    /// Connections to one target in flight at once (1 = sequential).
+    pub fn parallel_connections(mut self, n: usize) -> Self {
+        self.0.parallel_connections = n.max(1);
         self
     }
     /// Record the transcript.

@@ -66,13 +66,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// Opens a connection whose X.224 negotiation selected `want` (PROTOCOL_RDP or SSL); `legacy`
 /// sends a CR without RDP_NEG_REQ.
-async fn open(
-    ctx: &mut Ctx<'_>,
-    addr: SocketAddr,
-    want: Protocol,
-    legacy: bool,
-    label: &str,
-) -> Result<Stream, NetError> {
+async fn open(ctx: &Ctx<'_>, addr: SocketAddr, want: Protocol, legacy: bool, label: &str) -> Result<Stream, NetError> {
     if legacy {
         let cr = ConnectionRequest { cookie: ctx.opts.cookie.clone(), negotiation: None, correlation: None };
         let bytes = cr.encode().map_err(|e| NetError::new(Phase::SendCr, NetErrorKind::Decode(e)))?;
@@ -158,7 +152,7 @@ fn method_answer(offered: u32, r: &Result<Outcome, NetError>) -> MethodAnswer {
 
 /// One connection under Standard RDP Security offering `methods`.
 async fn rdp_once(
-    ctx: &mut Ctx<'_>,
+    ctx: &Ctx<'_>,
     addr: SocketAddr,
     legacy: bool,
     methods: EncryptionMethods,
@@ -191,12 +185,19 @@ pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Targe
         }
         if ctx.opts.steps.mcs_methods && first.is_ok() {
             let mut answers = BTreeMap::new();
-            for (name, value) in METHODS {
-                let r = rdp_once(ctx, addr, legacy, EncryptionMethods(value)).await;
-                let overall = matches!(&r, Err(e) if e.phase == Phase::Overall);
-                answers.insert(name.to_string(), method_answer(value, &r));
-                if overall {
-                    break;
+            // Up to `parallel_connections` offers at once (xrdp's backlog is 2).
+            let ctx: &Ctx<'_> = ctx;
+            'methods: for chunk in METHODS.chunks(ctx.opts.parallel_connections.max(1)) {
+                let results = futures_util::future::join_all(chunk.iter().map(|(name, value)| async move {
+                    (*name, *value, rdp_once(ctx, addr, legacy, EncryptionMethods(*value)).await)
+                }))
+                .await;
+                for (name, value, r) in results {
+                    let overall = matches!(&r, Err(e) if e.phase == Phase::Overall);
+                    answers.insert(name.to_string(), method_answer(value, &r));
+                    if overall {
+                        break 'methods;
+                    }
                 }
             }
             out.set_method_answers(answers);

@@ -157,8 +157,10 @@ pub(crate) struct Ctx<'a> {
     /// The whole-probe deadline.
     pub deadline: Instant,
     pub transcript: Option<Transcript>,
-    pub connections: u32,
-    last_connect: Option<Instant>,
+    /// Connections opened so far (numbering for the transcript).
+    pub connections: std::sync::atomic::AtomicU32,
+    /// When the last connection was (or will be, after its delay) opened.
+    last_connect: Mutex<Option<Instant>>,
 }
 
 pub(crate) fn ms(d: Duration) -> f64 {
@@ -171,8 +173,8 @@ impl<'a> Ctx<'a> {
             opts,
             deadline: Instant::now() + opts.overall_timeout,
             transcript: if opts.raw { Some(Arc::new(Mutex::new(Vec::new()))) } else { None },
-            connections: 0,
-            last_connect: None,
+            connections: std::sync::atomic::AtomicU32::new(0),
+            last_connect: Mutex::new(None),
         }
     }
 
@@ -214,16 +216,25 @@ impl<'a> Ctx<'a> {
     /// Opens a TCP connection (directly or through the proxy), honouring the source address,
     /// the inter-connection delay, the connect timeout and the probe deadline. Retries on
     /// "too many open files" until the deadline instead of failing: a scan backs off, never drops.
-    pub async fn open(&mut self, addr: SocketAddr, label: &str) -> Result<Stream, NetError> {
-        if let Some(last) = self.last_connect {
-            let wait = self.opts.connection_delay.saturating_sub(last.elapsed());
-            if !wait.is_zero() {
-                tokio::time::sleep_until(self.deadline_in(wait).into()).await;
+    pub async fn open(&self, addr: SocketAddr, label: &str) -> Result<Stream, NetError> {
+        // Concurrent opens (the plan runs up to `parallel_connections` at once) take turns
+        // through the lock: each reserves its start time, then sleeps outside the lock.
+        let wait = match self.last_connect.lock() {
+            Ok(mut last) => {
+                let now = Instant::now();
+                let start = match *last {
+                    Some(l) if !self.opts.connection_delay.is_zero() => (l + self.opts.connection_delay).max(now),
+                    _ => now,
+                };
+                *last = Some(start);
+                start.saturating_duration_since(now)
             }
+            Err(_) => Duration::ZERO,
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep_until(self.deadline_in(wait).into()).await;
         }
-        self.last_connect = Some(Instant::now());
-        let connection = self.connections;
-        self.connections += 1;
+        let connection = self.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.note(connection, label, format!("connect {addr}"));
         let opts = self.opts;
         let dest = self.timed(Phase::Connect, opts.connect_timeout, connect_destination(opts, addr)).await?;

@@ -19,7 +19,7 @@ struct Times {
 
 /// One connection: connect, send the CR for `step`, read and decode the first frame.
 async fn negotiate_once(
-    ctx: &mut Ctx<'_>,
+    ctx: &Ctx<'_>,
     addr: SocketAddr,
     step: &PlanStep,
     times: &mut Times,
@@ -52,7 +52,7 @@ async fn negotiate_once(
 /// when the server selected a protocol (any), for later phases (TLS, CredSSP, MCS).
 #[allow(dead_code)] // used by the TLS, NLA and MCS steps
 pub(crate) async fn open_negotiated(
-    ctx: &mut Ctx<'_>,
+    ctx: &Ctx<'_>,
     addr: SocketAddr,
     requested: crate::x224::SecurityProtocols,
     label: &str,
@@ -158,52 +158,62 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
     let mut attempts: Vec<NegotiationAttempt> = Vec::new();
     let mut first_error: Option<NetError> = None;
     let mut i = 0;
-    while i < plan.len() {
-        let Some(&step) = plan.get(i) else { break };
-        i += 1;
-        let t = Instant::now();
-        let mut times = Times::default();
-        let res = negotiate_once(ctx, addr, &step, &mut times).await;
-        if attempts.is_empty() {
-            report.timings_ms.insert("connect".into(), times.connect);
-            let reached_send = !matches!(&res, Err(e) if e.phase == Phase::Connect);
-            if reached_send {
-                report.timings_ms.insert("send_cr".into(), times.send_cr);
-                report.timings_ms.insert("read_cc".into(), times.read_cc);
+    'plan: while i < plan.len() {
+        // The first request runs alone (is anything there? is it RDP?); the rest run up to
+        // `parallel_connections` at once.
+        let n = if attempts.is_empty() { 1 } else { ctx.opts.parallel_connections.max(1) };
+        let batch: Vec<PlanStep> = plan.iter().skip(i).take(n).copied().collect();
+        i += batch.len();
+        let shared: &Ctx<'_> = ctx;
+        let results = futures_util::future::join_all(batch.into_iter().map(|step| async move {
+            let t = Instant::now();
+            let mut times = Times::default();
+            let res = negotiate_once(shared, addr, &step, &mut times).await;
+            (step, res, times, t.elapsed())
+        }))
+        .await;
+        for (step, res, times, elapsed) in results {
+            if attempts.is_empty() {
+                report.timings_ms.insert("connect".into(), times.connect);
+                let reached_send = !matches!(&res, Err(e) if e.phase == Phase::Connect);
+                if reached_send {
+                    report.timings_ms.insert("send_cr".into(), times.send_cr);
+                    report.timings_ms.insert("read_cc".into(), times.read_cc);
+                }
             }
-        }
-        let (answer, source_ref) = match &res {
-            Ok(a) => answer_from(&step, a),
-            Err(e) => (error_answer(e), None),
-        };
-        attempts.push(NegotiationAttempt {
-            requested_value: step.requested.0,
-            requested: step.requested.display_names(),
-            request_flags: step.flags.0,
-            with_neg_req: step.with_neg_req,
-            answer,
-            source_ref,
-            ms: ms(t.elapsed()),
-        });
-        if let Err(e) = res {
-            let rdp_seen = attempts.iter().any(|a| is_rdp_answer(&a.answer));
-            let stop = match &e.kind {
-                // Nothing there or another service: no point in more connections.
-                NetErrorKind::Refused | NetErrorKind::Unreachable(_) | NetErrorKind::NotTpkt(_) => !rdp_seen,
-                NetErrorKind::Timeout => !rdp_seen || e.phase == Phase::Overall,
-                NetErrorKind::Proxy(_) | NetErrorKind::Io(_) => !rdp_seen,
-                _ => false,
+            let (answer, source_ref) = match &res {
+                Ok(a) => answer_from(&step, a),
+                Err(e) => (error_answer(e), None),
             };
-            if first_error.is_none() {
-                first_error = Some(e);
-            }
-            if stop {
-                break;
+            attempts.push(NegotiationAttempt {
+                requested_value: step.requested.0,
+                requested: step.requested.display_names(),
+                request_flags: step.flags.0,
+                with_neg_req: step.with_neg_req,
+                answer,
+                source_ref,
+                ms: ms(elapsed),
+            });
+            if let Err(e) = res {
+                let rdp_seen = attempts.iter().any(|a| is_rdp_answer(&a.answer));
+                let stop = match &e.kind {
+                    // Nothing there or another service: no point in more connections.
+                    NetErrorKind::Refused | NetErrorKind::Unreachable(_) | NetErrorKind::NotTpkt(_) => !rdp_seen,
+                    NetErrorKind::Timeout => !rdp_seen || e.phase == Phase::Overall,
+                    NetErrorKind::Proxy(_) | NetErrorKind::Io(_) => !rdp_seen,
+                    _ => false,
+                };
+                if first_error.is_none() {
+                    first_error = Some(e);
+                }
+                if stop {
+                    break 'plan;
+                }
             }
         }
         // Legacy fallback: the full request was dropped without an answer: maybe a server
         // that chokes on RDP_NEG_REQ. Ask once without it.
-        if i == plan.len()
+        if i >= plan.len()
             && !attempts.iter().any(|a| is_rdp_answer(&a.answer))
             && plan.iter().all(|p| p.with_neg_req)
             && attempts.iter().all(|a| matches!(a.answer, Answer::Closed { .. }))
