@@ -82,10 +82,6 @@ pub struct Cli {
     /// Read the password for --user from the first line of standard input.
     #[arg(long, requires = "user")]
     pub password_stdin: bool,
-    /// With --user on HYBRID_EX servers: also send the credentials (TSCredentials) to read the
-    /// Early User Authorization Result. This DELEGATES YOUR PASSWORD TO THE SERVER.
-    #[arg(long, requires = "user")]
-    pub authz: bool,
     /// Local address to connect from.
     #[arg(long)]
     pub source: Option<std::net::IpAddr>,
@@ -199,9 +195,7 @@ impl Cli {
             );
         }
         if let Some(user) = &self.user {
-            b = b
-                .credentials(rdp_probe::Credentials::parse(user, read_password(self.password_stdin)?))
-                .authz(self.authz);
+            b = b.credentials(rdp_probe::Credentials::parse(user, read_password(self.password_stdin)?));
         }
         if let Some(s) = self.source {
             b = b.source(s);

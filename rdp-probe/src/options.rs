@@ -141,7 +141,8 @@ pub struct ProbeOptions {
     /// Check compatibility with this kind of client (findings `client-incompatible`).
     pub client: Option<crate::client::ClientProfile>,
     /// With credentials: also send TSCredentials on HYBRID_EX servers to read the Early User
-    /// Authorization Result. This delegates the password to the server.
+    /// Authorization Result (this would delegate the password to the server). NOT IMPLEMENTED
+    /// YET: the NLA report records "not checked"; the CLI offers no flag for it.
     pub authz: bool,
 }
 
