@@ -144,7 +144,21 @@ pub fn compact_line(r: &Report) -> String {
             let layer = n.security_layer.map(|s| json_name(&s)).unwrap_or_else(|| "unknown".into());
             let nla = n.nla.map(|s| json_name(&s)).unwrap_or_else(|| "unknown".into());
             let sel = n.selected.clone().unwrap_or_else(|| "-".into());
-            format!("layer={layer} nla={nla} selected={sel}")
+            // The most severe findings by id, so a sweep shows what to look at.
+            use rdp_probe::findings::Severity;
+            let worst: Vec<&str> = r
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Critical)
+                .chain(r.findings.iter().filter(|f| f.severity == Severity::Warning))
+                .map(|f| f.id.as_str())
+                .take(4)
+                .collect();
+            let more = r.findings.iter().filter(|f| f.severity != Severity::Info).count().saturating_sub(worst.len());
+            let extra = if more > 0 { format!(" +{more}") } else { String::new() };
+            let findings =
+                if worst.is_empty() { String::new() } else { format!(" findings: {}{extra}", worst.join(",")) };
+            format!("layer={layer} nla={nla} selected={sel}{findings}")
         }
         _ => {
             let phase = r.error_phase.map(|p| format!("[{}] ", p.as_str())).unwrap_or_default();
