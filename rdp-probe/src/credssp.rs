@@ -37,17 +37,17 @@ const TAG_OCTET_STRING: u8 = 0x04;
 /// TSRequest (MS-CSSP 2.2.1).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TsRequest {
-    /// version [0].
+    /// version `[0]`.
     pub version: u32,
-    /// negoTokens [1]: each negoToken [0] OCTET STRING (SPNEGO or raw NTLM messages).
+    /// negoTokens `[1]`: each negoToken `[0]` OCTET STRING (SPNEGO or raw NTLM messages).
     pub nego_tokens: Vec<Vec<u8>>,
-    /// authInfo [2]: encrypted TSCredentials.
+    /// authInfo `[2]`: encrypted TSCredentials.
     pub auth_info: Option<Vec<u8>>,
-    /// pubKeyAuth [3]: encrypted public key or its hash.
+    /// pubKeyAuth `[3]`: encrypted public key or its hash.
     pub pub_key_auth: Option<Vec<u8>>,
-    /// errorCode [4]: an NTSTATUS (v3+).
+    /// errorCode `[4]`: an NTSTATUS (v3+).
     pub error_code: Option<u32>,
-    /// clientNonce [5]: 32 bytes (v5+).
+    /// clientNonce `[5]`: 32 bytes (v5+).
     pub client_nonce: Option<Vec<u8>>,
     /// Context tags we do not know, kept (tag number, raw content).
     pub unknown: Vec<(u8, Vec<u8>)>,

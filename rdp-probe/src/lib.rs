@@ -5,7 +5,7 @@
 //! NTLM challenge, its RDP version and encryption settings, and findings with remedies.
 //!
 //! The wire modules ([`tpkt`], [`x224`], [`tls`], [`credssp`], [`ntlm`], [`mcs`], [`gcc`]) are
-//! sans-IO: plain types with `encode`/`decode` over byte slices. [`probe`] holds the plan and
+//! sans-IO: plain types with `encode`/`decode` over byte slices. [`mod@probe`] holds the plan and
 //! the logic that reads answers; the async driver runs it with a deadline on every step.
 //!
 //! ```no_run
