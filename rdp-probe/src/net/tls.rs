@@ -149,7 +149,7 @@ fn tls_requests(neg: &crate::report::NegotiationReport) -> Vec<u32> {
 
 /// Opens a connection whose X.224 exchange selected a TLS-based protocol.
 async fn open_for_tls(
-    ctx: &mut Ctx<'_>,
+    ctx: &Ctx<'_>,
     addr: std::net::SocketAddr,
     requested: u32,
     label: &str,
@@ -186,7 +186,7 @@ struct RawOutcome {
 /// One raw attempt: X.224 (when `requested` is given, else the Direct Approach), our
 /// ClientHello, then the server's first flight until it is finished, closed or timed out.
 async fn raw_attempt(
-    ctx: &mut Ctx<'_>,
+    ctx: &Ctx<'_>,
     addr: std::net::SocketAddr,
     requested: Option<u32>,
     hello: &ClientHello,
@@ -356,9 +356,20 @@ pub(crate) async fn run_step(
     // (b) versions, one connection each, plus the Direct Approach.
     let mut accepted: Vec<TlsVersion> = Vec::new();
     if ctx.opts.steps.tls_versions {
-        for v in TlsVersion::ALL {
-            let hello = ClientHello::new(v, suites_for(v), Some(&name));
-            let out = raw_attempt(ctx, addr, Some(requested), &hello, &format!("tls version {}", v.label())).await;
+        // Up to `parallel_connections` versions at once (xrdp's backlog is 2).
+        let shared: &Ctx<'_> = ctx;
+        let mut outs = Vec::new();
+        for chunk in TlsVersion::ALL.chunks(shared.opts.parallel_connections.max(1)) {
+            let name = &name;
+            outs.extend(
+                futures_util::future::join_all(chunk.iter().map(|&v| async move {
+                    let hello = ClientHello::new(v, suites_for(v), Some(name));
+                    (v, raw_attempt(shared, addr, Some(requested), &hello, &format!("tls version {}", v.label())).await)
+                }))
+                .await,
+            );
+        }
+        for (v, out) in outs {
             let a = attempt_report(v.label(), Some(v.wire()), &out);
             if a.accepted {
                 accepted.push(v);
