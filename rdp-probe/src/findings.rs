@@ -168,6 +168,9 @@ catalog! {
     "server-cert-invalid", Warning, "Standard RDP Security certificate does not verify",
     "The proprietary server certificate in the MCS Connect Response does not verify against the Terminal Services signing key: it is corrupt, or someone in the path replaced it.",
     "Regenerate the server's Terminal Services key (delete the certificate under HKLM\\SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters and restart), and check for a man-in-the-middle.";
+    "listener-closes-after-mcs", Critical, "The server drops the connection at the MCS stage",
+    "Negotiation succeeded, but the server closed or reset the connection after the MCS Connect Initial (or never answered it). Servers at their connection limit, with a licensing problem, or refusing the client's settings behave this way; clients fail right after 'Configuring remote session'.",
+    "Check the connection limits (Group Policy 'Limit number of connections', RD Session Host licensing), the TermService and RemoteDesktopServices event logs, and the Encryption Level / Security Layer settings against what clients support.";
     "legacy-server", Warning, "Server predates RDP security negotiation",
     "The server answers without negotiation data, like Windows 2000, XP and Server 2003 before SP1: only Standard RDP Security, no TLS, no NLA.",
     "Upgrade the server, or at least isolate it; modern clients may refuse to connect to it.";
@@ -433,6 +436,16 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
 
 fn mcs_findings(m: &crate::report::McsReport, out: &mut Vec<Finding>) {
     let standard = m.transport.as_deref() == Some("tcp");
+    if let Some(e) = &m.error {
+        let dropped = ["closed", "reset", "timed out"].iter().any(|w| e.detail.contains(w));
+        if e.phase == Phase::Mcs && dropped {
+            out.push(make(
+                "listener-closes-after-mcs",
+                format!("after the MCS Connect Initial: {}", e.detail),
+                "mcs: Connect Initial / Connect Response",
+            ));
+        }
+    }
     match m.encryption_level.as_deref() {
         Some("none") if standard => out.push(make(
             "encryption-none",
@@ -612,6 +625,25 @@ mod tests {
         for f in CATALOG {
             assert!(!f.remedy.is_empty() && !f.explanation.is_empty(), "{}", f.id);
         }
+    }
+
+    #[test]
+    fn dropped_at_mcs() {
+        let r = Report {
+            target: "h".into(),
+            status: Some(Status::Rdp),
+            mcs: Some(crate::report::McsReport {
+                transport: Some("tcp".into()),
+                error: Some(crate::report::mcs::StepError {
+                    phase: Phase::Mcs,
+                    detail: "connection closed by peer after 0 bytes".into(),
+                }),
+                ..Default::default()
+            }),
+            ..Report::default()
+        };
+        let f = analyze(&r);
+        assert!(f.iter().any(|f| f.id == "listener-closes-after-mcs" && f.severity == Severity::Critical), "{f:?}");
     }
 
     #[test]

@@ -219,6 +219,23 @@ fn server_without_negotiation_data() {
     check(&r, "standard-rdp-security-only", Severity::Critical, &["Security Layer"]);
 }
 
+/// A server that selects Standard RDP Security, then hangs up on the MCS Connect Initial (a
+/// server at its connection limit or with a licensing problem behaves so).
+#[test]
+fn server_drops_the_connection_at_mcs() {
+    let l = fake(|mut s| {
+        if read_tpkt(&mut s).is_some() && s.write_all(&connection_confirm(Some(0))).is_ok() {
+            let _ = read_tpkt(&mut s); // the Connect Initial, if any: then close
+        }
+    });
+    let o = ProbeOptions { steps: Steps { mcs_methods: false, ..Steps::NEGOTIATION }, ..opts() };
+    let o = ProbeOptions { steps: Steps { mcs: true, ..o.steps }, ..o };
+    let r = probe_with(l.addr, &o);
+    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    let f = check(&r, "listener-closes-after-mcs", Severity::Critical, &["connection limits"]);
+    summary_has(f, &["MCS Connect Initial"]);
+}
+
 /// TPKT framing with an X.224 answer that does not decode.
 #[test]
 fn undecodable_x224_answer() {
