@@ -171,6 +171,9 @@ catalog! {
     "listener-closes-after-mcs", Critical, "The server drops the connection at the MCS stage",
     "Negotiation succeeded, but the server closed or reset the connection after the MCS Connect Initial (or never answered it). Servers at their connection limit, with a licensing problem, or refusing the client's settings behave this way; clients fail right after 'Configuring remote session'.",
     "Check the connection limits (Group Policy 'Limit number of connections', RD Session Host licensing), the TermService and RemoteDesktopServices event logs, and the Encryption Level / Security Layer settings against what clients support.";
+    "proxy-failed", Critical, "The proxy failed",
+    "The SOCKS5 proxy given with --proxy did not connect us: it refused our authentication or method, or answered with an error. Nothing is known about the target itself.",
+    "Check the proxy address, its credentials (socks5://user:pass@host:port) and that it allows CONNECT to the target.";
     "legacy-server", Warning, "Server predates RDP security negotiation",
     "The server answers without negotiation data, like Windows 2000, XP and Server 2003 before SP1: only Standard RDP Security, no TLS, no NLA.",
     "Upgrade the server, or at least isolate it; modern clients may refuse to connect to it.";
@@ -245,7 +248,9 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
         }
         Some(Status::Error) => {
             if let Some(e) = &r.error {
-                if e.contains("unreachable") {
+                if e.starts_with("proxy") {
+                    out.push(make("proxy-failed", format!("{addr}: {e}"), "connect"));
+                } else if e.contains("unreachable") {
                     out.push(make("host-unreachable", format!("{addr}: {e}"), "connect"));
                 } else {
                     out.push(make(

@@ -8,6 +8,7 @@ mod hostile;
 mod mcs;
 mod negotiation;
 mod nla;
+mod proxy;
 mod roundtrip;
 mod scan;
 mod snapshots;
