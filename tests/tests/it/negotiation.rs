@@ -423,3 +423,21 @@ fn nmap_rdp_enum_encryption_differences_are_nmap_faults() {
     assert!(all.iter().any(|d| d.starts_with("xrdp rdp: nmap 'SSL: SUCCESS'")), "{all:#?}");
     assert!(all.iter().any(|d| d.starts_with("shadow tls: nmap 'CredSSP (NLA): SUCCESS'")), "{all:#?}");
 }
+
+/// The whole default probe (negotiation, TLS, MCS with every method) over IPv6 on ::1: each
+/// later step reaches the server through the same `[::1]:port` and reports without error.
+#[test]
+fn xrdp_full_probe_over_ipv6() {
+    let s = xrdp(XrdpConfig { bind: "::1".parse().unwrap(), ..Default::default() });
+    let o = ProbeOptions { steps: Steps::DEFAULT, ..opts(Duration::from_secs(3)) };
+    let r = probe_with(s.addr, &o);
+    let n = rdp_negotiation(&r);
+    assert_eq!(n.security_layer, Some(SecurityLayer::Negotiate));
+    let tls = r.tls.as_ref().expect("tls report");
+    assert!(tls.error.is_none() && tls.certificate.is_some(), "{tls:#?}");
+    assert_eq!(tls.versions.get("1.2"), Some(&true));
+    let mcs = r.mcs.as_ref().expect("mcs report");
+    assert!(mcs.error.is_none(), "{mcs:#?}");
+    assert_eq!(mcs.encryption_level.as_deref(), Some("high"));
+    assert_eq!(mcs.method_answers.len(), 5, "{mcs:#?}");
+}
