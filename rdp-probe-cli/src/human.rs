@@ -281,6 +281,60 @@ fn mcs(out: &mut String, m: &rdp_probe::report::McsReport) {
     }
 }
 
+/// One-line decode of transcript bytes with the library's sans-IO decoders, when they are one
+/// known PDU (X.224 CR/CC/DR/DT) or TLS records.
+fn describe(dir: Direction, b: &[u8]) -> Option<String> {
+    use rdp_probe::x224::{ConnectionRequest, NegotiationResponse, ServerAnswer};
+    match b {
+        [3, 0, ..] if dir == Direction::Sent => match ConnectionRequest::decode(b) {
+            Ok(cr) => Some(format!(
+                "X.224 Connection Request{}{}",
+                match &cr.cookie {
+                    Some(rdp_probe::x224::Cookie::Mstshash(c)) => format!(", cookie mstshash={c}"),
+                    Some(rdp_probe::x224::Cookie::RoutingToken(_)) => ", routing token".into(),
+                    None => String::new(),
+                },
+                cr.negotiation
+                    .map(|n| format!(", RDP_NEG_REQ requestedProtocols {}", n.requested_protocols))
+                    .unwrap_or_else(|| ", no RDP_NEG_REQ".into())
+            )),
+            Err(_) => rdp_probe::x224::decode_data(b).ok().map(|m| format!("X.224 Data: MCS PDU, {} bytes", m.len())),
+        },
+        [3, 0, ..] => match ServerAnswer::decode(b) {
+            Ok(ServerAnswer::Confirm(cc)) => Some(format!(
+                "X.224 Connection Confirm (SRC-REF {:#06x}): {}",
+                cc.header.src_ref,
+                match &cc.negotiation {
+                    None => "no negotiation data".to_string(),
+                    Some(NegotiationResponse::Response { flags, selected_protocol }) =>
+                        format!("RDP_NEG_RSP selectedProtocol {selected_protocol}, flags {:#04x}", flags.0),
+                    Some(NegotiationResponse::Failure { code, .. }) => format!("RDP_NEG_FAILURE {code}"),
+                    Some(NegotiationResponse::Unknown { ty, .. }) => format!("unknown negotiation type {ty:#x}"),
+                }
+            )),
+            Ok(ServerAnswer::Disconnect { reason, .. }) => {
+                Some(format!("X.224 Disconnect Request, reason {reason:#x}"))
+            }
+            Ok(ServerAnswer::Data { user_data }) => Some(match user_data.as_slice() {
+                [0x21, ..] => "X.224 Data: MCS Disconnect-Provider-Ultimatum".into(),
+                _ => format!("X.224 Data: MCS PDU, {} bytes", user_data.len()),
+            }),
+            Err(e) => Some(format!("undecodable: {e}")),
+        },
+        [ty @ 0x14..=0x17, 3, ..] => Some(format!(
+            "TLS record(s), first: {}",
+            match ty {
+                0x14 => "ChangeCipherSpec",
+                0x15 => "Alert",
+                0x16 => "Handshake",
+                _ => "ApplicationData",
+            }
+        )),
+        [0x30, ..] => Some("DER (CredSSP TSRequest?)".into()),
+        _ => None,
+    }
+}
+
 /// Renders one report for people.
 pub fn render(r: &Report, raw: bool) -> String {
     let mut out = String::new();
@@ -331,21 +385,39 @@ pub fn render(r: &Report, raw: bool) -> String {
         mcs(&mut out, m);
     }
     if raw && !r.transcript.is_empty() {
-        let _ = writeln!(out, "  Transcript");
-        for e in &r.transcript {
-            let arrow = match e.direction {
+        let _ = writeln!(out, "  Transcript (per connection; → sent, ← received; ms since connect)");
+        // Join consecutive chunks of one connection and direction: the reader takes a TPKT
+        // header and its body in two reads.
+        // Connections of the plan may overlap in time: show each connection's exchange together.
+        let mut entries: Vec<&rdp_probe::report::TranscriptEntry> = r.transcript.iter().collect();
+        entries.sort_by_key(|e| e.connection);
+        let mut merged: Vec<(u32, Direction, f64, String, Vec<u8>)> = Vec::new();
+        for e in entries {
+            let bytes: Vec<u8> = (0..e.data.len() / 2)
+                .filter_map(|i| u8::from_str_radix(e.data.get(2 * i..2 * i + 2)?, 16).ok())
+                .collect();
+            match merged.last_mut() {
+                Some(last) if e.direction != Direction::Note && last.0 == e.connection && last.1 == e.direction => {
+                    last.4.extend_from_slice(&bytes)
+                }
+                _ if e.direction == Direction::Note => {
+                    merged.push((e.connection, e.direction, e.at_ms, format!("{} {}", e.label, e.data), Vec::new()))
+                }
+                _ => merged.push((e.connection, e.direction, e.at_ms, String::new(), bytes)),
+            }
+        }
+        for (conn, dir, at, note, bytes) in merged {
+            let arrow = match dir {
                 Direction::Sent => "→",
                 Direction::Received => "←",
                 Direction::Note => "#",
             };
-            if e.direction == Direction::Note {
-                let _ = writeln!(out, "    [{}] {} {} {}", e.connection, arrow, e.label, e.data);
+            if dir == Direction::Note {
+                let _ = writeln!(out, "    [{conn}] {arrow} {note}");
                 continue;
             }
-            let bytes: Vec<u8> = (0..e.data.len() / 2)
-                .filter_map(|i| u8::from_str_radix(e.data.get(2 * i..2 * i + 2)?, 16).ok())
-                .collect();
-            let _ = writeln!(out, "    [{}] {} {:>8.2} ms  {} bytes", e.connection, arrow, e.at_ms, bytes.len());
+            let what = describe(dir, &bytes).map(|d| format!("  {d}")).unwrap_or_default();
+            let _ = writeln!(out, "    [{conn}] {arrow} {at:>8.2} ms  {} bytes{what}", bytes.len());
             for (i, chunk) in bytes.chunks(16).enumerate() {
                 let hexs: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
                 let asc: String =
