@@ -218,12 +218,21 @@ fn summarize(r: &NegotiationReport, rdp_ok: bool, ssl_ok: bool, hybrid_ok: bool)
     parts.join("; ")
 }
 
-/// Names what answered when the first bytes are not a TPKT frame.
+/// A Connection Confirm carrying X.224 parameters (TPDU size, TSAP ids) instead of RDP
+/// negotiation data: a generic ISO transport (COTP) service, not an RDP listener.
+pub fn is_generic_cotp(a: &ServerAnswer) -> bool {
+    matches!(a, ServerAnswer::Confirm(ConnectionConfirm { negotiation: Some(NegotiationResponse::Unknown { ty, .. }), .. }) if *ty >= 0x80)
+}
+
+/// Names what answered when the first bytes are not a TPKT frame (or are a TPKT frame of a
+/// COTP service that is not RDP).
 pub fn identify_service(first: &[u8]) -> ServiceInfo {
     let starts = |p: &[u8]| first.len() >= p.len() && first.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
     let text = String::from_utf8_lossy(first);
     let kind = if first.is_empty() {
         "silent"
+    } else if first.starts_with(&[3, 0]) && first.get(5).is_some_and(|c| c & 0xF0 == 0xD0) {
+        "x224_other"
     } else if starts(b"SSH-") {
         "ssh"
     } else if starts(b"HTTP/") || text.contains("<html") || text.contains("<HTML") {
@@ -295,7 +304,7 @@ pub fn service_description(kind: &str) -> &'static str {
         "telnet" => "a Telnet server",
         "mysql" => "a MySQL server",
         "redis" => "a Redis server",
-        "x224_other" => "an X.224/COTP service that is not RDP",
+        "x224_other" => "an ISO transport (X.224/COTP) service that is not RDP (e.g. ISO-TSAP, a Siemens S7 PLC)",
         "silent" => "nothing (the peer sent no bytes)",
         _ => "an unknown service",
     }
@@ -381,5 +390,10 @@ mod tests {
         assert_eq!(identify_service(b"220 (vsFTPd 3.0.3)\r\n").kind, "ftp");
         assert_eq!(identify_service(b"\x01\x02garbage").kind, "unknown");
         assert_eq!(identify_service(b"SSH-2.0-x\r\n").banner, "SSH-2.0-x\\r\\n");
+        // COTP CC with TPDU-size / TSAP parameters (what an S7 PLC answers on port 102).
+        let s7 = [3, 0, 0, 0x16, 0x11, 0xd0, 0, 1, 0, 1, 0, 0xc0, 1, 0x0a, 0xc1, 2, 1, 0, 0xc2, 2, 1, 2];
+        assert_eq!(identify_service(&s7).kind, "x224_other");
+        let a = ServerAnswer::decode(&s7).unwrap();
+        assert!(is_generic_cotp(&a));
     }
 }

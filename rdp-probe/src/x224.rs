@@ -582,6 +582,14 @@ impl ConnectionConfirm {
 
 /// rdpNegData: type, flags, length (must be 8 and fit), value. Unknown types are kept raw.
 fn decode_negotiation(var: &[u8]) -> Result<NegotiationResponse, DecodeError> {
+    // X.224 variable-part parameters (13.3.4: 0xC0 TPDU size, 0xC1/0xC2 TSAP ids, ...) are what
+    // a generic COTP service (ISO-TSAP, e.g. a Siemens S7 PLC) answers with; RDP never sends
+    // them. Keep them raw for the caller to classify, without applying RDP length rules.
+    if let Some(&ty) = var.first() {
+        if ty >= 0x80 {
+            return Ok(NegotiationResponse::Unknown { ty, raw: var.to_vec() });
+        }
+    }
     let (i, ty) = nom_u8(var).ctx(NEG_PDU, "type")?;
     let (i, flags) = nom_u8(i).ctx(NEG_PDU, "flags")?;
     let (i, length) = le_u16(i).ctx(NEG_PDU, "length")?;

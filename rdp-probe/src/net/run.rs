@@ -45,7 +45,12 @@ async fn negotiate_once(
     let read = ctx.read_tpkt(&mut s, Phase::ReadCc).await;
     times.read_cc = ms(t.elapsed());
     let frame = read?;
-    ServerAnswer::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))
+    let answer = ServerAnswer::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))?;
+    if crate::probe::is_generic_cotp(&answer) {
+        // A COTP service that is not RDP: classified like any other foreign service.
+        return Err(NetError::new(Phase::ReadCc, NetErrorKind::NotTpkt(frame)));
+    }
+    Ok(answer)
 }
 
 /// Opens a connection and completes X.224 negotiation for `requested`; returns the stream

@@ -236,6 +236,23 @@ fn server_drops_the_connection_at_mcs() {
     summary_has(f, &["MCS Connect Initial"]);
 }
 
+/// A generic ISO transport service (what a Siemens S7 PLC answers): a Connection Confirm with
+/// X.224 parameters instead of RDP negotiation data is another service, not an RDP listener.
+#[test]
+fn cotp_service_on_the_rdp_port() {
+    let l = fake(|mut s| {
+        if read_tpkt(&mut s).is_some() {
+            let _ =
+                s.write_all(&[3, 0, 0, 0x16, 0x11, 0xd0, 0, 1, 0, 1, 0, 0xc0, 1, 0x0a, 0xc1, 2, 1, 0, 0xc2, 2, 1, 2]);
+        }
+    });
+    let r = probe_with(l.addr, &opts());
+    assert_eq!(r.status, Some(Status::NotRdp), "{r:#?}");
+    assert_eq!(r.service.as_ref().map(|s| s.kind.as_str()), Some("x224_other"), "{r:#?}");
+    let f = check(&r, "port-served-by-other-service", Severity::Critical, &["netstat"]);
+    summary_has(f, &["ISO transport"]);
+}
+
 /// TPKT framing with an X.224 answer that does not decode.
 #[test]
 fn undecodable_x224_answer() {
