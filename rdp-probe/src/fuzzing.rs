@@ -76,15 +76,7 @@ pub fn negotiation(data: &[u8]) {
             Ok(a) => answer_from(step, &a),
             Err(_) => continue,
         };
-        attempts.push(NegotiationAttempt {
-            requested_value: step.requested.0,
-            requested: step.requested.display_names(),
-            request_flags: step.flags.0,
-            with_neg_req: step.with_neg_req,
-            answer,
-            source_ref,
-            ms: 0.0,
-        });
+        attempts.push(NegotiationAttempt::from_step(step, answer, source_ref, 0.0));
     }
     let _ = assess(attempts);
 }

@@ -45,6 +45,21 @@ pub fn negotiation_plan(extended: bool) -> Vec<PlanStep> {
     v
 }
 
+impl NegotiationAttempt {
+    /// The report entry for one request of the plan and the server's answer to it.
+    pub fn from_step(step: &PlanStep, answer: Answer, source_ref: Option<u16>, ms: f64) -> NegotiationAttempt {
+        NegotiationAttempt {
+            requested_value: step.requested.0,
+            requested: step.requested.display_names(),
+            request_flags: step.flags.0,
+            with_neg_req: step.with_neg_req,
+            answer,
+            source_ref,
+            ms,
+        }
+    }
+}
+
 /// Reads a server's X.224 answer into a report [`Answer`].
 pub fn answer_from(step: &PlanStep, a: &ServerAnswer) -> (Answer, Option<u16>) {
     match a {

@@ -190,15 +190,7 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
                 Ok(a) => answer_from(&step, a),
                 Err(e) => (error_answer(e), None),
             };
-            attempts.push(NegotiationAttempt {
-                requested_value: step.requested.0,
-                requested: step.requested.display_names(),
-                request_flags: step.flags.0,
-                with_neg_req: step.with_neg_req,
-                answer,
-                source_ref,
-                ms: ms(elapsed),
-            });
+            attempts.push(NegotiationAttempt::from_step(&step, answer, source_ref, ms(elapsed)));
             if let Err(e) = res {
                 let rdp_seen = attempts.iter().any(|a| is_rdp_answer(&a.answer));
                 let stop = match &e.kind {
