@@ -126,6 +126,23 @@ pub fn utf16le_lossy(b: &[u8]) -> String {
     char::decode_utf16(units).map(|r| r.unwrap_or('\u{FFFD}')).collect()
 }
 
+/// RFC 3339 UTC text for Unix seconds, e.g. "2026-05-04T10:11:12Z" (proleptic Gregorian,
+/// Howard Hinnant's civil_from_days). Used for certificate dates and NTLM timestamps.
+pub fn rfc3339(ts: i64) -> String {
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
 /// Lower-case hex of a byte string, no separators (fingerprints, raw values in reports).
 pub fn hex(b: &[u8]) -> String {
     use std::fmt::Write;

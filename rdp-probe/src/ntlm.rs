@@ -421,20 +421,9 @@ pub fn unix_to_filetime(secs: f64) -> u64 {
 
 /// FILETIME as RFC 3339 UTC, e.g. "2026-05-04T10:11:12Z".
 pub fn filetime_rfc3339(ft: u64) -> String {
+    // FILETIME counts 100 ns since 1601; u64::MAX / 10^7 seconds fits an i64.
     let secs = (i128::from(ft) - i128::from(FILETIME_UNIX_EPOCH)).div_euclid(10_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i128::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", sod / 3600, sod % 3600 / 60, sod % 60)
+    crate::codec::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 // ---------------------------------------------------------------------------------------------

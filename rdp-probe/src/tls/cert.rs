@@ -22,21 +22,7 @@ fn hex_upper(b: &[u8]) -> String {
     crate::codec::hex(b).to_ascii_uppercase()
 }
 
-/// RFC 3339 UTC text for a Unix timestamp (proleptic Gregorian, Howard Hinnant's civil_from_days).
-pub fn rfc3339(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
-}
+pub use crate::codec::rfc3339;
 
 fn curve_name(oid: &str) -> String {
     match oid {

@@ -6,6 +6,7 @@
 //! this was written; `Shadow` below does the same for this module only.
 
 use rdp_probe::{probe, Credentials, ProbeOptions, Steps, Target};
+use rdp_probe_tests::have;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -14,15 +15,6 @@ use std::time::{Duration, Instant};
 const USER: &str = "alice";
 const DOMAIN: &str = "LABDOM";
 const PASSWORD: &str = "S3cret!pw-nla";
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 /// A free loopback port in 22100..22999 (this module's range) whose X display number is free too.
 fn free_port(seed: u16) -> u16 {

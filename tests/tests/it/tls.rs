@@ -8,6 +8,7 @@
 
 use rdp_probe::report::tls::{CertificateReport, TlsReport};
 use rdp_probe::{probe, ProbeOptions, Steps, Target};
+use rdp_probe_tests::have;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -16,15 +17,6 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 static NEXT_PORT: AtomicU16 = AtomicU16::new(21100);
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 fn tools(list: &[&str]) -> bool {
     let missing: Vec<_> = list.iter().filter(|t| !have(t)).collect();
