@@ -107,7 +107,7 @@ catalog! {
     "Install the CredSSP update (KB4093492 or any later cumulative update) on the server.";
     "credentials-rejected", Critical, "The NLA logon failed",
     "The server refused the credentials during CredSSP (NLA), before any session: wrong user name or password, unknown user, a locked, disabled or expired account, logon hours, or a missing logon right.",
-    "Check the status shown: reset the password, unlock or enable the account, or grant 'Allow log on through Remote Desktop Services' / membership in Remote Desktop Users.";
+    "Check the user name, domain and password first; then that the account is enabled, unlocked, not expired and allowed to log on through Remote Desktop Services (membership in Remote Desktop Users).";
     "credentials-accepted", Info, "The NLA logon succeeded",
     "The server accepted the credentials during CredSSP (NLA). This proves the user name and password; whether the user may open an RDP session (Remote Desktop Users membership) is only known with --authz on HYBRID_EX servers or by logging on.",
     "Nothing to change; if users still cannot log on, check Remote Desktop Users membership and the 'Allow log on through Remote Desktop Services' right.";
@@ -157,7 +157,7 @@ catalog! {
     "Under Standard RDP Security the encryption level is Low: only data from client to server is encrypted (40/56-bit), the server's screen travels in clear.",
     "Set the Encryption Level to High (Group Policy: Set client connection encryption level = High Level), or require TLS.";
     "weak-rdp-encryption", Warning, "Weak RDP encryption methods accepted",
-    "The server uses 40-bit or 56-bit RC4 for Standard RDP Security when a client offers it (Client Compatible level).",
+    "The server uses 40-bit or 56-bit RC4 for Standard RDP Security when a client offers it (Client Compatible level). Critical when it forces 40/56-bit even on a client that offers only stronger methods (xrdp at crypt_level low/medium, or a server whose level says so): every client then gets the weak keys.",
     "Set the Encryption Level to High (128-bit) or FIPS, or require TLS (Security Layer = SSL).";
     "fips-required", Info, "FIPS encryption required",
     "The encryption level is FIPS Compliant: only clients that support FIPS 140 methods (3DES/SHA-1 for Standard RDP Security, FIPS TLS suites) can connect; older or non-Windows clients may fail.",
@@ -192,6 +192,21 @@ catalog! {
     "negotiation-downgrade", Info, "Server selected a protocol that was not requested",
     "For some requests the server selected a security protocol the client did not ask for (xrdp selects Standard RDP Security for requests it does not support instead of refusing). Strict clients abort such connections.",
     "Nothing to change on Windows; for xrdp this is its known behaviour.";
+    "listener-refuses-all", Critical, "The listener refuses every security protocol",
+    "Every X.224 Connection Request was answered with an RDP_NEG_FAILURE (or a mix of failures and disconnects): no request, TLS and CredSSP included, is accepted, so no client can connect. Windows does this when the Security Layer demands something its own configuration cannot give (e.g. SSL required with no usable certificate); FreeRDP's server when started with /sec:ext alone or contradicting /sec flags.",
+    "Make the listener accept at least TLS with CredSSP: on Windows check SecurityLayer and UserAuthentication under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp and that the listener has a certificate; restart Remote Desktop Services.";
+    "server-key-weak", Critical, "Weak Standard RDP Security server key",
+    "The RSA key of the server certificate sent for Standard RDP Security (proprietary or X.509, MS-RDPBCGR 2.2.1.4.3) is shorter than 2048 bits. The client encrypts the session's client random with it: anyone who factors the key (512 bits: hours on a laptop; 1024 bits: within reach of well-funded attackers) and records a session recovers its keys. Critical below 1024 bits, a warning below 2048.",
+    "Require TLS (Security Layer = SSL) so Standard RDP Security is not used; on servers that must keep it, replace the key with one of at least 2048 bits.";
+    "tls13-only", Warning, "Only TLS 1.3 accepted",
+    "The listener accepts TLS 1.3 and no earlier version. Clients without TLS 1.3 (Windows 10 and Server 2019 mstsc, FreeRDP built against OpenSSL older than 1.1.1, many thin clients) cannot connect.",
+    "Also enable TLS 1.2 on the listener (SCHANNEL Protocols\\TLS 1.2\\Server Enabled=1) unless every client is known to speak TLS 1.3.";
+    "loopback-encryption-off", Info, "Encryption off for a loopback client (FreeRDP server)",
+    "FreeRDP's server turns Standard RDP Security encryption off for a client whose address is exactly 127.0.0.1 or ::1, so a probe from there sees encryption level None. A remote client gets the configured level; this is not the server's setting.",
+    "Nothing to change on the server. To see what remote clients get, probe from another address (`rdp-probe --source 127.0.0.2 ...` on the same machine, or from another host).";
+    "credentials-not-tested", Info, "Credentials given but not tested",
+    "Credentials were given with --user, but no CredSSP (NLA) exchange reached the logon, so they were not checked (see nla.auth.reason): the server has no NLA, the NLA step failed or was skipped.",
+    "Nothing to change for the probe; on a server without NLA the credentials are checked at the logon screen, after the connection, which rdp-probe does not reach.";
     "cert-missing-on-server", Critical, "The listener has no usable certificate",
     "The server refused TLS with SSL_CERT_NOT_ON_SERVER, or TLS was selected but the handshake failed: the listener's certificate is missing, unreadable, or its private key is inaccessible ('the certificate may be corrupted').",
     "Re-create or re-select the listener's certificate (Remote Desktop Configuration, or delete the self-signed certificate in the 'Remote Desktop' store and restart TermService), and check the private key's permissions (NETWORK SERVICE needs read access).";
@@ -300,6 +315,25 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
                 format!("{addr} answered every X.224 Connection Request with a disconnect"),
                 "negotiation",
             ));
+        } else if r.status == Some(Status::Rdp) && !accepted && !n.legacy && !n.attempts.is_empty() {
+            let answers: Vec<String> = n
+                .attempts
+                .iter()
+                .filter(|a| a.with_neg_req)
+                .map(|a| {
+                    let what = match &a.answer {
+                        Answer::Failure { code, .. } => code.to_uppercase(),
+                        Answer::Selected { protocol, .. } => format!("selected {protocol}"),
+                        other => other.verdict_for("").replace("downgraded_to_", ""),
+                    };
+                    format!("{:#x} {what}", a.requested_value)
+                })
+                .collect();
+            out.push(make(
+                "listener-refuses-all",
+                format!("no request was accepted: {}", answers.join(", ")),
+                "negotiation: every request of the plan",
+            ));
         }
         match n.nla {
             Some(NlaRequirement::Offered) => out.push(make(
@@ -334,7 +368,7 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
         nla_findings(nla, &mut out);
     }
     if let Some(mcs) = &r.mcs {
-        mcs_findings(mcs, &mut out);
+        mcs_findings(r, mcs, &mut out);
     }
     sort(&mut out);
     out
@@ -349,6 +383,13 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
     }
     let on: Vec<&str> = tls.versions.iter().filter(|(_, v)| **v).map(|(k, _)| k.as_str()).collect();
     let legacy: Vec<&str> = on.iter().copied().filter(|v| *v == "1.0" || *v == "1.1").collect();
+    if on == ["1.3"] {
+        out.push(make(
+            "tls13-only",
+            "only TLS 1.3 accepted (1.0, 1.1 and 1.2 refused): clients without TLS 1.3, such as Windows 10's mstsc, cannot connect".into(),
+            "tls versions",
+        ));
+    }
     if !on.is_empty() && legacy.len() == on.len() {
         out.push(make("tls-legacy-only", format!("only TLS {} accepted", legacy.join(", ")), "tls versions"));
     } else if !legacy.is_empty() {
@@ -439,7 +480,29 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
     }
 }
 
-fn mcs_findings(m: &crate::report::McsReport, out: &mut Vec<Finding>) {
+/// Whether the probe's connections came from exactly 127.0.0.1 or ::1: FreeRDP's server turns
+/// Standard RDP Security encryption off for such clients (TARGETS.md; FreeRDP
+/// `freerdp_peer_is_local`-style check), which is not what remote clients see.
+fn from_exact_loopback(r: &Report) -> bool {
+    r.source
+        .as_deref()
+        .and_then(|s| s.parse::<std::net::SocketAddr>().ok())
+        .is_some_and(|a| a.ip() == std::net::IpAddr::from([127, 0, 0, 1]) || a.ip() == std::net::Ipv6Addr::LOCALHOST)
+}
+
+/// Method names in order of strength (CS_SECURITY / SC_SECURITY, MS-RDPBCGR 2.2.1.3.3).
+fn method_rank(m: &str) -> Option<u8> {
+    match m {
+        "none" => Some(0),
+        "40bit" => Some(1),
+        "56bit" => Some(2),
+        "128bit" => Some(3),
+        "fips" => Some(4),
+        _ => None,
+    }
+}
+
+fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>) {
     let standard = m.transport.as_deref() == Some("tcp");
     if let Some(e) = &m.error {
         let dropped = ["closed", "reset", "timed out"].iter().any(|w| e.detail.contains(w));
@@ -451,8 +514,21 @@ fn mcs_findings(m: &crate::report::McsReport, out: &mut Vec<Finding>) {
             ));
         }
     }
+    let freerdp = r.implementation.as_deref().is_some_and(|i| i.starts_with("FreeRDP"));
+    let loopback_artefact =
+        standard && freerdp && from_exact_loopback(r) && m.encryption_level.as_deref() == Some("none");
+    if loopback_artefact {
+        out.push(make(
+            "loopback-encryption-off",
+            format!(
+                "encryption level None seen from {}: FreeRDP's server turns encryption off for clients at 127.0.0.1/::1; probe with --source 127.0.0.2 (or from another host) to see the configured level",
+                r.source.as_deref().unwrap_or("127.0.0.1")
+            ),
+            "mcs: SC_SECURITY",
+        ));
+    }
     match m.encryption_level.as_deref() {
-        Some("none") if standard => out.push(make(
+        Some("none") if standard && !loopback_artefact => out.push(make(
             "encryption-none",
             "Standard RDP Security with encryption level None: the session is not encrypted".into(),
             "mcs: SC_SECURITY",
@@ -465,12 +541,34 @@ fn mcs_findings(m: &crate::report::McsReport, out: &mut Vec<Finding>) {
         Some("fips") => out.push(make("fips-required", "encryption level FIPS Compliant".into(), "mcs: SC_SECURITY")),
         _ => {}
     }
+    // Answers below what was offered: a client offering only 128-bit (or FIPS) that gets 40/56-bit.
+    let forced: Vec<String> = m
+        .method_answers
+        .iter()
+        .filter_map(|(offered, a)| {
+            let got = a.method.as_deref()?;
+            let (o, g) = (method_rank(offered)?, method_rank(got)?);
+            (o >= 3 && (g == 1 || g == 2)).then(|| format!("answers {got} to a client offering only {offered}"))
+        })
+        .collect();
     let weak: Vec<&str> = ["40bit", "56bit"]
         .into_iter()
         .filter(|k| m.method_answers.get(*k).and_then(|a| a.method.as_deref()) == Some(k))
         .collect();
     let weak_selected = matches!(m.selected_method.as_deref(), Some("40bit") | Some("56bit"));
-    if standard && (!weak.is_empty() || weak_selected) {
+    if standard && !forced.is_empty() {
+        let mut f = make(
+            "weak-rdp-encryption",
+            format!(
+                "forces {} even on clients that offer only 128-bit: {}",
+                m.selected_method.as_deref().filter(|s| *s == "40bit" || *s == "56bit").unwrap_or("40/56-bit"),
+                forced.join("; ")
+            ),
+            "mcs: one Connect Initial per method",
+        );
+        f.severity = Severity::Critical;
+        out.push(f);
+    } else if standard && (!weak.is_empty() || weak_selected) {
         let mut what: Vec<String> = weak.iter().map(|w| format!("answers {w} when offered {w}")).collect();
         if weak_selected {
             what.push(format!("chooses {} when offered every method", m.selected_method.as_deref().unwrap_or("")));
@@ -491,6 +589,25 @@ fn mcs_findings(m: &crate::report::McsReport, out: &mut Vec<Finding>) {
                 format!("{} certificate signature does not verify", c.kind),
                 "mcs: SC_SECURITY",
             ));
+        }
+        if let Some(bits) = c.key_bits.filter(|b| *b < 2048) {
+            let mut f = make(
+                "server-key-weak",
+                format!(
+                    "the Standard RDP Security server key ({} certificate) has {bits} bits{}",
+                    c.kind,
+                    if bits < 1024 {
+                        ": a passive attacker who factors it recovers the session keys of recorded sessions"
+                    } else {
+                        ", below the 2048 bits recommended"
+                    }
+                ),
+                "mcs: SC_SECURITY server certificate",
+            );
+            if bits >= 1024 {
+                f.severity = Severity::Warning;
+            }
+            out.push(f);
         }
     }
 }
@@ -519,7 +636,17 @@ fn nla_findings(nla: &crate::report::NlaReport, out: &mut Vec<Finding>) {
         }
     }
     if let Some(a) = &nla.auth {
-        if a.accepted {
+        if a.status == "not_tested" {
+            out.push(make(
+                "credentials-not-tested",
+                format!(
+                    "credentials of {} not tested: {}",
+                    a.user,
+                    a.reason.as_deref().unwrap_or("no CredSSP exchange")
+                ),
+                "nla: --user",
+            ));
+        } else if a.accepted {
             out.push(make(
                 "credentials-accepted",
                 format!("{} authenticated (CredSSP v{})", a.user, a.credssp_version),

@@ -43,6 +43,7 @@ pub mod target;
 pub mod targets;
 pub mod tls;
 pub mod tpkt;
+pub mod verdict;
 pub mod x224;
 
 pub use codec::{DecodeError, DecodeErrorKind};
@@ -52,3 +53,4 @@ pub use options::{Credentials, ProbeOptions, ProbeOptionsBuilder, Proxy, Steps, 
 pub use report::{Phase, Report, Status};
 pub use scan::scan;
 pub use target::{Target, TargetError};
+pub use verdict::{BlockingStep, Verdict, VerdictState};

@@ -167,8 +167,12 @@ pub fn assess(attempts: Vec<NegotiationAttempt>) -> NegotiationReport {
     } else if refused_code(0) == Some(5) || refused_code(1) == Some(5) {
         // Requires CredSSP but never selected it for us: still "required".
         NlaRequirement::Required
-    } else {
+    } else if rdp_ok || ssl_ok {
+        // "Not supported" needs a request without CredSSP that was answered: a listener that
+        // refuses everything says nothing about NLA.
         NlaRequirement::NotSupported
+    } else {
+        NlaRequirement::Unknown
     });
 
     r.security_layer = Some(if !any_answered {
@@ -177,18 +181,27 @@ pub fn assess(attempts: Vec<NegotiationAttempt>) -> NegotiationReport {
         SecurityLayer::Rdp
     } else if rdp_ok {
         SecurityLayer::Negotiate
-    } else if ssl_ok || hybrid_ok || matches!(refused_code(0), Some(1) | Some(5) | Some(6)) {
+    } else if ssl_ok || hybrid_ok {
         SecurityLayer::Ssl
     } else {
         SecurityLayer::Unknown
     });
 
-    r.summary = summarize(&r, rdp_ok, ssl_ok, hybrid_ok);
     r.attempts = attempts;
+    r.summary = summarize(&r, None);
     r
 }
 
-fn summarize(r: &NegotiationReport, rdp_ok: bool, ssl_ok: bool, hybrid_ok: bool) -> String {
+/// The plain-language summary of a negotiation report. `tls_handshake` is what the TLS step
+/// saw (`Some(false)`: selected but no handshake completed), so the summary never claims that
+/// TLS is accepted when no handshake completes.
+pub fn summarize(r: &NegotiationReport, tls_handshake: Option<bool>) -> String {
+    let ok = |p: &str| r.protocols.get(p).map(String::as_str) == Some("accepted");
+    let rdp_ok = ok("rdp") || r.legacy;
+    let ssl_ok = ok("ssl");
+    let hybrid_ok =
+        ok("hybrid") || ok("hybrid_ex") || matches!(r.selected.as_deref(), Some("hybrid") | Some("hybrid_ex"));
+    let tls_fails = tls_handshake == Some(false);
     let mut parts = Vec::new();
     parts.push(match r.security_layer {
         Some(SecurityLayer::Rdp) => "Security Layer = RDP (Standard RDP Security only)".to_string(),
@@ -197,6 +210,7 @@ fn summarize(r: &NegotiationReport, rdp_ok: bool, ssl_ok: bool, hybrid_ok: bool)
             "Security Layer = SSL/TLS or Negotiate (cannot be told apart when NLA is required)".to_string()
         }
         Some(SecurityLayer::Ssl) => "Security Layer = SSL (TLS)".to_string(),
+        _ if !rdp_ok && !ssl_ok && !hybrid_ok => "Security Layer unknown (no request accepted)".to_string(),
         _ => "Security Layer unknown".to_string(),
     });
     parts.push(match r.nla {
@@ -209,11 +223,20 @@ fn summarize(r: &NegotiationReport, rdp_ok: bool, ssl_ok: bool, hybrid_ok: bool)
     if rdp_ok {
         acc.push("Standard RDP Security");
     }
+    let mut broken = Vec::new();
     if ssl_ok {
-        acc.push("TLS");
+        if tls_fails {
+            broken.push("TLS")
+        } else {
+            acc.push("TLS")
+        }
     }
     if hybrid_ok {
-        acc.push("CredSSP");
+        if tls_fails {
+            broken.push("CredSSP")
+        } else {
+            acc.push("CredSSP")
+        }
     }
     if r.protocols.get("rdstls").map(String::as_str) == Some("accepted") {
         acc.push("RDSTLS");
@@ -223,6 +246,12 @@ fn summarize(r: &NegotiationReport, rdp_ok: bool, ssl_ok: bool, hybrid_ok: bool)
     }
     if !acc.is_empty() {
         parts.push(format!("accepts {}", acc.join(", ")));
+    }
+    if !broken.is_empty() {
+        parts.push(format!("selects {}, but the TLS handshake fails", broken.join(" and ")));
+    }
+    if acc.is_empty() && broken.is_empty() {
+        parts.push("accepts no security protocol".into());
     }
     if r.legacy {
         parts.push("pre-negotiation server (no RDP_NEG_RSP: Windows 2000/XP/2003 era)".into());

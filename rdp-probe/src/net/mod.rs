@@ -161,6 +161,8 @@ pub(crate) struct Ctx<'a> {
     pub connections: std::sync::atomic::AtomicU32,
     /// When the last connection was (or will be, after its delay) opened.
     last_connect: Mutex<Option<Instant>>,
+    /// The local address of the first direct (proxy-less) connection.
+    pub first_local: std::sync::OnceLock<SocketAddr>,
 }
 
 pub(crate) fn ms(d: Duration) -> f64 {
@@ -175,6 +177,7 @@ impl<'a> Ctx<'a> {
             transcript: if opts.raw { Some(Arc::new(Mutex::new(Vec::new()))) } else { None },
             connections: std::sync::atomic::AtomicU32::new(0),
             last_connect: Mutex::new(None),
+            first_local: std::sync::OnceLock::new(),
         }
     }
 
@@ -263,7 +266,12 @@ impl<'a> Ctx<'a> {
             })
             .await?;
         let tcp = match &opts.proxy {
-            None => tcp,
+            None => {
+                if let Ok(local) = tcp.local_addr() {
+                    let _ = self.first_local.set(local);
+                }
+                tcp
+            }
             Some(Proxy::Socks5 { auth, .. }) => {
                 self.timed(Phase::Connect, opts.connect_timeout, socks5_connect(tcp, addr, auth.as_ref())).await?
             }

@@ -131,6 +131,11 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
     }
     report.timings_ms.insert("total".into(), ms(started.elapsed()));
     report.transcript = ctx.take_transcript();
+    report.source = ctx.first_local.get().map(|a| a.to_string());
+    if let Some(n) = report.negotiation.as_mut() {
+        n.summary = crate::probe::summarize(n, crate::verdict::tls_handshake(report.tls.as_ref()));
+    }
+    note_untested_credentials(opts, &mut report);
     report.fingerprint = crate::fingerprint::fingerprint(&report);
     report.implementation = crate::fingerprint::guess_implementation(&report).map(str::to_string);
     report.findings = crate::findings::analyze(&report);
@@ -138,7 +143,37 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
         report.findings.extend(crate::findings::client_compatibility(&report, c));
         crate::findings::sort(&mut report.findings);
     }
+    report.verdict = Some(crate::verdict::assess(&report));
     report
+}
+
+/// `--user` against a listener where no CredSSP exchange ran: say the logon was not tested,
+/// and why, instead of dropping the credentials silently.
+fn note_untested_credentials(opts: &ProbeOptions, report: &mut Report) {
+    let Some(c) = &opts.credentials else { return };
+    if report.nla.as_ref().is_some_and(|n| n.auth.is_some()) {
+        return;
+    }
+    let reason = match (&report.status, report.negotiation.as_ref().and_then(|n| n.nla)) {
+        (Some(Status::Rdp), Some(crate::report::NlaRequirement::NotSupported)) => {
+            "the server does not offer NLA (CredSSP): credentials are only checked at the logon screen, after the connection"
+        }
+        (Some(Status::Rdp), _) if !opts.steps.nla => "the NLA step was not run (--no-nla)",
+        (Some(Status::Rdp), _) => match report.nla.as_ref().and_then(|n| n.error.as_ref()) {
+            Some(_) => "the CredSSP exchange failed before the logon (see nla.error)",
+            None => "the server accepted no CredSSP request",
+        },
+        _ => "no RDP listener answered",
+    };
+    let user = if c.domain.is_empty() { c.user.clone() } else { format!("{}\\{}", c.domain, c.user) };
+    let nla = report.nla.get_or_insert_with(Default::default);
+    nla.auth = Some(crate::report::nla::AuthReport {
+        accepted: false,
+        status: "not_tested".into(),
+        user,
+        reason: Some(reason.into()),
+        ..Default::default()
+    });
 }
 
 async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {

@@ -127,6 +127,10 @@ pub struct AuthReport {
     /// What it means and what to do.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub remedy: Option<String>,
+    /// Why the logon was not tested (status `not_tested`): no CredSSP on this server, the NLA
+    /// step failed or was skipped.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub reason: Option<String>,
     /// The CredSSP version the pubKeyAuth exchange used (min of ours and the server's).
     pub credssp_version: u32,
     /// The server's pubKeyAuth proved it holds the TLS key (no man in the middle).

@@ -1,0 +1,497 @@
+//! The verdict: can a stock client (current mstsc or FreeRDP) get in, and if not, which step
+//! stops it. Computed from the typed facts of a finished report (negotiation answers, TLS
+//! handshake, CredSSP, MCS) and its findings; never from error text alone.
+//!
+//! A stock client sends one X.224 Connection Request asking for SSL|HYBRID(|HYBRID_EX)
+//! (MS-RDPBCGR 1.3.1.1, 5.4.5) and follows the protocol the server selects; on
+//! SSL_NOT_ALLOWED_BY_SERVER (MS-RDPBCGR 2.2.1.2.2) it retries with Standard RDP Security.
+//! It does not fall back from a failed TLS handshake to Standard RDP Security: a listener whose
+//! selected protocol cannot complete is unusable for it, even when a client forced to another
+//! protocol would get in (the summary then names that client).
+
+use crate::findings::Severity;
+use crate::report::{Answer, Phase, Report, Status};
+
+/// What a stock client can do with this listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum VerdictState {
+    /// A stock client completes every step we observed; no finding worse than informational.
+    Usable,
+    /// A stock client gets in, but there are warnings or critical findings (weak crypto, an
+    /// expired certificate, clients of some kinds locked out...).
+    UsableWithWarnings,
+    /// An RDP listener answers, but no stock client can complete the connection.
+    Unusable,
+    /// Something other than RDP answers on the port.
+    NotRdp,
+    /// No TCP connection (refused, timed out, name not resolved, proxy failed).
+    Unreachable,
+}
+
+impl VerdictState {
+    /// The JSON / CSV spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictState::Usable => "usable",
+            VerdictState::UsableWithWarnings => "usable_with_warnings",
+            VerdictState::Unusable => "unusable",
+            VerdictState::NotRdp => "not_rdp",
+            VerdictState::Unreachable => "unreachable",
+        }
+    }
+
+    /// Whether a stock client can connect (`usable` or `usable_with_warnings`).
+    pub fn is_usable(self) -> bool {
+        matches!(self, VerdictState::Usable | VerdictState::UsableWithWarnings)
+    }
+}
+
+impl std::fmt::Display for VerdictState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The step of a connection that stops a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum BlockingStep {
+    /// Name resolution.
+    Dns,
+    /// The SOCKS5 proxy in front of the target.
+    Proxy,
+    /// TCP connect.
+    Tcp,
+    /// X.224 Connection Request / Confirm and security-protocol negotiation.
+    X224,
+    /// The TLS handshake after the negotiation selected TLS or CredSSP.
+    Tls,
+    /// CredSSP / NTLM (NLA), including the logon with `--user`.
+    Nla,
+    /// MCS Connect Initial / Response (GCC basic settings).
+    Mcs,
+}
+
+impl BlockingStep {
+    /// The JSON / CSV spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockingStep::Dns => "dns",
+            BlockingStep::Proxy => "proxy",
+            BlockingStep::Tcp => "tcp",
+            BlockingStep::X224 => "x224",
+            BlockingStep::Tls => "tls",
+            BlockingStep::Nla => "nla",
+            BlockingStep::Mcs => "mcs",
+        }
+    }
+}
+
+impl std::fmt::Display for BlockingStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The answer to "can a client get in, and if not, which step stops it".
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Verdict {
+    /// The outcome for a stock client.
+    pub state: VerdictState,
+    /// The step that stops a stock client; set when the state is neither `usable` nor
+    /// `usable_with_warnings`.
+    pub blocking_step: Option<BlockingStep>,
+    /// One line in the admin's words.
+    pub summary: String,
+    /// Which clients can connect where that differs between kinds of client (NLA-only,
+    /// TLS-1.3-only, Standard-RDP-Security-only listeners, or a listener only a client forced
+    /// to another protocol gets through).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub clients: Option<String>,
+}
+
+/// A failure that is rdp-probe's own limit, not the server's (TODO: typed flag).
+fn ours(text: &str) -> bool {
+    text.starts_with("rdp-probe cannot")
+}
+
+/// The security protocols a stock client can end up with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// Standard RDP Security (MS-RDPBCGR 5.3).
+    Rdp,
+    /// TLS (Enhanced RDP Security, MS-RDPBCGR 5.4.5.1).
+    Tls,
+    /// CredSSP (NLA, MS-CSSP) inside TLS.
+    Nla,
+}
+
+impl Path {
+    fn name(self) -> &'static str {
+        match self {
+            Path::Rdp => "Standard RDP Security",
+            Path::Tls => "TLS",
+            Path::Nla => "CredSSP (NLA)",
+        }
+    }
+}
+
+/// Where a path stops, and why.
+struct Block {
+    step: BlockingStep,
+    why: String,
+}
+
+/// Whether the TLS step saw a handshake complete (rustls), or a ServerHello of some version
+/// in the raw probes (a TLS 1.0/1.1-only server that mstsc still reaches).
+fn tls_completes(r: &Report) -> Option<bool> {
+    tls_handshake(r.tls.as_ref())
+}
+
+/// Whether a TLS handshake completed (`Some(true)`), was tried and failed (`Some(false)`), or
+/// was not tried (`None`).
+pub fn tls_handshake(t: Option<&crate::report::TlsReport>) -> Option<bool> {
+    let t = t?;
+    if t.rustls_handshake || t.versions.values().any(|v| *v) || (t.version.is_some() && t.certificate.is_some()) {
+        return Some(true);
+    }
+    // Step ran but saw nothing: a failure only if it says so.
+    if t.error.is_some() || !t.version_attempts.is_empty() {
+        return Some(false);
+    }
+    None
+}
+
+/// The cause of a failed TLS handshake, in the server's terms.
+fn tls_cause(r: &Report) -> String {
+    let Some(t) = r.tls.as_ref() else { return "no TLS handshake completed".into() };
+    match &t.error {
+        Some(e) => e.text.clone(),
+        None => "no ServerHello for any TLS version".into(),
+    }
+}
+
+/// Whether the MCS exchange on `transport` got a Connect Response.
+fn mcs_answered(r: &Report) -> bool {
+    r.mcs.as_ref().is_some_and(|m| m.encryption_level.is_some() || m.rdp_version.is_some() || m.mcs_result.is_some())
+}
+
+/// What stops `path` (None: it works, or the later steps were not checked).
+fn blocked(r: &Report, path: Path) -> Option<Block> {
+    if matches!(path, Path::Tls | Path::Nla) && tls_completes(r) == Some(false) {
+        return Some(Block {
+            step: BlockingStep::Tls,
+            why: format!("selects {} but the TLS handshake fails: {}", path.name(), tls_cause(r)),
+        });
+    }
+    if path == Path::Nla {
+        if let Some(n) = &r.nla {
+            if let Some(e) = n.error.as_ref().filter(|_| n.auth.is_none()) {
+                if !ours(&e.text) {
+                    return Some(Block {
+                        step: if e.phase == crate::report::Phase::Tls { BlockingStep::Tls } else { BlockingStep::Nla },
+                        why: format!(
+                            "selects CredSSP (NLA) but the exchange fails in {}: {}",
+                            e.phase.as_str(),
+                            e.text
+                        ),
+                    });
+                }
+            }
+            if let Some(a) = n.auth.as_ref().filter(|a| !a.accepted && a.status != "not_tested") {
+                return Some(Block {
+                    step: BlockingStep::Nla,
+                    why: format!("the NLA logon of {} fails: {}", a.user, a.status),
+                });
+            }
+        }
+    }
+    let transport = match path {
+        Path::Rdp => "tcp",
+        Path::Tls => "tls",
+        Path::Nla => return None, // MCS follows CredSSP; not reached without delegation.
+    };
+    let m = r.mcs.as_ref().filter(|m| m.transport.as_deref() == Some(transport))?;
+    let e = m.error.as_ref()?;
+    if mcs_answered(r) || ours(&e.detail) {
+        return None;
+    }
+    Some(Block {
+        step: BlockingStep::Mcs,
+        why: format!("accepts {} but drops the MCS Connect Initial: {}", path.name(), e.detail),
+    })
+}
+
+/// The answer to the full request (SSL|HYBRID|HYBRID_EX), the one a stock client sends.
+fn full_answer(r: &Report) -> Option<&Answer> {
+    let n = r.negotiation.as_ref()?;
+    n.attempts
+        .iter()
+        .find(|a| a.with_neg_req && a.requested_value == crate::probe::FULL_REQUEST && a.request_flags == 0)
+        .map(|a| &a.answer)
+}
+
+/// Protocols (JSON names) the server accepted when asked for alone.
+fn accepted_alone(r: &Report) -> Vec<Path> {
+    let Some(n) = r.negotiation.as_ref() else { return Vec::new() };
+    let ok = |p: &str| n.protocols.get(p).map(String::as_str) == Some("accepted");
+    let mut v = Vec::new();
+    if ok("rdp") || n.legacy {
+        v.push(Path::Rdp);
+    }
+    if ok("ssl") {
+        v.push(Path::Tls);
+    }
+    if ok("hybrid") || ok("hybrid_ex") || matches!(n.selected.as_deref(), Some("hybrid") | Some("hybrid_ex")) {
+        v.push(Path::Nla);
+    }
+    v
+}
+
+fn path_of_protocol(value: u32) -> Path {
+    match value {
+        0 => Path::Rdp,
+        2 | 8 => Path::Nla,
+        _ => Path::Tls,
+    }
+}
+
+/// A refusal of every request: which codes, to which requests.
+fn refusal_summary(r: &Report) -> String {
+    let Some(n) = r.negotiation.as_ref() else { return "no answer".into() };
+    let mut codes: Vec<String> = Vec::new();
+    let mut closes = 0;
+    for a in &n.attempts {
+        match &a.answer {
+            Answer::Failure { code, .. } => {
+                let c = code.to_uppercase();
+                if !codes.contains(&c) {
+                    codes.push(c);
+                }
+            }
+            Answer::Disconnect { .. } | Answer::McsDisconnect { .. } | Answer::Closed { .. } => closes += 1,
+            _ => {}
+        }
+    }
+    let all = n.attempts.len();
+    match (codes.as_slice(), closes) {
+        ([one], 0) if one == "SSL_CERT_NOT_ON_SERVER" => {
+            "listener refuses every request with SSL_CERT_NOT_ON_SERVER: it cannot load its TLS certificate or key"
+                .into()
+        }
+        ([one], 0) => format!("listener refuses every security protocol ({one} to all {all} requests, TLS included)"),
+        ([], _) => "listener answers every X.224 Connection Request with a disconnect or closes the connection".into(),
+        (many, 0) => format!("listener refuses every security protocol ({})", many.join(", ")),
+        (many, c) => format!(
+            "listener refuses every security protocol ({}; {c} request(s) answered with a disconnect)",
+            many.join(", ")
+        ),
+    }
+}
+
+/// Notes on which kinds of client can connect, where that differs.
+fn client_note(r: &Report, usable: &[Path]) -> Option<String> {
+    let tls_versions: Vec<&str> = r
+        .tls
+        .as_ref()
+        .map(|t| t.versions.iter().filter(|(_, on)| **on).map(|(k, _)| k.as_str()).collect())
+        .unwrap_or_default();
+    let tls_used = usable.iter().any(|p| *p != Path::Rdp);
+    let mut notes = Vec::new();
+    if usable == [Path::Nla] {
+        notes.push("only clients with NLA (CredSSP) connect: current mstsc and FreeRDP do; rdesktop, pre-Vista and many thin clients do not".to_string());
+    } else if usable == [Path::Rdp] {
+        notes.push("only clients that allow Standard RDP Security connect: mstsc and FreeRDP do by default; clients set to require TLS or NLA do not".to_string());
+    }
+    if tls_used && !usable.contains(&Path::Rdp) && !tls_versions.is_empty() {
+        if tls_versions == ["1.3"] {
+            notes.push("only clients with TLS 1.3 connect: Windows 11 mstsc and FreeRDP with OpenSSL 1.1.1+ do; Windows 10 / Server 2019 mstsc and older clients do not".into());
+        } else if tls_versions.iter().all(|v| *v == "1.0" || *v == "1.1") {
+            notes.push(format!(
+                "only clients that still enable TLS {} connect: Windows 7-10 mstsc do; Windows 11 mstsc and FreeRDP with OpenSSL 3 defaults do not",
+                tls_versions.join("/")
+            ));
+        }
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+/// How the usable path went, for the summary.
+fn path_story(r: &Report, p: Path) -> String {
+    let mut s = format!("{} selected", p.name());
+    if p != Path::Rdp {
+        match r.tls.as_ref().and_then(|t| t.version.as_deref()) {
+            Some(v) => s.push_str(&format!(", TLS {v} handshake completes")),
+            None => s.push_str(", TLS not checked"),
+        }
+    }
+    if p == Path::Nla {
+        match r.nla.as_ref() {
+            Some(n) if n.auth.as_ref().is_some_and(|a| a.accepted) => s.push_str(", NLA logon accepted"),
+            Some(n) if n.ntlm.is_some() => s.push_str(", NTLM challenge received"),
+            Some(n) if n.credssp_version.is_some() => s.push_str(", CredSSP answered"),
+            _ => s.push_str(", CredSSP not checked"),
+        }
+    } else {
+        let transport = if p == Path::Rdp { "tcp" } else { "tls" };
+        match r.mcs.as_ref().filter(|m| m.transport.as_deref() == Some(transport)) {
+            Some(m) if mcs_answered(r) => s.push_str(&format!(
+                ", MCS Connect Response received{}",
+                m.encryption_level.as_deref().map(|l| format!(" (encryption level {l})")).unwrap_or_default()
+            )),
+            Some(m) if m.error.as_ref().is_some_and(|e| ours(&e.detail)) => {
+                s.push_str(", MCS not checked (rdp-probe limitation)")
+            }
+            _ => s.push_str(", MCS not checked"),
+        }
+    }
+    s
+}
+
+/// The verdict of a finished report (findings already derived).
+pub fn assess(r: &Report) -> Verdict {
+    let addr = r.address.as_deref().unwrap_or(&r.target);
+    let err = r.error.as_deref().unwrap_or("");
+    let v = |state, step, summary: String| Verdict { state, blocking_step: step, summary, clients: None };
+    let moved =
+        r.alternative_ports.iter().filter(|p| p.status == Status::Rdp).map(|p| p.port.to_string()).collect::<Vec<_>>();
+    let moved = if moved.is_empty() { String::new() } else { format!("; RDP answers on port {}", moved.join(", ")) };
+    match r.status {
+        Some(Status::DnsError) => v(
+            VerdictState::Unreachable,
+            Some(BlockingStep::Dns),
+            format!("{} does not resolve ({err}): no client can find the server", r.target),
+        ),
+        Some(Status::Refused) => v(
+            VerdictState::Unreachable,
+            Some(BlockingStep::Tcp),
+            format!("TCP connection to {addr} refused: nothing listens on this port (Remote Desktop off, service stopped, or the port moved){moved}"),
+        ),
+        Some(Status::Timeout) if matches!(r.error_phase, Some(Phase::Connect) | Some(Phase::Resolve)) => v(
+            VerdictState::Unreachable,
+            Some(if r.error_phase == Some(Phase::Resolve) { BlockingStep::Dns } else { BlockingStep::Tcp }),
+            format!("no answer to the TCP connection attempt to {addr}: filtered by a firewall, or the host is asleep or down{moved}"),
+        ),
+        Some(Status::Timeout) => v(
+            VerdictState::Unusable,
+            Some(BlockingStep::X224),
+            format!("{addr} accepts TCP but never answers the X.224 Connection Request: the RDP service is hung or busy, or a device in the path swallows the connection"),
+        ),
+        Some(Status::Reset) => v(
+            VerdictState::Unusable,
+            Some(BlockingStep::X224),
+            format!("{addr} closes the connection without answering the X.224 Connection Request (connection limit, restricted or broken listener)"),
+        ),
+        Some(Status::NotRdp) => {
+            let kind = r.service.as_ref().map_or("unknown", |s| s.kind.as_str());
+            v(
+                VerdictState::NotRdp,
+                Some(BlockingStep::X224),
+                format!(
+                    "{} answers on {addr}, not an RDP listener ({kind}): a port conflict or the wrong port{moved}",
+                    crate::probe::service_description(kind)
+                ),
+            )
+        }
+        Some(Status::Error) if err.starts_with("proxy") => v(
+            VerdictState::Unreachable,
+            Some(BlockingStep::Proxy),
+            format!("the SOCKS5 proxy did not connect us to {addr}: {err}"),
+        ),
+        Some(Status::Error) if err.contains("unreachable") => {
+            v(VerdictState::Unreachable, Some(BlockingStep::Tcp), format!("{addr}: {err}"))
+        }
+        Some(Status::Error) | None => v(
+            VerdictState::Unusable,
+            Some(BlockingStep::X224),
+            format!("the answer on {addr} is not valid RDP: {}", if err.is_empty() { "no report" } else { err }),
+        ),
+        Some(Status::Rdp) => rdp_verdict(r),
+    }
+}
+
+fn rdp_verdict(r: &Report) -> Verdict {
+    let alone = accepted_alone(r);
+    let usable: Vec<Path> = alone.iter().copied().filter(|p| blocked(r, *p).is_none()).collect();
+    let clients = client_note(r, &usable);
+    // The path a stock client takes: the protocol selected for its full request, or Standard
+    // RDP Security after SSL_NOT_ALLOWED_BY_SERVER.
+    let stock: Result<Path, String> = match full_answer(r) {
+        Some(Answer::Selected { protocol_value, .. }) => Ok(path_of_protocol(*protocol_value)),
+        Some(Answer::NoNegotiation) => Ok(Path::Rdp),
+        Some(Answer::Failure { code_value: 2, .. }) if alone.contains(&Path::Rdp) => Ok(Path::Rdp),
+        Some(Answer::Failure { code, .. }) => {
+            Err(format!("refuses the request a stock client sends ({})", code.to_uppercase()))
+        }
+        Some(other) => Err(format!("answers the request a stock client sends with {}", answer_words(other))),
+        None if alone.contains(&Path::Rdp) => Ok(Path::Rdp),
+        None => Err("gave no answer to the request a stock client sends".into()),
+    };
+    let worst = crate::findings::worst(&r.findings);
+    let good = |p: Path| {
+        let state = if worst.is_some_and(|s| s >= Severity::Warning) {
+            VerdictState::UsableWithWarnings
+        } else {
+            VerdictState::Usable
+        };
+        Verdict {
+            state,
+            blocking_step: None,
+            summary: format!("a current mstsc or FreeRDP client can connect: {}", path_story(r, p)),
+            clients: clients.clone(),
+        }
+    };
+    let others = |except: Option<Path>| -> Option<String> {
+        let rest: Vec<&str> = usable.iter().filter(|p| Some(**p) != except).map(|p| p.name()).collect();
+        (!rest.is_empty()).then(|| {
+            format!(
+                "only a client forced to {} gets in (e.g. xfreerdp /sec:{})",
+                rest.join(" or "),
+                match usable.iter().find(|p| Some(**p) != except) {
+                    Some(Path::Rdp) => "rdp",
+                    Some(Path::Tls) => "tls",
+                    _ => "nla",
+                }
+            )
+        })
+    };
+    let bad = |step: BlockingStep, why: String, except: Option<Path>| {
+        let other = others(except);
+        Verdict {
+            state: VerdictState::Unusable,
+            blocking_step: Some(step),
+            summary: match &other {
+                Some(o) => format!("{why}: stock clients cannot connect; {o}"),
+                None => format!("{why}: no client can connect"),
+            },
+            clients: other.or_else(|| clients.clone()),
+        }
+    };
+    match stock {
+        Ok(p) => match blocked(r, p) {
+            None => good(p),
+            Some(b) => bad(b.step, format!("listener {}", b.why), Some(p)),
+        },
+        Err(_) if alone.is_empty() && !r.negotiation.as_ref().is_some_and(|n| n.legacy) => {
+            bad(BlockingStep::X224, refusal_summary(r), None)
+        }
+        Err(why) => bad(BlockingStep::X224, format!("listener {why}"), None),
+    }
+}
+
+fn answer_words(a: &Answer) -> String {
+    match a {
+        Answer::Disconnect { reason } => format!("an X.224 Disconnect Request (reason {reason:#x})"),
+        Answer::McsDisconnect { .. } => "an MCS Disconnect-Provider-Ultimatum".into(),
+        Answer::Closed { detail } => format!("a closed connection ({detail})"),
+        Answer::Error { phase, detail } => format!("an error in {}: {detail}", phase.as_str()),
+        Answer::UnknownNegotiation { ty, .. } => format!("unknown negotiation data (type {ty:#x})"),
+        Answer::Selected { protocol, .. } => format!("{protocol} selected"),
+        Answer::Failure { code, .. } => code.to_uppercase(),
+        Answer::NoNegotiation => "a Connection Confirm without negotiation data".into(),
+    }
+}
