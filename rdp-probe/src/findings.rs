@@ -315,7 +315,13 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
                 format!("{addr} answered every X.224 Connection Request with a disconnect"),
                 "negotiation",
             ));
-        } else if r.status == Some(Status::Rdp) && !accepted && !n.legacy && !n.attempts.is_empty() {
+        } else if r.status == Some(Status::Rdp)
+            && !accepted
+            && !n.legacy
+            && !n.attempts.is_empty()
+            // SSL_CERT_NOT_ON_SERVER to everything: cert-missing-on-server names the cause.
+            && !n.attempts.iter().all(|a| matches!(a.answer, Answer::Failure { code_value: 3, .. }) || a.requested_value > crate::probe::FULL_REQUEST)
+        {
             let answers: Vec<String> = n
                 .attempts
                 .iter()

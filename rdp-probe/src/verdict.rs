@@ -205,7 +205,10 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
             if let Some(a) = n.auth.as_ref().filter(|a| !a.accepted && a.status != "not_tested") {
                 return Some(Block {
                     step: BlockingStep::Nla,
-                    why: format!("the NLA logon of {} fails: {}", a.user, a.status),
+                    why: format!(
+                        "the listener works, but the NLA logon of {} fails ({}): this account cannot connect",
+                        a.user, a.status
+                    ),
                 });
             }
         }
@@ -265,7 +268,12 @@ fn refusal_summary(r: &Report) -> String {
     let Some(n) = r.negotiation.as_ref() else { return "no answer".into() };
     let mut codes: Vec<String> = Vec::new();
     let mut closes = 0;
-    for a in &n.attempts {
+    // Requests a stock client could send (up to SSL|HYBRID|HYBRID_EX), and refusals of the
+    // rarer ones: xrdp answers RDSAAD with a disconnect whatever its configuration.
+    let considered = |a: &&crate::report::NegotiationAttempt| {
+        a.requested_value <= crate::probe::FULL_REQUEST || matches!(a.answer, Answer::Failure { .. })
+    };
+    for a in n.attempts.iter().filter(|a| considered(a)) {
         match &a.answer {
             Answer::Failure { code, .. } => {
                 let c = code.to_uppercase();
@@ -277,10 +285,10 @@ fn refusal_summary(r: &Report) -> String {
             _ => {}
         }
     }
-    let all = n.attempts.len();
+    let all = n.attempts.iter().filter(|a| considered(a)).count();
     match (codes.as_slice(), closes) {
         ([one], 0) if one == "SSL_CERT_NOT_ON_SERVER" => {
-            "listener refuses every request with SSL_CERT_NOT_ON_SERVER: it cannot load its TLS certificate or key"
+            "listener refuses every request with SSL_CERT_NOT_ON_SERVER (it cannot load its TLS certificate or key)"
                 .into()
         }
         ([one], 0) => format!("listener refuses every security protocol ({one} to all {all} requests, TLS included)"),
@@ -346,7 +354,14 @@ fn path_story(r: &Report, p: Path) -> String {
             Some(m) if m.error.as_ref().is_some_and(|e| ours(&e.detail)) => {
                 s.push_str(", MCS not checked (rdp-probe limitation)")
             }
-            _ => s.push_str(", MCS not checked"),
+            _ => match r.mcs.as_ref().filter(|_| mcs_answered(r)) {
+                Some(m) => s.push_str(&format!(
+                    ", MCS checked over {} (encryption level {})",
+                    if transport == "tcp" { "TLS" } else { "Standard RDP Security" },
+                    m.encryption_level.as_deref().unwrap_or("?")
+                )),
+                None => s.push_str(", MCS not checked"),
+            },
         }
     }
     s
@@ -474,6 +489,12 @@ fn rdp_verdict(r: &Report) -> Verdict {
     match stock {
         Ok(p) => match blocked(r, p) {
             None => good(p),
+            Some(b) if b.why.starts_with("the listener works") => Verdict {
+                state: VerdictState::Unusable,
+                blocking_step: Some(b.step),
+                summary: b.why,
+                clients: clients.clone(),
+            },
             Some(b) => bad(b.step, format!("listener {}", b.why), Some(p)),
         },
         Err(_) if alone.is_empty() && !r.negotiation.as_ref().is_some_and(|n| n.legacy) => {

@@ -209,15 +209,20 @@ pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Targe
             Err(e) => out.error = Some(step_error(&e)),
         }
     } else if nla_required || verdict("hybrid") == Some("accepted") || verdict("hybrid_ex") == Some("accepted") {
-        // MCS follows CredSSP only; continuing after an authenticated CredSSP exchange is left
-        // to the NLA step's session (not wired yet).
-        out.not_reachable = Some(if ctx.opts.credentials.is_some() {
-            "MCS not reachable: NLA required (MCS after CredSSP is not implemented)".into()
-        } else {
-            "MCS not reachable: NLA required".into()
-        });
+        // MCS follows CredSSP only after TSCredentials, which the probe never sends.
+        out.not_reachable = Some(
+            "MCS not checked: only CredSSP (NLA) was accepted, and MCS follows CredSSP only after the client delegates its credentials (TSCredentials), which rdp-probe never sends"
+                .into(),
+        );
     } else {
-        out.not_reachable = Some("MCS not reachable: no security protocol without NLA was accepted".into());
+        let tried: Vec<String> = ["rdp", "ssl", "hybrid"]
+            .iter()
+            .map(|p| format!("{p}: {}", verdict(p).unwrap_or("not asked")))
+            .collect();
+        out.not_reachable = Some(format!(
+            "MCS not reachable: the listener accepted none of Standard RDP Security, TLS and CredSSP ({})",
+            tried.join(", ")
+        ));
     }
     report.timings_ms.insert("mcs".into(), super::ms(started.elapsed()));
     report.mcs = Some(out);
