@@ -516,3 +516,222 @@ fn answer_words(a: &Answer) -> String {
         Answer::NoNegotiation => "a Connection Confirm without negotiation data".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{McsReport, NegotiationAttempt, NlaReport, TlsReport};
+    use crate::x224::{FailureCode, Protocol, SecurityProtocols};
+
+    fn att(req: u32, answer: Answer) -> NegotiationAttempt {
+        NegotiationAttempt {
+            requested_value: req,
+            requested: SecurityProtocols(req).display_names(),
+            request_flags: 0,
+            with_neg_req: true,
+            answer,
+            source_ref: Some(0),
+            ms: 1.0,
+        }
+    }
+    fn sel(p: u32, req: u32) -> Answer {
+        Answer::Selected {
+            protocol: Protocol::from(p).name(),
+            protocol_value: p,
+            flags: vec![],
+            flags_value: 0,
+            requested: if p == 0 { req == 0 } else { req & p == p },
+        }
+    }
+    fn fail(c: u32) -> Answer {
+        Answer::Failure { code: FailureCode::from(c).name(), code_value: c }
+    }
+    /// A report of an RDP listener with the plan's answers and findings derived.
+    fn rdp(attempts: Vec<NegotiationAttempt>) -> Report {
+        Report {
+            target: "h".into(),
+            address: Some("127.0.0.1:3389".into()),
+            status: Some(Status::Rdp),
+            negotiation: Some(crate::probe::assess(attempts)),
+            ..Report::default()
+        }
+    }
+    fn verdict(mut r: Report) -> Verdict {
+        r.findings = crate::findings::analyze(&r);
+        assess(&r)
+    }
+    fn tls_ok(versions: &[(&str, bool)]) -> TlsReport {
+        TlsReport {
+            rustls_handshake: true,
+            version: Some("1.3".into()),
+            versions: versions.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            ..TlsReport::default()
+        }
+    }
+    fn tls_failed(text: &str) -> TlsReport {
+        TlsReport {
+            error: Some(crate::report::tls::TlsError {
+                phase: Phase::Tls,
+                text: text.into(),
+                attempt: "rustls".into(),
+            }),
+            versions: [("1.2", false), ("1.3", false)].iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            ..TlsReport::default()
+        }
+    }
+    fn mcs_answered(transport: &str, level: &str) -> McsReport {
+        McsReport {
+            transport: Some(transport.into()),
+            encryption_level: Some(level.into()),
+            rdp_version: Some("RDP 10.7".into()),
+            ..McsReport::default()
+        }
+    }
+
+    #[test]
+    fn unreachable_and_silent() {
+        let r = Report { status: Some(Status::Refused), ..Report::default() };
+        let v = assess(&r);
+        assert_eq!((v.state, v.blocking_step), (VerdictState::Unreachable, Some(BlockingStep::Tcp)));
+        let r = Report { status: Some(Status::Timeout), error_phase: Some(Phase::ReadCc), ..Report::default() };
+        let v = assess(&r);
+        assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::X224)));
+        assert!(v.summary.contains("never answers"), "{}", v.summary);
+        let r = Report { status: Some(Status::Error), error: Some("proxy: refused".into()), ..Report::default() };
+        assert_eq!(assess(&r).blocking_step, Some(BlockingStep::Proxy));
+    }
+
+    /// FreeRDP /sec:ext: SSL_REQUIRED_BY_SERVER to every request, TLS included.
+    #[test]
+    fn refuses_everything() {
+        let r = rdp([0xb, 0, 1, 2, 4, 8, 0x10].iter().map(|v| att(*v, fail(1))).collect());
+        let v = verdict(r);
+        assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::X224)));
+        assert!(v.summary.contains("SSL_REQUIRED_BY_SERVER to all 7 requests"), "{}", v.summary);
+        assert!(v.summary.contains("no client can connect"), "{}", v.summary);
+    }
+
+    /// xrdp tls with a broken key: TLS selected, no handshake completes.
+    #[test]
+    fn tls_selected_but_handshake_fails() {
+        let mut r = rdp(vec![att(0xb, sel(1, 0xb)), att(0, fail(1)), att(1, sel(1, 1))]);
+        r.tls = Some(tls_failed("the server sent an MCS Disconnect-Provider-Ultimatum"));
+        let v = verdict(r);
+        assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::Tls)));
+        assert!(v.summary.contains("Disconnect-Provider-Ultimatum"), "{}", v.summary);
+        assert!(v.summary.ends_with("no client can connect"), "{}", v.summary);
+    }
+
+    /// Negotiate mode with a broken key: stock clients fail at TLS; a client forced to Standard
+    /// RDP Security gets in, and the verdict says so.
+    #[test]
+    fn broken_tls_with_rdp_fallback_names_the_forced_client() {
+        let mut r = rdp(vec![att(0xb, sel(1, 0xb)), att(0, sel(0, 0)), att(1, sel(1, 1))]);
+        r.tls = Some(tls_failed("handshake failed"));
+        r.mcs = Some(mcs_answered("tcp", "high"));
+        let v = verdict(r);
+        assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::Tls)));
+        assert!(v.summary.contains("forced to Standard RDP Security"), "{}", v.summary);
+        assert!(v.clients.is_some_and(|c| c.contains("/sec:rdp")));
+    }
+
+    /// FreeRDP /sec:rdp: SSL_NOT_ALLOWED_BY_SERVER to the full request, so a stock client retries
+    /// with Standard RDP Security and gets in.
+    #[test]
+    fn ssl_not_allowed_falls_back_to_rdp() {
+        let mut r = rdp(vec![att(0xb, fail(2)), att(0, sel(0, 0)), att(1, fail(2))]);
+        r.mcs = Some(mcs_answered("tcp", "client_compatible"));
+        let v = verdict(r);
+        assert!(v.state.is_usable(), "{v:?}");
+        assert_eq!(v.blocking_step, None);
+        assert!(v.summary.contains("Standard RDP Security selected"), "{}", v.summary);
+        assert!(v.clients.is_some_and(|c| c.contains("allow Standard RDP Security")));
+    }
+
+    #[test]
+    fn mcs_dropped_blocks_at_mcs() {
+        let mut r = rdp(vec![att(0xb, sel(0, 0xb)), att(0, sel(0, 0)), att(1, sel(0, 1))]);
+        r.mcs = Some(McsReport {
+            transport: Some("tcp".into()),
+            error: Some(crate::report::mcs::StepError {
+                phase: Phase::Mcs,
+                detail: "connection closed by peer".into(),
+            }),
+            ..McsReport::default()
+        });
+        let v = verdict(r);
+        assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::Mcs)));
+    }
+
+    #[test]
+    fn nla_required_usable_and_logon_failure() {
+        let attempts = || vec![att(0xb, sel(2, 0xb)), att(0, fail(5)), att(1, fail(5)), att(2, sel(2, 2))];
+        let mut r = rdp(attempts());
+        r.tls = Some(tls_ok(&[("1.2", true), ("1.3", true)]));
+        r.nla = Some(NlaReport { credssp_version: Some(6), ..NlaReport::default() });
+        let v = verdict(r.clone());
+        assert_eq!(v.state, VerdictState::Usable, "{v:?}");
+        assert!(v.clients.as_deref().is_some_and(|c| c.contains("NLA")), "{v:?}");
+        r.nla = Some(NlaReport {
+            credssp_version: Some(6),
+            auth: Some(crate::report::nla::AuthReport {
+                accepted: false,
+                status: "rejected (server closed the connection)".into(),
+                user: "LAB\\lab".into(),
+                ..Default::default()
+            }),
+            ..NlaReport::default()
+        });
+        let v = verdict(r.clone());
+        assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::Nla)));
+        assert!(v.summary.starts_with("the listener works"), "{}", v.summary);
+        // Not tested is not a failure.
+        if let Some(a) = r.nla.as_mut().and_then(|n| n.auth.as_mut()) {
+            a.status = "not_tested".into();
+        }
+        assert!(verdict(r).state.is_usable());
+    }
+
+    #[test]
+    fn tls13_only_names_the_clients() {
+        let mut r = rdp(vec![att(0xb, sel(1, 0xb)), att(0, fail(1)), att(1, sel(1, 1))]);
+        r.tls = Some(tls_ok(&[("1.0", false), ("1.1", false), ("1.2", false), ("1.3", true)]));
+        r.mcs = Some(mcs_answered("tls", "none"));
+        let v = verdict(r);
+        assert_eq!(v.state, VerdictState::UsableWithWarnings, "{v:?}");
+        assert!(v.clients.as_deref().is_some_and(|c| c.contains("TLS 1.3") && c.contains("Windows 10")), "{v:?}");
+    }
+
+    /// A TLS-1.0-only server: our rustls cannot follow, which is not the server's fault.
+    #[test]
+    fn our_limits_do_not_block() {
+        let mut r = rdp(vec![att(0xb, sel(1, 0xb)), att(0, fail(1)), att(1, sel(1, 1))]);
+        r.tls = Some(TlsReport {
+            version: Some("1.0".into()),
+            versions: [("1.0", true), ("1.2", false)].iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            ..TlsReport::default()
+        });
+        r.mcs = Some(McsReport {
+            transport: Some("tls".into()),
+            error: Some(crate::report::mcs::StepError {
+                phase: Phase::Tls,
+                detail: "rdp-probe cannot complete a TLS 1.0 handshake".into(),
+            }),
+            ..McsReport::default()
+        });
+        let v = verdict(r);
+        assert!(v.state.is_usable(), "{v:?}");
+        assert!(v.summary.contains("rdp-probe limitation"), "{}", v.summary);
+        assert!(v.clients.as_deref().is_some_and(|c| c.contains("TLS 1.0")), "{v:?}");
+    }
+
+    #[test]
+    fn nla_not_supported_needs_an_accepted_request() {
+        let r = rdp([0xb, 0, 1, 2].iter().map(|v| att(*v, fail(1))).collect());
+        let n = r.negotiation.as_ref().map(|n| (n.nla, n.security_layer));
+        assert_eq!(
+            n,
+            Some((Some(crate::report::NlaRequirement::Unknown), Some(crate::report::SecurityLayer::Unknown)))
+        );
+    }
+}

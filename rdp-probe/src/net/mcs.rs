@@ -215,10 +215,8 @@ pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Targe
                 .into(),
         );
     } else {
-        let tried: Vec<String> = ["rdp", "ssl", "hybrid"]
-            .iter()
-            .map(|p| format!("{p}: {}", verdict(p).unwrap_or("not asked")))
-            .collect();
+        let tried: Vec<String> =
+            ["rdp", "ssl", "hybrid"].iter().map(|p| format!("{p}: {}", verdict(p).unwrap_or("not asked"))).collect();
         out.not_reachable = Some(format!(
             "MCS not reachable: the listener accepted none of Standard RDP Security, TLS and CredSSP ({})",
             tried.join(", ")
