@@ -37,6 +37,7 @@ mod net;
 pub mod ntlm;
 pub mod options;
 pub mod probe;
+pub mod remedies;
 pub mod report;
 pub mod scan;
 pub mod target;
