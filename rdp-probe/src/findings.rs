@@ -376,8 +376,22 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
     if let Some(mcs) = &r.mcs {
         mcs_findings(r, mcs, &mut out);
     }
+    localize_remedies(r.implementation.as_deref(), &mut out);
     sort(&mut out);
     out
+}
+
+/// Gives each finding the remedy for the server the report identified (xrdp.ini keys, FreeRDP
+/// flags, grdctl), where the catalog's Windows text does not apply. A remedy already made
+/// specific (an NTSTATUS's) is kept.
+pub fn localize_remedies(implementation: Option<&str>, out: &mut [Finding]) {
+    let imp = crate::remedies::Implementation::from_report_name(implementation);
+    for f in out.iter_mut() {
+        let generic = explain(&f.id).is_some_and(|i| i.remedy == f.remedy);
+        if let (true, Some(text)) = (generic, crate::remedies::remedy(&f.id, imp)) {
+            f.remedy = text.into();
+        }
+    }
 }
 
 fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
@@ -741,6 +755,7 @@ pub fn client_compatibility(r: &Report, c: crate::client::ClientProfile) -> Vec<
             ));
         }
     }
+    localize_remedies(r.implementation.as_deref(), &mut out);
     out
 }
 

@@ -208,6 +208,7 @@ const TABLE: &[Entry] = &[
         freerdp: Some("The shadow server checks NLA credentials against the file given with /sam-file: it needs a line user:domain:LMhash:NThash::: for the user (write it with `winpr-hash -u USER -p PASSWORD -d DOMAIN -f sam`)."),
         gnome: Some("gnome-remote-desktop accepts one user name and password of its own, set with `grdctl rdp set-credentials USER PASSWORD` (not necessarily the system account's); `grdctl status --show-credentials` shows them."),
     },
+    Entry { id: "credentials-not-tested", xrdp: None, freerdp: None, gnome: None },
     Entry {
         id: "credentials-accepted",
         xrdp: None,
@@ -423,6 +424,9 @@ mod tests {
         ("not-rdp-protocol-error", Xrdp, GENERIC),
         ("not-rdp-protocol-error", FreeRdp, GENERIC),
         ("not-rdp-protocol-error", Gnome, GENERIC),
+        ("credentials-not-tested", Xrdp, "about the probe's --user, not the server"),
+        ("credentials-not-tested", FreeRdp, "about the probe's --user, not the server"),
+        ("credentials-not-tested", Gnome, "about the probe's --user, not the server"),
         ("proxy-failed", Xrdp, "about the probe's SOCKS proxy, not the server"),
         ("proxy-failed", FreeRdp, "about the probe's SOCKS proxy, not the server"),
         ("proxy-failed", Gnome, "about the probe's SOCKS proxy, not the server"),
