@@ -2,6 +2,7 @@
 //! tests/src/), and against hostile ones written in hostile.rs.
 
 mod diag_cli;
+mod diagnosis;
 mod findings;
 mod fuzz_regressions;
 mod hostile;
