@@ -13,3 +13,4 @@ mod roundtrip;
 mod scan;
 mod snapshots;
 mod tls;
+mod tls_limits;
