@@ -105,7 +105,17 @@ fn refused(n: Option<&NegotiationResponse>) -> NetError {
 }
 
 fn step_error(e: &NetError) -> StepError {
-    StepError { phase: e.phase, detail: e.kind.to_string() }
+    StepError { phase: e.phase, detail: e.kind.to_string(), client_limitation: false }
+}
+
+/// The error of the MCS-over-TLS path: a failed TLS upgrade is judged with the TLS step's
+/// facts (rdp-probe's own limitation, or what the server sent instead of TLS).
+fn tls_path_error(e: &NetError, tls: Option<&crate::report::tls::TlsReport>) -> StepError {
+    if e.phase != Phase::Tls {
+        return step_error(e);
+    }
+    let (client_limitation, detail) = super::tls::judge_upgrade_failure(e, tls);
+    StepError { phase: e.phase, detail, client_limitation }
 }
 
 /// Fills the report from the first (all-methods) exchange.
@@ -122,6 +132,7 @@ fn apply(report: &mut McsReport, outcome: &Outcome) {
             report.error = Some(StepError {
                 phase: Phase::Mcs,
                 detail: format!("Connect-Response result {}", mcs::result_name(*r)),
+                client_limitation: false,
             });
         }
         Outcome::Disconnect(reason) => {
@@ -131,6 +142,7 @@ fn apply(report: &mut McsReport, outcome: &Outcome) {
                     "Disconnect-Provider-Ultimatum ({}) instead of a Connect-Response",
                     mcs::reason_name(*reason)
                 ),
+                client_limitation: false,
             });
         }
     }
@@ -204,9 +216,10 @@ pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Targe
         }
     } else if ssl && !nla_required {
         out.transport = Some("tls".into());
+        let tls_facts = report.tls.clone();
         match tls_once(ctx, addr, target).await {
             Ok(o) => apply(&mut out, &o),
-            Err(e) => out.error = Some(step_error(&e)),
+            Err(e) => out.error = Some(tls_path_error(&e, tls_facts.as_ref())),
         }
     } else if nla_required || verdict("hybrid") == Some("accepted") || verdict("hybrid_ex") == Some("accepted") {
         // MCS follows CredSSP only after TSCredentials, which the probe never sends.

@@ -59,6 +59,25 @@ pub enum NetErrorKind {
     /// TLS failure (alert, handshake error).
     #[error("tls: {0}")]
     Tls(String),
+    /// The server answered our ClientHello with something that is not TLS (or closed) right
+    /// after it selected TLS: `sent` holds the bytes (empty for a plain close).
+    #[error("{text}")]
+    NotTls {
+        /// The bytes the server sent (at most [`crate::tls::not_tls::MAX_KEPT`]).
+        sent: Vec<u8>,
+        /// What they are and what they mean.
+        text: String,
+    },
+    /// rdp-probe's TLS stack cannot do what the server does (TLS 1.0/1.1 only, nothing in
+    /// common): the failure is ours, not the server's. The text starts with "rdp-probe cannot".
+    #[error("{text}")]
+    ClientLimitation {
+        /// The server's TLS versions are older than rustls speaks (else: something else the
+        /// server chose that rustls does not support).
+        version: bool,
+        /// The explanation.
+        text: String,
+    },
     /// Proxy failure.
     #[error("proxy: {0}")]
     Proxy(String),
@@ -98,9 +117,22 @@ pub(crate) struct Recorded<S> {
     connection: u32,
     label: String,
     started: Instant,
+    /// The first bytes received since [`Recorded::start_capture`] (at most
+    /// [`crate::tls::not_tls::MAX_KEPT`]): what a server sent instead of a ServerHello.
+    capture: Option<Vec<u8>>,
 }
 
 impl<S> Recorded<S> {
+    /// Starts keeping the first bytes received from now on.
+    pub(crate) fn start_capture(&mut self) {
+        self.capture = Some(Vec::new());
+    }
+
+    /// The bytes kept since [`Recorded::start_capture`] (empty when none came).
+    pub(crate) fn captured(&self) -> &[u8] {
+        self.capture.as_deref().unwrap_or_default()
+    }
+
     fn record(&self, direction: Direction, bytes: &[u8]) {
         if let Some(sink) = &self.sink {
             if let Ok(mut v) = sink.lock() {
@@ -123,6 +155,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Recorded<S> {
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = r {
             let new = buf.filled().get(before..).unwrap_or_default().to_vec();
+            if let Some(c) = self.capture.as_mut() {
+                let room = crate::tls::not_tls::MAX_KEPT.saturating_sub(c.len());
+                c.extend_from_slice(new.get(..room.min(new.len())).unwrap_or_default());
+            }
             if !new.is_empty() {
                 self.record(Direction::Received, &new);
             }
@@ -283,6 +319,7 @@ impl<'a> Ctx<'a> {
             connection,
             label: label.into(),
             started: Instant::now(),
+            capture: None,
         })
     }
 

@@ -36,7 +36,7 @@ fn now_unix() -> f64 {
 }
 
 fn fail(phase: Phase, text: impl Into<String>) -> NlaError {
-    NlaError { phase, text: text.into() }
+    NlaError { phase, text: text.into(), client_limitation: false }
 }
 
 fn net_fail(e: &NetError) -> NlaError {
@@ -58,7 +58,8 @@ pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Targe
         ..NlaReport::default()
     };
     let t = Instant::now();
-    if let Err(e) = exchange(ctx, addr, target, requested, &mut r).await {
+    let tls_facts = report.tls.clone();
+    if let Err(e) = exchange(ctx, addr, target, requested, tls_facts.as_ref(), &mut r).await {
         r.error = Some(e);
     }
     report.timings_ms.insert("nla".into(), super::ms(t.elapsed()));
@@ -102,6 +103,7 @@ async fn exchange(
     addr: SocketAddr,
     target: &Target,
     requested: SecurityProtocols,
+    tls_facts: Option<&crate::report::tls::TlsReport>,
     r: &mut NlaReport,
 ) -> Result<(), NlaError> {
     let (stream, answer) =
@@ -124,7 +126,11 @@ async fn exchange(
         return Err(fail(Phase::ReadCc, format!("server selected {} instead of CredSSP", selected.name())));
     }
     let server_name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
-    let mut tls = super::tls::upgrade(ctx, stream, &server_name).await.map_err(|e| net_fail(&e))?;
+    let mut tls = super::tls::upgrade(ctx, stream, &server_name).await.map_err(|e| {
+        // Judged with the TLS step's facts: our own limitation, or what the server sent.
+        let (client_limitation, text) = super::tls::judge_upgrade_failure(&e, tls_facts);
+        NlaError { client_limitation, ..fail(e.phase, text) }
+    })?;
     r.tls_version = tls.version.clone();
     r.tls_cipher_suite = tls.cipher_suite.clone();
 

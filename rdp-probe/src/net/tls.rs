@@ -6,7 +6,7 @@
 use super::{ms, Ctx, NetError, NetErrorKind, Stream};
 use crate::report::tls::{CipherSuiteInfo, TlsAttempt, TlsError, TlsReport};
 use crate::report::{Answer, Phase};
-use crate::tls::{suites, ClientHello, ServerFlight, TlsVersion};
+use crate::tls::{suites, ClientHello, ServerFlight, ServerHello, TlsVersion};
 use crate::x224::{NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -15,9 +15,34 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::AsyncReadExt;
 
-/// A verifier that accepts every chain (the report judges it instead).
+/// A verifier that accepts every chain (the report judges it instead) and verifies handshake
+/// signatures: with ring through rustls, and where ring refuses only because of the key size
+/// (RSA under 2048 bits, e.g. RSA-1024 certificates) or the legacy `rsa_pkcs1_sha1` scheme,
+/// with [`crate::tls::legacy_rsa`]. A signature that does not verify still fails the
+/// handshake; the small key itself is reported by the certificate report (`weak key`).
 #[derive(Debug)]
 pub(crate) struct AcceptAll(Arc<rustls::crypto::CryptoProvider>);
+
+impl AcceptAll {
+    /// `ring_said` unless [`crate::tls::legacy_rsa`] verifies the signature where ring refused.
+    fn or_legacy(
+        ring_said: Result<HandshakeSignatureValid, rustls::Error>,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let Err(e) = ring_said else { return ring_said };
+        match crate::tls::legacy_rsa::verify_where_ring_refuses(
+            cert.as_ref(),
+            u16::from(dss.scheme),
+            message,
+            dss.signature(),
+        ) {
+            Some(true) => Ok(HandshakeSignatureValid::assertion()),
+            _ => Err(e),
+        }
+    }
+}
 
 impl ServerCertVerifier for AcceptAll {
     fn verify_server_cert(
@@ -36,7 +61,9 @@ impl ServerCertVerifier for AcceptAll {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        let ring_said =
+            rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms);
+        Self::or_legacy(ring_said, message, cert, dss)
     }
     fn verify_tls13_signature(
         &self,
@@ -44,10 +71,18 @@ impl ServerCertVerifier for AcceptAll {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        let ring_said =
+            rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms);
+        Self::or_legacy(ring_said, message, cert, dss)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        // Last, so a server that can do better never picks it: rsa_pkcs1_sha1 for TLS 1.2
+        // servers that sign with nothing else (rustls never offers it in TLS 1.3).
+        let mut v = self.0.signature_verification_algorithms.supported_schemes();
+        if !v.contains(&SignatureScheme::RSA_PKCS1_SHA1) {
+            v.push(SignatureScheme::RSA_PKCS1_SHA1);
+        }
+        v
     }
 }
 
@@ -89,22 +124,155 @@ pub(crate) fn client_config() -> Arc<rustls::ClientConfig> {
     }
 }
 
+/// Reads, within a short deadline, the rest of a TPKT frame whose start is in `s.captured()`
+/// (the capture keeps it), so the classifier sees the whole PDU.
+async fn complete_tpkt(ctx: &Ctx<'_>, s: &mut Stream) {
+    let want = match crate::tpkt::frame_len(s.captured()) {
+        Ok(len) if len <= crate::tls::not_tls::MAX_KEPT => len,
+        _ => return,
+    };
+    let d = ctx.opts.read_timeout.min(std::time::Duration::from_secs(1));
+    let _ = ctx
+        .timed(Phase::Tls, d, async {
+            let mut b = [0u8; crate::tls::not_tls::MAX_KEPT];
+            while s.captured().len() < want {
+                let room = want.saturating_sub(s.captured().len()).min(b.len());
+                match s.read(b.get_mut(..room).unwrap_or_default()).await {
+                    Ok(n) if n > 0 => {}
+                    _ => break,
+                }
+            }
+            Ok(())
+        })
+        .await;
+}
+
+/// The typed reason of a failed rustls handshake: what the server sent instead of TLS, a
+/// limitation of our TLS stack, or the plain TLS / I/O error. `sent` is what the server sent
+/// on this connection after our ClientHello.
+fn handshake_error(e: &std::io::Error, sent: &[u8]) -> NetError {
+    use crate::tls::not_tls;
+    use rustls::{AlertDescription, PeerIncompatible};
+    if let Some(nt) = not_tls::classify(sent) {
+        return NetError::new(Phase::Tls, NetErrorKind::NotTls { sent: sent.to_vec(), text: nt.after_selecting_tls() });
+    }
+    let closed = matches!(
+        e.kind(),
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+    );
+    if sent.is_empty() && closed {
+        let text = not_tls::CLOSED_AFTER_SELECTING_TLS.to_string();
+        return NetError::new(Phase::Tls, NetErrorKind::NotTls { sent: Vec::new(), text });
+    }
+    let rustls_err = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+    match rustls_err {
+        Some(
+            r @ (rustls::Error::AlertReceived(AlertDescription::ProtocolVersion)
+            | rustls::Error::PeerIncompatible(
+                PeerIncompatible::ServerDoesNotSupportTls12Or13
+                | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig,
+            )),
+        ) => NetError::new(
+            Phase::Tls,
+            NetErrorKind::ClientLimitation {
+                version: true,
+                text: format!(
+                    "rdp-probe cannot complete a TLS handshake below version 1.2 (its TLS stack speaks TLS 1.2 and \
+                     1.3 only) and the server refused both (rustls: {r})"
+                ),
+            },
+        ),
+        Some(r @ rustls::Error::PeerIncompatible(_)) => NetError::new(
+            Phase::Tls,
+            NetErrorKind::ClientLimitation {
+                version: false,
+                text: format!(
+                    "rdp-probe cannot complete this TLS handshake: its TLS stack (rustls) does not support what the \
+                     server requires (rustls: {r})"
+                ),
+            },
+        ),
+        _ => match e.kind() {
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::Other => {
+                NetError::new(Phase::Tls, NetErrorKind::Tls(e.to_string()))
+            }
+            _ => NetError::io(Phase::Tls, e),
+        },
+    }
+}
+
+/// The highest TLS version the raw engine found accepted when every accepted version is
+/// below 1.2 (what rustls cannot speak); from the negotiated raw version when the
+/// enumeration did not run.
+pub(crate) fn legacy_only_version(tls: &TlsReport) -> Option<String> {
+    let accepted: Vec<&str> = tls.versions.iter().filter(|(_, ok)| **ok).map(|(v, _)| v.as_str()).collect();
+    let legacy = |v: &str| v == "1.0" || v == "1.1";
+    if !accepted.is_empty() {
+        return accepted.iter().all(|v| legacy(v)).then(|| accepted.iter().max().map(|v| v.to_string())).flatten();
+    }
+    match (tls.source.as_deref(), tls.version.as_deref()) {
+        (Some("raw"), Some(v)) if legacy(v) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+/// The text of the TLS 1.0/1.1 limitation; `where_facts` names where the raw facts are.
+pub(crate) fn legacy_version_text(version: &str, where_facts: &str) -> String {
+    format!(
+        "rdp-probe cannot complete a TLS {version} handshake (its TLS stack speaks TLS 1.2 and 1.3 only); the \
+         certificate and versions {where_facts} come from raw ClientHellos"
+    )
+}
+
+/// Judges a failed TLS upgrade for a step after the TLS step (MCS over TLS, CredSSP):
+/// `(client_limitation, text)`. The failure is ours when rustls says so by its error kind,
+/// or when the TLS step's raw enumeration shows only TLS 1.0/1.1 and the handshake failed.
+pub(crate) fn judge_upgrade_failure(e: &NetError, tls: Option<&TlsReport>) -> (bool, String) {
+    let handshake = e.phase == Phase::Tls
+        && matches!(
+            e.kind,
+            NetErrorKind::Tls(_)
+                | NetErrorKind::ClientLimitation { .. }
+                | NetErrorKind::Closed { .. }
+                | NetErrorKind::Reset
+                | NetErrorKind::NotTls { .. }
+        );
+    let non_tls_bytes = matches!(&e.kind, NetErrorKind::NotTls { sent, .. } if !sent.is_empty());
+    if handshake && !non_tls_bytes {
+        if let Some(v) = tls.and_then(legacy_only_version) {
+            return (true, legacy_version_text(&v, "in the tls section"));
+        }
+    }
+    match &e.kind {
+        NetErrorKind::ClientLimitation { text, .. } => (true, text.clone()),
+        NetErrorKind::NotTls { sent, text } if !sent.is_empty() => {
+            (false, format!("{text} (server sent {})", crate::codec::hex(sent)))
+        }
+        k => (false, k.to_string()),
+    }
+}
+
 /// Runs the TLS handshake on a stream that completed X.224 negotiation.
-pub(crate) async fn upgrade(ctx: &Ctx<'_>, s: Stream, server_name: &str) -> Result<TlsSession, NetError> {
+pub(crate) async fn upgrade(ctx: &Ctx<'_>, mut s: Stream, server_name: &str) -> Result<TlsSession, NetError> {
     let name = match server_name.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(server_name.to_string())
             .unwrap_or_else(|_| ServerName::IpAddress(std::net::IpAddr::from([127, 0, 0, 1]).into())),
     };
     let connector = tokio_rustls::TlsConnector::from(client_config());
+    // Keep the server's first bytes: when they are not TLS, they say why.
+    s.start_capture();
     let stream = ctx
         .timed(Phase::Tls, ctx.opts.read_timeout, async {
-            connector.connect(name, s).await.map_err(|e| match e.kind() {
-                std::io::ErrorKind::InvalidData | std::io::ErrorKind::Other => {
-                    NetError::new(Phase::Tls, NetErrorKind::Tls(e.to_string()))
+            match connector.connect(name, s).into_fallible().await {
+                Ok(stream) => Ok(stream),
+                Err((e, mut s)) => {
+                    if crate::tls::not_tls::classify(s.captured()).is_some() {
+                        complete_tpkt(ctx, &mut s).await;
+                    }
+                    Err(handshake_error(&e, s.captured()))
                 }
-                _ => NetError::io(Phase::Tls, &e),
-            })
+            }
         })
         .await?;
     let (_, conn) = stream.get_ref();
@@ -121,7 +289,17 @@ pub(crate) async fn upgrade(ctx: &Ctx<'_>, s: Stream, server_name: &str) -> Resu
 const MAX_CIPHER_ATTEMPTS: usize = 128;
 
 fn tls_error(attempt: &str, e: &NetError) -> TlsError {
-    TlsError { phase: e.phase, text: e.kind.to_string(), attempt: attempt.into() }
+    let (client_limitation, server_sent) = match &e.kind {
+        NetErrorKind::ClientLimitation { .. } => (true, None),
+        NetErrorKind::NotTls { sent, .. } => (false, (!sent.is_empty()).then(|| crate::codec::hex(sent))),
+        _ => (false, None),
+    };
+    TlsError { phase: e.phase, text: e.kind.to_string(), attempt: attempt.into(), client_limitation, server_sent }
+}
+
+/// A TLS step failure that is not a [`NetError`].
+fn step_fail(phase: Phase, text: String, attempt: &str) -> TlsError {
+    TlsError { phase, text, attempt: attempt.into(), client_limitation: false, server_sent: None }
 }
 
 /// X.224 requests that the server answered by selecting a TLS-based protocol, best first
@@ -157,7 +335,7 @@ async fn open_for_tls(
     let (s, answer) = super::run::open_negotiated(ctx, addr, SecurityProtocols(requested), label)
         .await
         .map_err(|e| tls_error(label, &e))?;
-    let refused = |text: String| TlsError { phase: Phase::ReadCc, text, attempt: label.into() };
+    let refused = |text: String| step_fail(Phase::ReadCc, text, label);
     match answer {
         ServerAnswer::Confirm(cc) => match cc.negotiation {
             Some(NegotiationResponse::Response { selected_protocol, .. }) if selected_protocol != Protocol::Rdp => {
@@ -180,6 +358,8 @@ struct RawOutcome {
     flight: ServerFlight,
     /// Why reading stopped before the flight was finished (closed, timeout, decode error).
     end: Option<String>,
+    /// The server's first bytes when they are not TLS (a whole TPKT frame when it fits).
+    not_tls: Option<Vec<u8>>,
     ms: f64,
 }
 
@@ -197,6 +377,7 @@ async fn raw_attempt(
         Some(r) => open_for_tls(ctx, addr, r, label).await?,
         None => ctx.open(addr, label).await.map_err(|e| tls_error(label, &e))?,
     };
+    s.start_capture();
     ctx.write(&mut s, Phase::Tls, &hello.encode()).await.map_err(|e| tls_error(label, &e))?;
     let mut flight = ServerFlight::new();
     let read = ctx
@@ -220,10 +401,22 @@ async fn raw_attempt(
         Ok(end) => end,
         Err(e) => Some(e.kind.to_string()),
     };
-    Ok(RawOutcome { flight, end, ms: ms(t.elapsed()) })
+    let mut not_tls = None;
+    if flight.not_tls.is_some() {
+        complete_tpkt(ctx, &mut s).await;
+        not_tls = Some(s.captured().to_vec());
+    }
+    Ok(RawOutcome { flight, end, not_tls, ms: ms(t.elapsed()) })
 }
 
-fn attempt_report(offered: &str, want: Option<u16>, out: &Result<RawOutcome, TlsError>) -> TlsAttempt {
+/// The report of one raw attempt; `after_x224` when the X.224 exchange selected TLS first
+/// (every attempt but the Direct Approach).
+fn attempt_report(
+    offered: &str,
+    want: Option<u16>,
+    after_x224: bool,
+    out: &Result<RawOutcome, TlsError>,
+) -> TlsAttempt {
     let mut a = TlsAttempt { offered: offered.into(), ..TlsAttempt::default() };
     match out {
         Err(e) => a.detail = Some(format!("{}: {}", e.phase.as_str(), e.text)),
@@ -238,14 +431,58 @@ fn attempt_report(offered: &str, want: Option<u16>, out: &Result<RawOutcome, Tls
             if let Some(al) = &o.flight.alert {
                 a.alert = Some(format!("{} {}", al.level_name(), al.description_name()));
             }
-            if let Some(b) = &o.flight.not_tls {
-                a.detail = Some(format!("not TLS: {}", crate::codec::hex(b)));
+            if let Some(b) = o.not_tls.as_ref().or(o.flight.not_tls.as_ref()) {
+                let what = crate::tls::not_tls::classify(b).map(|nt| {
+                    if after_x224 {
+                        nt.after_selecting_tls()
+                    } else {
+                        format!("{} (the listener does not take TLS without X.224 first)", nt.name())
+                    }
+                });
+                a.detail = Some(match what {
+                    Some(w) => format!("not TLS: {}: {w}", crate::codec::hex(b)),
+                    None => format!("not TLS: {}", crate::codec::hex(b)),
+                });
             } else if o.flight.server_hello.is_none() {
                 a.detail = o.end.clone();
             }
         }
     }
     a
+}
+
+/// The rustls failure of the TLS step judged with the raw facts gathered after it: ours when
+/// every version the server accepts is below 1.2, or when at TLS 1.2 the server chose a suite
+/// rustls does not implement. `None`: keep the error as it is.
+fn judge_rustls_failure(e: &NetError, tls: &TlsReport, raw_hello: Option<&ServerHello>) -> Option<TlsError> {
+    let handshake = e.phase == Phase::Tls
+        && matches!(
+            &e.kind,
+            NetErrorKind::Tls(_)
+                | NetErrorKind::ClientLimitation { .. }
+                | NetErrorKind::Closed { .. }
+                | NetErrorKind::Reset
+                | NetErrorKind::NotTls { .. }
+        );
+    if !handshake || matches!(&e.kind, NetErrorKind::NotTls { sent, .. } if !sent.is_empty()) {
+        return None;
+    }
+    let limitation = |text: String| TlsError { client_limitation: true, ..step_fail(Phase::Tls, text, "rustls") };
+    if let Some(v) = legacy_only_version(tls) {
+        return Some(limitation(legacy_version_text(&v, "above")));
+    }
+    let sh = raw_hello?;
+    let ours =
+        rustls::crypto::ring::default_provider().cipher_suites.iter().any(|s| u16::from(s.suite()) == sh.cipher_suite);
+    if sh.version() == TlsVersion::Tls12.wire() && !ours {
+        return Some(limitation(format!(
+            "rdp-probe cannot complete a TLS 1.2 handshake with {}, the suite the server chose (its TLS stack \
+             implements only ECDHE suites with AES-GCM or ChaCha20-Poly1305); the certificate above comes from a raw \
+             ClientHello",
+            suites::suite_display(sh.cipher_suite)
+        )));
+    }
+    None
 }
 
 fn suites_for(v: TlsVersion) -> Vec<u16> {
@@ -283,11 +520,11 @@ pub(crate) async fn run_step(
             .any(|a| matches!(&a.answer, Answer::Failure { code, .. } if code == "ssl_cert_not_on_server"));
         if no_cert {
             report.tls = Some(TlsReport {
-                error: Some(TlsError {
-                    phase: Phase::ReadCc,
-                    text: "ssl_cert_not_on_server: the listener has no usable TLS certificate".into(),
-                    attempt: "negotiation".into(),
-                }),
+                error: Some(step_fail(
+                    Phase::ReadCc,
+                    "ssl_cert_not_on_server: the listener has no usable TLS certificate".into(),
+                    "negotiation",
+                )),
                 ..TlsReport::default()
             });
         }
@@ -301,6 +538,8 @@ pub(crate) async fn run_step(
 
     // (a) rustls, with the first request the server accepts for TLS.
     let mut requested = None;
+    // Index in `tls.errors` and error of a failed rustls handshake (judged at the end).
+    let mut rustls_failure: Option<(usize, NetError)> = None;
     for &r in &requests {
         match open_for_tls(ctx, addr, r, "tls rustls").await {
             Ok(s) => {
@@ -317,7 +556,10 @@ pub(crate) async fn run_step(
                         tls.alpn = sess.alpn;
                         certs = sess.peer_certs;
                     }
-                    Err(e) => tls.errors.push(tls_error("rustls", &e)),
+                    Err(e) => {
+                        rustls_failure = Some((tls.errors.len(), e.clone()));
+                        tls.errors.push(tls_error("rustls", &e));
+                    }
                 }
                 break;
             }
@@ -334,6 +576,7 @@ pub(crate) async fn run_step(
 
     // rustls failed (TLS 1.0/1.1 only, old suites, RSA < 2048...): the raw engine still reads
     // version, suite and the clear-text certificate of TLS <= 1.2.
+    let mut raw_hello = None;
     if !tls.rustls_handshake {
         let hello = ClientHello::new(TlsVersion::Tls12, suites::legacy_suites(), Some(&name));
         match raw_attempt(ctx, addr, Some(requested), &hello, "tls raw certificate").await {
@@ -343,10 +586,18 @@ pub(crate) async fn run_step(
                     tls.version = Some(crate::tls::version_label(sh.version()));
                     tls.cipher_suite = Some(suites::suite_display(sh.cipher_suite));
                     certs = o.flight.certificates.clone();
+                    raw_hello = Some(sh.clone());
+                } else if let Some((b, nt)) =
+                    o.not_tls.as_ref().and_then(|b| crate::tls::not_tls::classify(b).map(|nt| (b, nt)))
+                {
+                    tls.errors.push(TlsError {
+                        server_sent: Some(crate::codec::hex(b)),
+                        ..step_fail(Phase::Tls, nt.after_selecting_tls(), "raw certificate")
+                    });
                 } else {
-                    let a = attempt_report("1.2", None, &Ok(o));
+                    let a = attempt_report("1.2", None, true, &Ok(o));
                     let text = a.alert.map(|al| format!("alert {al}")).or(a.detail).unwrap_or_default();
-                    tls.errors.push(TlsError { phase: Phase::Tls, text, attempt: "raw certificate".into() });
+                    tls.errors.push(step_fail(Phase::Tls, text, "raw certificate"));
                 }
             }
             Err(e) => tls.errors.push(e),
@@ -370,7 +621,7 @@ pub(crate) async fn run_step(
             );
         }
         for (v, out) in outs {
-            let a = attempt_report(v.label(), Some(v.wire()), &out);
+            let a = attempt_report(v.label(), Some(v.wire()), true, &out);
             if a.accepted {
                 accepted.push(v);
             }
@@ -387,7 +638,7 @@ pub(crate) async fn run_step(
         let dv = accepted.iter().copied().filter(|v| *v != TlsVersion::Tls13).max().unwrap_or(TlsVersion::Tls12);
         let hello = ClientHello::new(dv, suites_for(dv), Some(&name));
         let out = raw_attempt(ctx, addr, None, &hello, "tls direct approach").await;
-        tls.direct_approach = Some(attempt_report(dv.label(), None, &out));
+        tls.direct_approach = Some(attempt_report(dv.label(), None, false, &out));
     } else if let Some(v) = tls.version.as_deref().and_then(|l| TlsVersion::ALL.into_iter().find(|x| x.label() == l)) {
         accepted.push(v);
     }
@@ -427,15 +678,15 @@ pub(crate) async fn run_step(
                         });
                     }
                     Some(sh) => {
-                        tls.errors.push(TlsError {
-                            phase: Phase::Tls,
-                            text: format!(
+                        tls.errors.push(step_fail(
+                            Phase::Tls,
+                            format!(
                                 "server answered version {} suite {} outside the offer",
                                 crate::tls::version_label(sh.version()),
                                 suites::suite_display(sh.cipher_suite)
                             ),
-                            attempt: format!("ciphers {}", v.label()),
-                        });
+                            &format!("ciphers {}", v.label()),
+                        ));
                         break;
                     }
                     // An alert (handshake_failure) or a close: no more suites at this version.
@@ -457,12 +708,15 @@ pub(crate) async fn run_step(
         tls.chain = crate::tls::chain_report(&certs, now, Some(&name));
         tls.certificate = tls.chain.first().cloned();
     }
+    if let Some((i, e)) = &rustls_failure {
+        if let (Some(judged), Some(slot)) = (judge_rustls_failure(e, &tls, raw_hello.as_ref()), tls.errors.get_mut(*i))
+        {
+            *slot = judged;
+        }
+    }
     if tls.version.is_none() {
-        tls.error = tls.errors.first().cloned().or(Some(TlsError {
-            phase: Phase::Tls,
-            text: "no TLS handshake succeeded".into(),
-            attempt: "rustls".into(),
-        }));
+        tls.error =
+            tls.errors.first().cloned().or(Some(step_fail(Phase::Tls, "no TLS handshake succeeded".into(), "rustls")));
     }
     report.timings_ms.insert("tls".into(), ms(t_step.elapsed()));
     report.tls = Some(tls);

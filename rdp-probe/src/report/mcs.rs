@@ -103,6 +103,10 @@ pub struct StepError {
     pub phase: Phase,
     /// What happened.
     pub detail: String,
+    /// The failure is rdp-probe's, not the server's (e.g. its TLS stack cannot speak the
+    /// server's TLS 1.0/1.1): `detail` then starts with "rdp-probe cannot".
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    pub client_limitation: bool,
 }
 
 /// What the server did with one offered encryption method (one connection).

@@ -55,6 +55,10 @@ pub struct NlaError {
     pub phase: Phase,
     /// What happened.
     pub text: String,
+    /// The failure is rdp-probe's, not the server's (e.g. its TLS stack cannot speak the
+    /// server's TLS 1.0/1.1): `text` then starts with "rdp-probe cannot".
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    pub client_limitation: bool,
 }
 
 /// Identity and clock from the NTLM CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2) (`nla.ntlm`).

@@ -77,6 +77,15 @@ pub struct TlsError {
     pub text: String,
     /// Which attempt (`rustls`, `version 1.0`, `direct`, `ciphers 1.2`, `raw certificate`).
     pub attempt: String,
+    /// The failure is rdp-probe's, not the server's: its TLS stack (rustls, TLS 1.2/1.3 with
+    /// modern suites) cannot do what the server does (e.g. a TLS 1.0/1.1-only listener).
+    /// `text` then starts with "rdp-probe cannot".
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    pub client_limitation: bool,
+    /// Hex of the non-TLS bytes the server sent instead of a ServerHello (e.g. xrdp's MCS
+    /// Disconnect-Provider-Ultimatum `0300000902f0802180` when it cannot use its key).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub server_sent: Option<String>,
 }
 
 /// One raw ClientHello attempt and the server's answer.

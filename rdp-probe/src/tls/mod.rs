@@ -3,7 +3,8 @@
 //! cipher-suite list, a nom parser over raw TLS records and the server's first flight
 //! ([`record`]: ServerHello incl. HelloRetryRequest, clear-text Certificate, ServerHelloDone,
 //! Alert), the IANA cipher-suite table with a weakness grade ([`suites`]) and the X.509
-//! certificate report ([`cert`]).
+//! certificate report ([`cert`]), RSA signature checks for keys ring refuses ([`legacy_rsa`]) and
+//! the classifier of non-TLS answers where a ServerHello was due ([`not_tls`]).
 //!
 //! rustls cannot speak TLS 1.0/1.1 (nor CBC/RC4/3DES suites), yet many RDP servers speak only
 //! those: with TLS <= 1.2 the Certificate message travels in clear in the server's first
@@ -12,6 +13,8 @@
 
 pub mod cert;
 pub mod hello;
+pub mod legacy_rsa;
+pub mod not_tls;
 pub mod record;
 pub mod suites;
 

@@ -14,3 +14,4 @@ mod roundtrip;
 mod scan;
 mod snapshots;
 mod tls;
+mod tls_limits;

@@ -434,8 +434,9 @@ fn xrdp_key_types() {
         assert_eq!((c.key_type.as_str(), c.key_bits, c.ec_curve.as_deref()), (kt, Some(bits), curve), "{name}");
         assert_eq!(c.webpki_errors.contains(&"weak key".to_string()), weak, "{name}");
         assert!(c.self_signed, "{name}");
-        // ring refuses RSA keys under 2048 bits: rustls fails, the raw engine reports instead.
-        assert_eq!(tls.rustls_handshake, name != "rsa1024", "{name}");
+        // ring refuses RSA keys under 2048 bits; the probing verifier checks the handshake
+        // signature itself (tls::legacy_rsa), so rustls completes with RSA-1024 too.
+        assert!(tls.rustls_handshake, "{name}: {tls:#?}");
     }
 }
 
