@@ -397,8 +397,17 @@ pub fn localize_remedies(implementation: Option<&str>, out: &mut [Finding]) {
 fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
     if let Some(e) = &tls.error {
         let code3 = e.text.contains("ssl_cert_not_on_server") || e.text.contains("SSL_CERT_NOT_ON_SERVER");
-        if tls.certificate.is_none() && !code3 && !out.iter().any(|f| f.id == "cert-missing-on-server") {
-            out.push(make("tls-handshake-failed", format!("{} ({})", e.text, e.attempt), "tls"));
+        // Our own limits (rdp-probe cannot follow TLS 1.0) are not the server's failure.
+        if tls.certificate.is_none()
+            && !code3
+            && !e.client_limitation
+            && !out.iter().any(|f| f.id == "cert-missing-on-server")
+        {
+            let evidence = match &e.server_sent {
+                Some(hex) => format!("tls: the server sent {hex} where a TLS ServerHello belongs"),
+                None => "tls".into(),
+            };
+            out.push(make("tls-handshake-failed", format!("{} ({})", e.text, e.attempt), &evidence));
         }
     }
     let on: Vec<&str> = tls.versions.iter().filter(|(_, v)| **v).map(|(k, _)| k.as_str()).collect();
@@ -633,7 +642,7 @@ fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>
 }
 
 fn nla_findings(nla: &crate::report::NlaReport, out: &mut Vec<Finding>) {
-    if let Some(e) = &nla.error {
+    if let Some(e) = nla.error.as_ref().filter(|e| !e.client_limitation) {
         out.push(make("nla-probe-failed", format!("CredSSP step failed in {}: {}", e.phase.as_str(), e.text), "nla"));
     }
     if let Some(v) = nla.credssp_version {
@@ -790,6 +799,7 @@ mod tests {
                 error: Some(crate::report::mcs::StepError {
                     phase: Phase::Mcs,
                     detail: "connection closed by peer after 0 bytes".into(),
+                    client_limitation: false,
                 }),
                 ..Default::default()
             }),

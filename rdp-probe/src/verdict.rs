@@ -114,11 +114,6 @@ pub struct Verdict {
     pub clients: Option<String>,
 }
 
-/// A failure that is rdp-probe's own limit, not the server's (TODO: typed flag).
-fn ours(text: &str) -> bool {
-    text.starts_with("rdp-probe cannot")
-}
-
 /// The security protocols a stock client can end up with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Path {
@@ -191,7 +186,7 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
     if path == Path::Nla {
         if let Some(n) = &r.nla {
             if let Some(e) = n.error.as_ref().filter(|_| n.auth.is_none()) {
-                if !ours(&e.text) {
+                if !e.client_limitation {
                     return Some(Block {
                         step: if e.phase == crate::report::Phase::Tls { BlockingStep::Tls } else { BlockingStep::Nla },
                         why: format!(
@@ -220,7 +215,7 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
     };
     let m = r.mcs.as_ref().filter(|m| m.transport.as_deref() == Some(transport))?;
     let e = m.error.as_ref()?;
-    if mcs_answered(r) || ours(&e.detail) {
+    if mcs_answered(r) || e.client_limitation {
         return None;
     }
     Some(Block {
@@ -351,7 +346,7 @@ fn path_story(r: &Report, p: Path) -> String {
                 ", MCS Connect Response received{}",
                 m.encryption_level.as_deref().map(|l| format!(" (encryption level {l})")).unwrap_or_default()
             )),
-            Some(m) if m.error.as_ref().is_some_and(|e| ours(&e.detail)) => {
+            Some(m) if m.error.as_ref().is_some_and(|e| e.client_limitation) => {
                 s.push_str(", MCS not checked (rdp-probe limitation)")
             }
             _ => match r.mcs.as_ref().filter(|_| mcs_answered(r)) {
@@ -574,6 +569,8 @@ mod tests {
                 phase: Phase::Tls,
                 text: text.into(),
                 attempt: "rustls".into(),
+                client_limitation: false,
+                server_sent: None,
             }),
             versions: [("1.2", false), ("1.3", false)].iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             ..TlsReport::default()
@@ -656,6 +653,7 @@ mod tests {
             error: Some(crate::report::mcs::StepError {
                 phase: Phase::Mcs,
                 detail: "connection closed by peer".into(),
+                client_limitation: false,
             }),
             ..McsReport::default()
         });
@@ -716,6 +714,7 @@ mod tests {
             error: Some(crate::report::mcs::StepError {
                 phase: Phase::Tls,
                 detail: "rdp-probe cannot complete a TLS 1.0 handshake".into(),
+                client_limitation: true,
             }),
             ..McsReport::default()
         });
