@@ -297,30 +297,36 @@ fn refusal_summary(r: &Report) -> String {
 }
 
 /// Notes on which kinds of client can connect, where that differs.
-fn client_note(r: &Report, usable: &[Path]) -> Option<String> {
+/// The second value tells whether some current stock client (Windows 10/11 mstsc, FreeRDP 2/3)
+/// is among those locked out.
+fn client_note(r: &Report, usable: &[Path], stock: Option<Path>) -> (Option<String>, bool) {
     let tls_versions: Vec<&str> = r
         .tls
         .as_ref()
         .map(|t| t.versions.iter().filter(|(_, on)| **on).map(|(k, _)| k.as_str()).collect())
         .unwrap_or_default();
-    let tls_used = usable.iter().any(|p| *p != Path::Rdp);
+    // A stock client that got TLS or CredSSP selected does not fall back when its TLS fails.
+    let tls_used = matches!(stock, Some(Path::Tls) | Some(Path::Nla));
+    let mut current_locked_out = false;
     let mut notes = Vec::new();
     if usable == [Path::Nla] {
         notes.push("only clients with NLA (CredSSP) connect: current mstsc and FreeRDP do; rdesktop, pre-Vista and many thin clients do not".to_string());
     } else if usable == [Path::Rdp] {
         notes.push("only clients that allow Standard RDP Security connect: mstsc and FreeRDP do by default; clients set to require TLS or NLA do not".to_string());
     }
-    if tls_used && !usable.contains(&Path::Rdp) && !tls_versions.is_empty() {
+    if tls_used && !tls_versions.is_empty() {
         if tls_versions == ["1.3"] {
+            current_locked_out = true;
             notes.push("only clients with TLS 1.3 connect: Windows 11 mstsc and FreeRDP with OpenSSL 1.1.1+ do; Windows 10 / Server 2019 mstsc and older clients do not".into());
         } else if tls_versions.iter().all(|v| *v == "1.0" || *v == "1.1") {
+            current_locked_out = true;
             notes.push(format!(
                 "only clients that still enable TLS {} connect: Windows 7-10 mstsc do; Windows 11 mstsc and FreeRDP with OpenSSL 3 defaults do not",
                 tls_versions.join("/")
             ));
         }
     }
-    (!notes.is_empty()).then(|| notes.join("; "))
+    ((!notes.is_empty()).then(|| notes.join("; ")), current_locked_out)
 }
 
 /// How the usable path went, for the summary.
@@ -427,7 +433,6 @@ pub fn assess(r: &Report) -> Verdict {
 fn rdp_verdict(r: &Report) -> Verdict {
     let alone = accepted_alone(r);
     let usable: Vec<Path> = alone.iter().copied().filter(|p| blocked(r, *p).is_none()).collect();
-    let clients = client_note(r, &usable);
     // The path a stock client takes: the protocol selected for its full request, or Standard
     // RDP Security after SSL_NOT_ALLOWED_BY_SERVER.
     let stock: Result<Path, String> = match full_answer(r) {
@@ -441,6 +446,7 @@ fn rdp_verdict(r: &Report) -> Verdict {
         None if alone.contains(&Path::Rdp) => Ok(Path::Rdp),
         None => Err("gave no answer to the request a stock client sends".into()),
     };
+    let (clients, locked_out) = client_note(r, &usable, stock.as_ref().ok().copied());
     let worst = crate::findings::worst(&r.findings);
     let good = |p: Path| {
         let state = if worst.is_some_and(|s| s >= Severity::Warning) {
@@ -451,7 +457,11 @@ fn rdp_verdict(r: &Report) -> Verdict {
         Verdict {
             state,
             blocking_step: None,
-            summary: format!("a current mstsc or FreeRDP client can connect: {}", path_story(r, p)),
+            summary: if locked_out {
+                format!("some current clients can connect, not all (see clients): {}", path_story(r, p))
+            } else {
+                format!("a current mstsc or FreeRDP client can connect: {}", path_story(r, p))
+            },
             clients: clients.clone(),
         }
     };
@@ -475,8 +485,8 @@ fn rdp_verdict(r: &Report) -> Verdict {
             state: VerdictState::Unusable,
             blocking_step: Some(step),
             summary: match &other {
-                Some(o) => format!("{why}: stock clients cannot connect; {o}"),
-                None => format!("{why}: no client can connect"),
+                Some(o) => format!("{why}; stock clients cannot connect, {o}"),
+                None => format!("{why}; no client can connect"),
             },
             clients: other.or_else(|| clients.clone()),
         }
