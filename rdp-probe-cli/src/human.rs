@@ -497,3 +497,36 @@ pub fn render(r: &Report, raw: bool) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdp_probe::report::tls::TlsError;
+
+    #[test]
+    fn own_limits_print_as_limit() {
+        let mut out = String::new();
+        let e = TlsError {
+            phase: rdp_probe::Phase::Tls,
+            text: "rdp-probe cannot speak TLS 1.0 with rustls".into(),
+            attempt: "rustls".into(),
+        };
+        error_line(&mut out, &e, &e.text, e.phase);
+        assert_eq!(out, "    limit      rdp-probe cannot speak TLS 1.0 with rustls (tls)\n");
+        let mut out = String::new();
+        let e = TlsError { text: "alert fatal handshake_failure".into(), ..e };
+        error_line(&mut out, &e, &e.text, e.phase);
+        assert_eq!(out, "    error      alert fatal handshake_failure (tls)\n");
+    }
+
+    #[test]
+    fn verdict_lines() {
+        let v = |state, step| Verdict { state, blocking_step: step, summary: "why".into(), clients: None };
+        use rdp_probe::BlockingStep as B;
+        assert_eq!(verdict_line(&v(VerdictState::Usable, None)), "USABLE — why");
+        assert_eq!(verdict_line(&v(VerdictState::UsableWithWarnings, None)), "USABLE WITH WARNINGS — why");
+        assert_eq!(verdict_line(&v(VerdictState::Unusable, Some(B::Tls))), "UNUSABLE at tls — why");
+        assert_eq!(verdict_line(&v(VerdictState::NotRdp, Some(B::X224))), "NOT RDP — why");
+        assert_eq!(verdict_line(&v(VerdictState::Unreachable, Some(B::Tcp))), "UNREACHABLE (tcp) — why");
+    }
+}
