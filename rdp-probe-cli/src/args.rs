@@ -52,24 +52,13 @@ pub struct Cli {
     /// Cookie sent in the X.224 Connection Request (`Cookie: mstshash=NAME`); empty for none.
     #[arg(long, default_value = "user")]
     pub cookie: String,
-    /// Negotiation only (fast sweep): no TLS, NLA or MCS steps.
-    #[arg(long)]
-    pub quick: bool,
-    /// Also enumerate TLS cipher suites per version (many connections).
-    #[arg(long)]
-    pub ciphers: bool,
-    /// Skip the TLS step.
-    #[arg(long)]
-    pub no_tls: bool,
-    /// Skip the NLA (CredSSP/NTLM) step.
-    #[arg(long)]
-    pub no_nla: bool,
-    /// Skip the MCS step.
-    #[arg(long)]
-    pub no_mcs: bool,
-    /// When the port does not answer as RDP, try other ports of the host: a list
-    /// (3390,13389) or, without a value, common alternatives.
-    #[arg(long, num_args = 0..=1, default_missing_value = "common", value_name = "PORTS")]
+    /// Which steps run after the negotiation (--quick, --ciphers, --no-tls, --no-nla, --no-mcs).
+    #[command(flatten)]
+    pub steps: StepArgs,
+    /// When the port does not answer as RDP, try other ports of the host: `--find-port` alone
+    /// tries common alternatives, `--find-port=3390,13389` a list (the list needs the `=`, so
+    /// `--find-port HOST` probes HOST).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "common", value_name = "PORTS")]
     pub find_port: Option<String>,
     /// Check compatibility with a kind of client: win7, win10, legacy, freerdp.
     #[arg(long, value_name = "PROFILE")]
@@ -82,9 +71,9 @@ pub struct Cli {
     /// Read the password for --user from the first line of standard input.
     #[arg(long, requires = "user")]
     pub password_stdin: bool,
-    /// Local address to connect from.
-    #[arg(long)]
-    pub source: Option<std::net::IpAddr>,
+    /// How to connect: --source, --proxy.
+    #[command(flatten)]
+    pub conn: ConnArgs,
     /// Scanning many targets: inputs, concurrency, rate, sharding, output (see scan.rs).
     #[command(flatten)]
     pub scan: crate::scan::ScanArgs,
@@ -115,13 +104,89 @@ pub enum Command {
         /// Port when the target names none.
         #[arg(short, long, default_value_t = 3389)]
         port: u16,
-        /// Also run the TLS step each try (detects certificate changes).
+        /// Run the TLS step even with --quick (the default steps include it).
         #[arg(long)]
         tls: bool,
         /// Cookie sent in the X.224 Connection Request.
         #[arg(long, default_value = "user")]
         cookie: String,
+        /// Which steps run each try: the same flags as the main command.
+        #[command(flatten)]
+        steps: StepArgs,
+        /// How to connect: the same --source and --proxy as the main command.
+        #[command(flatten)]
+        conn: ConnArgs,
     },
+}
+
+/// The step flags, shared by the main command and `watch`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StepArgs {
+    /// Negotiation only (fast sweep): no TLS, NLA or MCS steps.
+    #[arg(long)]
+    pub quick: bool,
+    /// Also enumerate TLS cipher suites per version (many connections).
+    #[arg(long)]
+    pub ciphers: bool,
+    /// Skip the TLS step.
+    #[arg(long)]
+    pub no_tls: bool,
+    /// Skip the NLA (CredSSP/NTLM) step.
+    #[arg(long)]
+    pub no_nla: bool,
+    /// Skip the MCS step.
+    #[arg(long)]
+    pub no_mcs: bool,
+}
+
+impl StepArgs {
+    /// The library's steps for these flags.
+    pub fn steps(&self) -> Steps {
+        let mut steps = if self.quick {
+            Steps::NEGOTIATION
+        } else if self.ciphers {
+            Steps::ALL
+        } else {
+            Steps::DEFAULT
+        };
+        if self.no_tls {
+            steps.tls = false;
+            steps.tls_versions = false;
+            steps.tls_ciphers = false;
+        }
+        if self.no_nla {
+            steps.nla = false;
+        }
+        if self.no_mcs {
+            steps.mcs = false;
+            steps.mcs_methods = false;
+        }
+        steps
+    }
+}
+
+/// How to connect, shared by the main command and `watch`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConnArgs {
+    /// Local address to connect from.
+    #[arg(long)]
+    pub source: Option<std::net::IpAddr>,
+    /// Connect through a SOCKS5 proxy: socks5://[user:password@]host:port.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+}
+
+impl ConnArgs {
+    /// Sets the source address and proxy of `opts`.
+    pub fn apply(&self, opts: &mut ProbeOptions) -> Result<(), String> {
+        if let Some(s) = self.source {
+            opts.source = Some(s);
+        }
+        if let Some(p) = &self.proxy {
+            opts.proxy = Some(crate::scan::parse_proxy(p)?);
+        }
+        Ok(())
+    }
 }
 
 /// Output format.
@@ -158,25 +223,7 @@ impl Cli {
                 Err(format!("invalid {what}: {s}"))
             }
         };
-        let mut steps = if self.quick {
-            Steps::NEGOTIATION
-        } else if self.ciphers {
-            Steps::ALL
-        } else {
-            Steps::DEFAULT
-        };
-        if self.no_tls {
-            steps.tls = false;
-            steps.tls_versions = false;
-            steps.tls_ciphers = false;
-        }
-        if self.no_nla {
-            steps.nla = false;
-        }
-        if self.no_mcs {
-            steps.mcs = false;
-            steps.mcs_methods = false;
-        }
+        let steps = self.steps.steps();
         let mut b = ProbeOptions::builder()
             .timeout(secs(self.timeout, "--timeout")?)
             .overall_timeout(secs(self.overall_timeout, "--overall-timeout")?)
@@ -197,10 +244,9 @@ impl Cli {
         if let Some(user) = &self.user {
             b = b.credentials(rdp_probe::Credentials::parse(user, read_password(self.password_stdin)?));
         }
-        if let Some(s) = self.source {
-            b = b.source(s);
-        }
-        Ok(b.build())
+        let mut opts = b.build();
+        self.conn.apply(&mut opts)?;
+        Ok(opts)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Human-readable report: a short verdict first, then each step with its evidence.
 
 use rdp_probe::report::{Answer, Direction, NegotiationReport};
-use rdp_probe::{Report, Status};
+use rdp_probe::{Report, Status, Verdict, VerdictState};
 use std::fmt::Write;
 
 fn status_line(r: &Report) -> String {
@@ -17,6 +17,40 @@ fn status_line(r: &Report) -> String {
         Some(Status::DnsError) => format!("DNS — {}", r.error.as_deref().unwrap_or("the name did not resolve")),
         Some(Status::Error) | None => format!("ERROR — {}", r.error.as_deref().unwrap_or("unknown error")),
     }
+}
+
+/// The verdict first: `USABLE — ...`, `UNUSABLE at tls — ...`, `UNREACHABLE (tcp) — ...`.
+fn verdict_line(v: &Verdict) -> String {
+    let step = v.blocking_step.map(|s| s.as_str());
+    let head = match (v.state, step) {
+        (VerdictState::Usable, _) => "USABLE".to_string(),
+        (VerdictState::UsableWithWarnings, _) => "USABLE WITH WARNINGS".to_string(),
+        (VerdictState::Unusable, Some(s)) => format!("UNUSABLE at {s}"),
+        (VerdictState::Unusable, None) => "UNUSABLE".to_string(),
+        (VerdictState::NotRdp, _) => "NOT RDP".to_string(),
+        (VerdictState::Unreachable, Some(s)) => format!("UNREACHABLE ({s})"),
+        (VerdictState::Unreachable, None) => "UNREACHABLE".to_string(),
+    };
+    format!("{head} — {}", v.summary)
+}
+
+/// Whether a step's error is rdp-probe's own limit rather than the server's: the error record's
+/// `client_limitation` flag, read through serde so this compiles with and without the field.
+// TODO(client_limitation): read `tls.error.client_limitation`, `nla.error.client_limitation`,
+// `mcs.error.client_limitation` as typed fields once they are on this branch; until then the
+// text prefix "rdp-probe cannot" marks them too.
+fn client_limitation<T: serde::Serialize>(error: &T, text: &str) -> bool {
+    let flagged = serde_json::to_value(error)
+        .ok()
+        .and_then(|v| v.get("client_limitation").and_then(|f| f.as_bool()))
+        .unwrap_or(false);
+    flagged || text.starts_with("rdp-probe cannot")
+}
+
+/// `error      TEXT (phase)`, or `limit      rdp-probe cannot ... (phase)` for our own limits.
+fn error_line<T: serde::Serialize>(out: &mut String, error: &T, text: &str, phase: rdp_probe::Phase) {
+    let label = if client_limitation(error, text) { "limit" } else { "error" };
+    let _ = writeln!(out, "    {label:<10} {text} ({})", phase.as_str());
 }
 
 fn answer_text(a: &Answer) -> String {
@@ -165,7 +199,7 @@ fn tls(out: &mut String, t: &rdp_probe::report::TlsReport) {
         }
     }
     if let Some(e) = &t.error {
-        let _ = writeln!(out, "    error      {} ({})", e.text, e.phase.as_str());
+        error_line(out, e, &e.text, e.phase);
     }
 }
 
@@ -206,19 +240,37 @@ fn nla(out: &mut String, n: &rdp_probe::report::NlaReport) {
         let _ = writeln!(out, "    error      {st}");
     }
     if let Some(a) = &n.auth {
-        let _ = writeln!(
-            out,
-            "    logon      {}: {}{}",
-            a.user,
-            if a.accepted { "ACCEPTED" } else { "REJECTED" },
-            if a.accepted { String::new() } else { format!(" — {}", a.status) }
-        );
+        let _ = writeln!(out, "    logon      {}: {}", a.user, logon_text(a));
+        if let (Some(_), Some(rem)) = (a.error_code, &a.remedy) {
+            let _ = writeln!(out, "               {rem}");
+        }
         if let Some(az) = &a.authorization {
             let _ = writeln!(out, "    authz      {az}");
         }
     }
     if let Some(e) = &n.error {
-        let _ = writeln!(out, "    error      {} ({})", e.text, e.phase.as_str());
+        error_line(out, e, &e.text, e.phase);
+    }
+}
+
+/// The outcome of the NLA logon check, in what was observed: never REJECTED for a check that
+/// did not run, and no NTSTATUS talk when the server sent none.
+fn logon_text(a: &rdp_probe::report::nla::AuthReport) -> String {
+    if a.accepted {
+        return "ACCEPTED".into();
+    }
+    match (a.status.as_str(), &a.ntstatus) {
+        ("not_tested", _) => {
+            format!("NOT TESTED — {}", a.reason.as_deref().unwrap_or("no CredSSP exchange reached the logon"))
+        }
+        ("error", _) => "NOT CHECKED — the logon check did not complete (see the error below)".into(),
+        (status, Some(nt)) => format!("REJECTED — {status} ({nt})"),
+        (_, None) if a.status.contains("closed the connection") => {
+            "REJECTED — the server closed the connection after AUTHENTICATE without an NTSTATUS \
+             (FreeRDP and older servers answer a wrong user name or password this way)"
+                .into()
+        }
+        (status, None) => format!("REJECTED — {status} (the server sent no NTSTATUS)"),
     }
 }
 
@@ -277,7 +329,7 @@ fn mcs(out: &mut String, m: &rdp_probe::report::McsReport) {
         );
     }
     if let Some(e) = &m.error {
-        let _ = writeln!(out, "    error      {} ({})", e.detail, e.phase.as_str());
+        error_line(out, e, &e.detail, e.phase);
     }
 }
 
@@ -340,7 +392,24 @@ pub fn render(r: &Report, raw: bool) -> String {
     let mut out = String::new();
     let addr = r.address.as_deref().unwrap_or("-");
     let _ = writeln!(out, "{} ({addr})", r.target);
-    let _ = writeln!(out, "  Verdict      {}", status_line(r));
+    match &r.verdict {
+        Some(v) => {
+            let _ = writeln!(out, "  Verdict      {}", verdict_line(v));
+            if let Some(c) = &v.clients {
+                let _ = writeln!(out, "  Clients      {c}");
+            }
+        }
+        None => {
+            let _ = writeln!(out, "  Verdict      {}", status_line(r));
+        }
+    }
+    if r.status == Some(Status::Refused) && r.alternative_ports.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Hint         the listener may have moved: rdp-probe --find-port {} (common ports) or --find-port=3389,3390 {}",
+            r.target, r.target
+        );
+    }
     let t = &r.timings_ms;
     let mut times = Vec::new();
     for k in ["resolve", "connect", "send_cr", "read_cc", "negotiation", "tls", "nla", "mcs", "total"] {
@@ -427,4 +496,37 @@ pub fn render(r: &Report, raw: bool) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdp_probe::report::tls::TlsError;
+
+    #[test]
+    fn own_limits_print_as_limit() {
+        let mut out = String::new();
+        let e = TlsError {
+            phase: rdp_probe::Phase::Tls,
+            text: "rdp-probe cannot speak TLS 1.0 with rustls".into(),
+            attempt: "rustls".into(),
+        };
+        error_line(&mut out, &e, &e.text, e.phase);
+        assert_eq!(out, "    limit      rdp-probe cannot speak TLS 1.0 with rustls (tls)\n");
+        let mut out = String::new();
+        let e = TlsError { text: "alert fatal handshake_failure".into(), ..e };
+        error_line(&mut out, &e, &e.text, e.phase);
+        assert_eq!(out, "    error      alert fatal handshake_failure (tls)\n");
+    }
+
+    #[test]
+    fn verdict_lines() {
+        let v = |state, step| Verdict { state, blocking_step: step, summary: "why".into(), clients: None };
+        use rdp_probe::BlockingStep as B;
+        assert_eq!(verdict_line(&v(VerdictState::Usable, None)), "USABLE — why");
+        assert_eq!(verdict_line(&v(VerdictState::UsableWithWarnings, None)), "USABLE WITH WARNINGS — why");
+        assert_eq!(verdict_line(&v(VerdictState::Unusable, Some(B::Tls))), "UNUSABLE at tls — why");
+        assert_eq!(verdict_line(&v(VerdictState::NotRdp, Some(B::X224))), "NOT RDP — why");
+        assert_eq!(verdict_line(&v(VerdictState::Unreachable, Some(B::Tcp))), "UNREACHABLE (tcp) — why");
+    }
 }

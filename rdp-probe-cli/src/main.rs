@@ -12,16 +12,17 @@ use clap::Parser;
 use rdp_probe::{ProbeOptions, Report, Status};
 use std::process::ExitCode;
 
-/// Exit codes (documented in README).
+/// Exit codes (documented in README), from the verdict.
 pub mod exit {
-    /// RDP answered on every target; no finding worse than informational.
+    /// Usable: a client can connect; no finding worse than informational.
     pub const OK: u8 = 0;
-    /// RDP answered; the worst finding is a warning.
+    /// Usable with warnings: the worst finding is a warning.
     pub const WARNING: u8 = 1;
-    /// Reachable but a problem: another service, a silent or closing listener, an undecodable
-    /// answer, or an RDP listener with a critical finding.
+    /// A problem: unusable (no client completes a connection: an RDP listener blocked at some
+    /// step, a silent or closing listener, an undecodable answer), not RDP (another service), or
+    /// usable with a critical finding.
     pub const PROBLEM: u8 = 2;
-    /// Unreachable: refused, timed out, or the name did not resolve.
+    /// Unreachable: refused, timed out, the name did not resolve, or the proxy failed.
     pub const UNREACHABLE: u8 = 3;
     /// Usage error (bad arguments or targets).
     pub const USAGE: u8 = 64;
@@ -38,16 +39,26 @@ fn main() -> ExitCode {
     }
 }
 
-/// Exit code for one report: unreachable (3), reachable but not a working RDP listener (2), or
-/// for an RDP listener the worst finding (critical 2, warning 1, else 0).
+/// Exit code for one report, from its verdict: unreachable 3; unusable or not RDP 2 (never 0,
+/// whatever the findings); usable (with or without warnings) the worst finding (critical 2,
+/// warning 1, else 0). Without a verdict: from the status as before.
 pub fn code_for(r: &Report) -> u8 {
     use rdp_probe::findings::{worst, Severity};
+    use rdp_probe::verdict::VerdictState;
+    let by_findings = || match worst(&r.findings) {
+        Some(Severity::Critical) => exit::PROBLEM,
+        Some(Severity::Warning) => exit::WARNING,
+        _ => exit::OK,
+    };
+    if let Some(v) = &r.verdict {
+        return match v.state {
+            VerdictState::Usable | VerdictState::UsableWithWarnings => by_findings(),
+            VerdictState::Unusable | VerdictState::NotRdp => exit::PROBLEM,
+            VerdictState::Unreachable => exit::UNREACHABLE,
+        };
+    }
     match r.status {
-        Some(Status::Rdp) => match worst(&r.findings) {
-            Some(Severity::Critical) => exit::PROBLEM,
-            Some(Severity::Warning) => exit::WARNING,
-            _ => exit::OK,
-        },
+        Some(Status::Rdp) => by_findings(),
         Some(Status::Refused) | Some(Status::DnsError) => exit::UNREACHABLE,
         Some(Status::Timeout)
             if matches!(r.error_phase, Some(rdp_probe::Phase::Connect) | Some(rdp_probe::Phase::Resolve)) =>
@@ -61,8 +72,18 @@ pub fn code_for(r: &Report) -> u8 {
 fn run(cli: Cli) -> Result<u8, String> {
     match &cli.command {
         Some(args::Command::Explain { id }) => return Ok(watch::run_explain(id.as_deref())),
-        Some(args::Command::Watch { target, interval, count, timeout, port, tls, cookie }) => {
-            return watch::run_watch(target, *port, *interval, *count, *timeout, *tls, cookie)
+        Some(args::Command::Watch { target, interval, count, timeout, port, tls, cookie, steps, conn }) => {
+            let w = watch::WatchOptions {
+                port: *port,
+                interval: *interval,
+                count: *count,
+                timeout: *timeout,
+                tls: *tls,
+                cookie,
+                steps,
+                conn,
+            };
+            return watch::run_watch(target, &w);
         }
         None => {}
     }

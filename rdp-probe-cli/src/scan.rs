@@ -37,9 +37,6 @@ pub struct ScanArgs {
     /// or nmap -oX / masscan -oX, -oJ, -oL output (open ports). Repeatable. `-iL` works too.
     #[arg(long = "input-list", value_name = "FILE")]
     pub input_list: Vec<PathBuf>,
-    /// Connect through a SOCKS5 proxy: socks5://[user:password@]host:port.
-    #[arg(long, value_name = "URL")]
-    pub proxy: Option<String>,
     /// Seconds to wait between two connections to the same target.
     #[arg(long, value_name = "SECONDS")]
     pub connection_delay: Option<f64>,
@@ -96,8 +93,19 @@ enum Out {
     Csv,
 }
 
-/// CSV columns (a contract: add at the end, never reorder).
-pub const CSV_HEADER: &str = "target,address,status,error_phase,security_layer,nla,selected,rdp,ssl,hybrid,hybrid_ex,rdstls,rdsaad,source_ref,total_ms";
+/// CSV columns (a contract: add at the end, never reorder). `security_layer` and `nla` are
+/// columns 5 and 6 (JSON spelling, as in `negotiation.security_layer` / `negotiation.nla`).
+pub const CSV_HEADER: &str = "target,address,status,error_phase,security_layer,nla,selected,rdp,ssl,hybrid,hybrid_ex,rdstls,rdsaad,source_ref,total_ms,verdict,blocking_step,worst_severity,findings,tls_version,cert_not_after,encryption_level";
+
+/// Findings as `id:severity`, most severe first (`nla-not-required:warning`).
+fn findings_with_severity(r: &Report) -> Vec<String> {
+    use rdp_probe::findings::Severity;
+    [Severity::Critical, Severity::Warning, Severity::Info]
+        .iter()
+        .flat_map(|sev| r.findings.iter().filter(move |f| f.severity == *sev))
+        .map(|f| format!("{}:{}", f.id, f.severity.as_str()))
+        .collect()
+}
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -131,41 +139,49 @@ pub fn csv_row(r: &Report) -> String {
         proto("rdsaad"),
         n.and_then(|n| n.source_ref).map(|s| format!("{s:#06x}")).unwrap_or_default(),
         r.timings_ms.get("total").map(|t| format!("{t:.1}")).unwrap_or_default(),
+        r.verdict.as_ref().map(|v| v.state.as_str().to_string()).unwrap_or_default(),
+        r.verdict.as_ref().and_then(|v| v.blocking_step).map(|s| s.as_str().to_string()).unwrap_or_default(),
+        rdp_probe::findings::worst(&r.findings).map(|s| s.as_str().to_string()).unwrap_or_default(),
+        findings_with_severity(r).join(";"),
+        r.tls
+            .as_ref()
+            .and_then(|t| t.version.clone())
+            .or_else(|| r.nla.as_ref().and_then(|n| n.tls_version.clone()))
+            .unwrap_or_default(),
+        r.tls.as_ref().and_then(|t| t.certificate.as_ref()).map(|c| c.not_after.clone()).unwrap_or_default(),
+        r.mcs.as_ref().and_then(|m| m.encryption_level.clone()).unwrap_or_default(),
     ];
     fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",")
 }
 
-/// The compact human line for one report of many.
+/// The compact human line for one report of many: the verdict (with the blocking step), the
+/// negotiation, and every finding with its severity, most severe first.
 pub fn compact_line(r: &Report) -> String {
-    let status = r.status.map_or("error", |s| s.as_str());
+    let verdict = match &r.verdict {
+        Some(v) => match v.blocking_step {
+            Some(s) if !v.state.is_usable() => format!("{}({s})", v.state),
+            _ => v.state.to_string(),
+        },
+        None => r.status.map_or("error", |s| s.as_str()).to_string(),
+    };
     let total = r.timings_ms.get("total").copied().unwrap_or_default();
-    let detail = match (&r.negotiation, r.status) {
+    let mut detail = match (&r.negotiation, r.status) {
         (Some(n), Some(rdp_probe::Status::Rdp)) => {
             let layer = n.security_layer.map(|s| json_name(&s)).unwrap_or_else(|| "unknown".into());
             let nla = n.nla.map(|s| json_name(&s)).unwrap_or_else(|| "unknown".into());
             let sel = n.selected.clone().unwrap_or_else(|| "-".into());
-            // The most severe findings by id, so a sweep shows what to look at.
-            use rdp_probe::findings::Severity;
-            let worst: Vec<&str> = r
-                .findings
-                .iter()
-                .filter(|f| f.severity == Severity::Critical)
-                .chain(r.findings.iter().filter(|f| f.severity == Severity::Warning))
-                .map(|f| f.id.as_str())
-                .take(4)
-                .collect();
-            let more = r.findings.iter().filter(|f| f.severity != Severity::Info).count().saturating_sub(worst.len());
-            let extra = if more > 0 { format!(" +{more}") } else { String::new() };
-            let findings =
-                if worst.is_empty() { String::new() } else { format!(" findings: {}{extra}", worst.join(",")) };
-            format!("layer={layer} nla={nla} selected={sel}{findings}")
+            format!("layer={layer} nla={nla} selected={sel}")
         }
         _ => {
             let phase = r.error_phase.map(|p| format!("[{}] ", p.as_str())).unwrap_or_default();
             format!("{phase}{}", r.error.as_deref().unwrap_or(""))
         }
     };
-    format!("{:<24} {:<8} {detail}  ({total:.0} ms)\n", r.target, status)
+    let findings = findings_with_severity(r);
+    if !findings.is_empty() {
+        detail.push_str(&format!(" findings: {}", findings.join(",")));
+    }
+    format!("{:<24} {verdict:<20} {detail}  ({total:.0} ms)\n", r.target)
 }
 
 /// Counts for the summary.
@@ -173,6 +189,7 @@ pub fn compact_line(r: &Report) -> String {
 struct Summary {
     total: u64,
     status: BTreeMap<String, u64>,
+    verdict: BTreeMap<String, u64>,
     layer: BTreeMap<String, u64>,
     nla: BTreeMap<String, u64>,
 }
@@ -181,6 +198,9 @@ impl Summary {
     fn add(&mut self, r: &Report) {
         self.total += 1;
         *self.status.entry(r.status.map_or("error", |s| s.as_str()).to_string()).or_default() += 1;
+        if let Some(v) = &r.verdict {
+            *self.verdict.entry(v.state.as_str().to_string()).or_default() += 1;
+        }
         if let Some(n) = &r.negotiation {
             if r.status == Some(rdp_probe::Status::Rdp) {
                 let l = n.security_layer.unwrap_or(SecurityLayer::Unknown);
@@ -202,6 +222,9 @@ impl Summary {
             s.push_str(&format!(", {invalid} invalid input lines skipped"));
         }
         s.push_str(&format!("\n  status:         {}\n", join(&self.status)));
+        if !self.verdict.is_empty() {
+            s.push_str(&format!("  verdict:        {}\n", join(&self.verdict)));
+        }
         if !self.layer.is_empty() {
             s.push_str(&format!("  security layer: {}\n  nla:            {}\n", join(&self.layer), join(&self.nla)));
         }
@@ -239,9 +262,6 @@ fn spec_sources(cli: &Cli) -> Result<(SpecSource, Option<u128>), String> {
 pub fn run(cli: &Cli, mut opts: ProbeOptions) -> Result<u8, String> {
     let nofile = raise_nofile();
     let s = &cli.scan;
-    if let Some(p) = &s.proxy {
-        opts.proxy = Some(parse_proxy(p)?);
-    }
     if let Some(d) = s.connection_delay {
         if !(d.is_finite() && (0.0..86_400.0).contains(&d)) {
             return Err(format!("invalid --connection-delay: {d}"));

@@ -1,9 +1,10 @@
 //! `rdp-probe explain` and `rdp-probe watch`.
 
+use crate::args::{ConnArgs, StepArgs};
 use crate::exit;
 use rdp_probe::findings::{explain, CATALOG};
 use rdp_probe::report::NegotiationReport;
-use rdp_probe::{ProbeOptions, Report, Status, Steps, Target};
+use rdp_probe::{ProbeOptions, Report, Status, Steps, Target, VerdictState};
 use std::time::{Duration, Instant};
 
 /// `explain [ID]`.
@@ -52,12 +53,40 @@ fn textwrap(s: &str, width: usize) -> String {
     out
 }
 
-/// What must stay the same between tries; a change prints a line.
+/// The JSON spelling of a serde enum (e.g. `negotiate`, `not_supported`), `-` for none.
+fn json_name<T: serde::Serialize>(v: Option<T>) -> String {
+    v.and_then(|v| serde_json::to_value(v).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The verdict state of a try (`-` without one).
+fn verdict_word(r: &Report) -> String {
+    match &r.verdict {
+        Some(v) => match v.blocking_step {
+            Some(step) if !v.state.is_usable() => format!("{} ({step})", v.state),
+            _ => v.state.to_string(),
+        },
+        None => "-".into(),
+    }
+}
+
+/// Whether a try counts as a success: a stock client could connect (verdict usable or usable
+/// with warnings); without a verdict, an RDP answer.
+fn success(r: &Report) -> bool {
+    match &r.verdict {
+        Some(v) => v.state.is_usable(),
+        None => r.status == Some(Status::Rdp),
+    }
+}
+
+/// What must stay the same between tries; a change prints a line. Fixed keys in a fixed order
+/// (`-` when absent), so two tries compare key by key.
 fn state(r: &Report) -> Vec<(&'static str, String)> {
-    let mut v = vec![("status", r.status.map_or("-", |s| s.as_str()).to_string())];
+    let mut v = vec![("status", r.status.map_or("-", |s| s.as_str()).to_string()), ("verdict", verdict_word(r))];
     if let Some(NegotiationReport { security_layer, nla, selected, protocols, .. }) = &r.negotiation {
-        v.push(("security layer", format!("{security_layer:?}").to_lowercase()));
-        v.push(("nla", format!("{nla:?}").to_lowercase()));
+        v.push(("security layer", json_name(*security_layer)));
+        v.push(("nla", json_name(*nla)));
         v.push(("selected", selected.clone().unwrap_or_else(|| "-".into())));
         v.push(("answers", protocols.iter().map(|(k, a)| format!("{k}={a}")).collect::<Vec<_>>().join(",")));
     }
@@ -82,31 +111,49 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted.get(idx.min(sorted.len() - 1)).copied().unwrap_or(0.0)
 }
 
+/// The options of `watch` besides the target.
+pub struct WatchOptions<'a> {
+    /// Port when the target names none.
+    pub port: u16,
+    /// Seconds between tries.
+    pub interval: f64,
+    /// Number of tries (0 = until interrupted).
+    pub count: u64,
+    /// Seconds for each connect and read.
+    pub timeout: f64,
+    /// Run the TLS step even with --quick.
+    pub tls: bool,
+    /// X.224 cookie.
+    pub cookie: &'a str,
+    /// The step flags (shared with the main command).
+    pub steps: &'a StepArgs,
+    /// --source / --proxy (shared with the main command).
+    pub conn: &'a ConnArgs,
+}
+
 /// `watch TARGET`.
-#[allow(clippy::too_many_arguments)]
-pub fn run_watch(
-    target: &str,
-    port: u16,
-    interval: f64,
-    count: u64,
-    timeout: f64,
-    tls: bool,
-    cookie: &str,
-) -> Result<u8, String> {
+pub fn run_watch(target: &str, w: &WatchOptions<'_>) -> Result<u8, String> {
+    let WatchOptions { port, interval, count, timeout, .. } = *w;
     let t = Target::parse(target, port).map_err(|e| e.to_string())?;
-    if !(interval.is_finite() && interval >= 0.0 && timeout.is_finite() && timeout > 0.0) {
+    if !(interval.is_finite() && interval >= 0.0 && timeout.is_finite() && timeout > 0.0 && timeout < 86_400.0) {
         return Err("invalid --interval or --timeout".into());
     }
-    let steps = Steps { tls, ..Steps::NEGOTIATION };
-    let opts = ProbeOptions::builder()
+    let mut steps = w.steps.steps();
+    if w.tls {
+        steps.tls = true;
+    }
+    // Each step has its own deadlines; the whole try gets room for the plan's connections.
+    let overall = if steps == Steps::NEGOTIATION { timeout * 4.0 + 1.0 } else { timeout * 12.0 + 1.0 };
+    let mut opts = ProbeOptions::builder()
         .timeout(Duration::from_secs_f64(timeout))
-        .overall_timeout(Duration::from_secs_f64(timeout * 4.0 + 1.0))
-        .cookie(cookie)
+        .overall_timeout(Duration::from_secs_f64(overall))
+        .cookie(w.cookie)
         .steps(steps)
         .build();
+    w.conn.apply(&mut opts)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     let mut lat: Vec<f64> = Vec::new();
-    let (mut sent, mut ok) = (0u64, 0u64);
+    let (mut sent, mut ok, mut rdp, mut unreachable) = (0u64, 0u64, 0u64, 0u64);
     let mut last: Option<Vec<(&'static str, String)>> = None;
     let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     rt.block_on(async {
@@ -123,17 +170,29 @@ pub fn run_watch(
             sent += 1;
             let total = r.timings_ms.get("total").copied().unwrap_or(0.0);
             let ms = |k: &str| r.timings_ms.get(k).map_or("-".to_string(), |v| format!("{v:.1}"));
-            let good = r.status == Some(Status::Rdp);
-            if good {
+            if r.status == Some(Status::Rdp) {
+                rdp += 1;
+            }
+            if r.verdict.as_ref().is_some_and(|v| v.state == VerdictState::Unreachable) {
+                unreachable += 1;
+            }
+            if success(&r) {
                 ok += 1;
                 lat.push(total);
             }
+            // Why a try failed: the verdict's summary for an RDP listener no client can use,
+            // else the probe's error.
+            let why = match (&r.verdict, &r.error) {
+                (_, Some(e)) => format!("  ({e})"),
+                (Some(v), None) if !v.state.is_usable() => format!("  ({})", v.summary),
+                _ => String::new(),
+            };
             println!(
-                "seq={sent} {} connect={} ms x224={} ms total={total:.1} ms{}",
+                "seq={sent} {} connect={} ms x224={} ms total={total:.1} ms verdict={}{why}",
                 r.status.map_or("-", |s| s.as_str()),
                 ms("connect"),
                 ms("read_cc"),
-                r.error.as_ref().map(|e| format!("  ({e})")).unwrap_or_default()
+                verdict_word(&r).replace(' ', ""),
             );
             let now = state(&r);
             if let Some(prev) = &last {
@@ -158,7 +217,7 @@ pub fn run_watch(
     let avg = if lat.is_empty() { 0.0 } else { lat.iter().sum::<f64>() / lat.len() as f64 };
     println!("--- {} rdp-probe watch statistics ---", t.original);
     println!(
-        "{sent} tries, {ok} answered as RDP, {:.1}% success",
+        "{sent} tries, {rdp} answered as RDP, {ok} usable, {:.1}% success",
         if sent == 0 { 0.0 } else { ok as f64 * 100.0 / sent as f64 }
     );
     if !lat.is_empty() {
@@ -171,7 +230,7 @@ pub fn run_watch(
     }
     Ok(if ok == sent {
         exit::OK
-    } else if ok == 0 {
+    } else if unreachable == sent {
         exit::UNREACHABLE
     } else {
         exit::PROBLEM

@@ -55,7 +55,9 @@ fn watch_steady_server() {
     }
     assert!(!out.contains("CHANGE"), "{out}");
     assert!(out.contains(&format!("--- {addr} rdp-probe watch statistics ---")), "{out}");
-    assert!(out.contains("3 tries, 3 answered as RDP, 100.0% success"), "{out}");
+    assert!(out.contains("3 tries, 3 answered as RDP, 3 usable, 100.0% success"), "{out}");
+    // Warnings only (self-signed, expiring soon...): a client gets in.
+    assert!(tries.iter().all(|l| l.contains(" verdict=usable_with_warnings")), "{out}");
     let [min, avg, max, p95] = latency_stats(&out);
     assert!(0.0 < min && min <= avg && avg <= max && p95 <= max && p95 >= min, "{out}");
     // Three tries 0.2 s apart, not three timeouts.
@@ -91,7 +93,8 @@ fn watch_server_stops() {
     assert!(out.contains("seq=3 refused "), "{out}");
     assert!(out.contains("  CHANGE status: rdp -> refused"), "{out}");
     assert_eq!(out.matches("CHANGE status").count(), 1, "{out}");
-    assert!(out.contains("3 tries, 1 answered as RDP, 33.3% success"), "{out}");
+    assert!(out.contains("3 tries, 1 answered as RDP, 1 usable, 33.3% success"), "{out}");
+    assert!(out.contains("  CHANGE verdict: usable_with_warnings -> unreachable (tcp)"), "{out}");
     let [min, _, max, _] = latency_stats(&out);
     assert_eq!(min, max, "one sample: {out}");
 }
@@ -232,4 +235,231 @@ fn probe_exit_codes() {
     // 3: refused.
     let (code, out) = exit_code(closed_port(), &["-t", "2"]);
     assert_eq!(code, 3, "{out}");
+}
+
+/// FreeRDP shadow with `/sec:ext` alone refuses every security protocol: an RDP listener no
+/// client can use. Exit code 2 (never 0), the human verdict names the step, and nagios says
+/// CRITICAL without --nagios-findings.
+#[test]
+fn unusable_listener_exit_code_human_and_nagios() {
+    let s = freerdp_shadow(ShadowConfig { sec: "ext".into(), ..Default::default() });
+    let addr = s.addr.to_string();
+
+    let o = cli(&["-t", "2", "--json", &addr]);
+    let out = stdout(&o);
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(j["verdict"]["state"], "unusable", "{out}");
+    assert_eq!(o.status.code(), Some(2), "{out}");
+
+    let o = cli(&["-t", "2", &addr]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    let step = j["verdict"]["blocking_step"].as_str().unwrap();
+    let verdict = out.lines().find(|l| l.starts_with("  Verdict      ")).unwrap_or_else(|| panic!("{out}"));
+    assert!(verdict.starts_with(&format!("  Verdict      UNUSABLE at {step} — ")), "{out}");
+    assert!(verdict.ends_with(j["verdict"]["summary"].as_str().unwrap()), "{out}");
+
+    // Compact line (two targets): the verdict with its step, the finding with its severity.
+    let many = stdout(&cli(&["-t", "2", &addr, &closed_port().to_string()]));
+    let line = many.lines().find(|l| l.starts_with(&addr)).unwrap_or_else(|| panic!("{many}"));
+    assert!(line.contains(&format!(" unusable({step}) ")), "{line}");
+    assert!(line.contains("listener-refuses-all:critical"), "{line}");
+
+    // No --nagios-findings: the verdict alone makes it CRITICAL, naming the step and the summary.
+    let (code, line) = nagios(&[&addr]);
+    assert_eq!(code, 2, "{line}");
+    assert!(line.starts_with(&format!("RDP CRITICAL - {addr}: UNUSABLE at {step}: ")), "{line}");
+    assert!(line.contains("refuses every security protocol"), "{line}");
+
+    // watch: an RDP answer that no client can use is not a success.
+    let o = cli(&["watch", &addr, "-c", "1", "-t", "2"]);
+    let out = stdout(&o);
+    assert!(out.contains(&format!(" verdict=unusable({step})")), "{out}");
+    assert!(out.contains("1 tries, 1 answered as RDP, 0 usable, 0.0% success"), "{out}");
+    assert_eq!(o.status.code(), Some(2), "{out}");
+}
+
+/// `--find-port` takes its list only with `=`: `--find-port HOST:PORT` probes HOST:PORT and
+/// tries the common ports; `--find-port=PORTS` tries that list.
+#[test]
+fn find_port_list_needs_equals() {
+    let closed = closed_port().to_string();
+    let o = cli(&["--find-port", &closed, "--quick", "-t", "1", "--json"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(j["target"], closed.as_str(), "{out}");
+    let tried: Vec<u64> =
+        j["alternative_ports"].as_array().unwrap().iter().map(|p| p["port"].as_u64().unwrap()).collect();
+    let common: Vec<u64> = rdp_probe::options::COMMON_ALTERNATIVE_PORTS.iter().map(|p| u64::from(*p)).collect();
+    assert_eq!(tried, common, "{out}");
+
+    // A list: the moved listener is found.
+    let x = xrdp(XrdpConfig { security_layer: "rdp".into(), ..Default::default() });
+    let list = format!("--find-port={}", x.addr.port());
+    let o = cli(&[&list, &closed, "--quick", "-t", "1", "--json"]);
+    let out = stdout(&o);
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(j["alternative_ports"][0]["port"], x.addr.port(), "{out}");
+    assert_eq!(j["alternative_ports"][0]["status"], "rdp", "{out}");
+    assert_eq!(j["alternative_ports"].as_array().unwrap().len(), 1, "{out}");
+
+    // The human hint shows the syntax that works.
+    let o = cli(&["--quick", "-t", "1", &closed]);
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("rdp-probe --find-port {closed} (common ports) or --find-port=3389,3390 {closed}")),
+        "{out}"
+    );
+}
+
+/// Splits a CSV line (quoted fields with "" escapes).
+fn csv_split(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted, mut chars) = (Vec::new(), String::new(), false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// CSV: the old columns in place, the new ones appended; a real xrdp row carries its verdict,
+/// findings with severities, TLS version, certificate expiry and encryption level, and the
+/// security layer reads the same in CSV, JSON and the compact human line.
+#[test]
+fn csv_columns_and_compact_lines() {
+    let x = xrdp(XrdpConfig::default());
+    let addr = x.addr.to_string();
+    let o = cli(&["--csv", "-t", "2", &addr]);
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    let header = lines.next().unwrap_or_default();
+    assert!(
+        header.starts_with("target,address,status,error_phase,security_layer,nla,selected,rdp,ssl,hybrid,hybrid_ex,rdstls,rdsaad,source_ref,total_ms,"),
+        "{header}"
+    );
+    assert!(
+        header.ends_with(
+            ",total_ms,verdict,blocking_step,worst_severity,findings,tls_version,cert_not_after,encryption_level"
+        ),
+        "{header}"
+    );
+    let cols: Vec<&str> = header.split(',').collect();
+    let row = csv_split(lines.next().unwrap_or_else(|| panic!("{out}")));
+    assert_eq!(row.len(), cols.len(), "{out}");
+    let get = |k: &str| row[cols.iter().position(|c| *c == k).unwrap()].clone();
+    assert_eq!(get("status"), "rdp", "{out}");
+    assert_eq!(get("verdict"), "usable_with_warnings", "{out}");
+    assert_eq!(get("blocking_step"), "", "{out}");
+    assert_eq!(get("worst_severity"), "warning", "{out}");
+    let findings = get("findings");
+    for f in ["cert-self-signed:warning", "nla-not-required:warning", "rdp-security-allowed:warning"] {
+        assert!(findings.split(';').any(|x| x == f), "{f} missing: {findings}");
+    }
+    assert!(findings.split(';').all(|f| f.ends_with(":info") || f.ends_with(":warning")), "{findings}");
+    assert!(["1.2", "1.3"].contains(&get("tls_version").as_str()), "{out}");
+    let na = get("cert_not_after");
+    assert!(na.len() == 20 && na.ends_with('Z') && na.as_bytes()[10] == b'T', "{na}");
+    assert!(!get("encryption_level").is_empty(), "{out}");
+
+    // The same listener in JSON and in a compact line (two targets).
+    let o = cli(&["--json", "-t", "2", &addr]);
+    let j: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let layer = j["negotiation"]["security_layer"].as_str().unwrap();
+    assert_eq!(layer, "negotiate");
+    assert_eq!(get("security_layer"), layer, "{out}");
+    assert_eq!(get("nla"), j["negotiation"]["nla"].as_str().unwrap(), "{out}");
+    assert_eq!(get("verdict"), j["verdict"]["state"].as_str().unwrap());
+
+    let closed = closed_port().to_string();
+    let o = cli(&["-t", "2", &addr, &closed]);
+    let out = stdout(&o);
+    let line = out.lines().find(|l| l.starts_with(&addr)).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains(" usable_with_warnings "), "{line}");
+    assert!(line.contains(&format!(" layer={layer} ")), "{line}");
+    assert!(line.contains("nla-not-required:warning") && line.contains("cert-self-signed:warning"), "{line}");
+    let line = out.lines().find(|l| l.starts_with(&closed)).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains(" unreachable(tcp) ") && line.contains("tcp-refused:critical"), "{line}");
+}
+
+/// `watch` takes the main command's --source, --proxy and step flags, and applies them.
+#[test]
+fn watch_source_proxy_and_step_flags() {
+    let x = xrdp(XrdpConfig::default());
+    let addr = x.addr.to_string();
+    let o = cli(&["watch", &addr, "--count", "2", "-i", "0.1", "-t", "2", "--source", "127.0.0.1", "--no-tls"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(out.lines().filter(|l| l.starts_with("seq=") && l.contains(" rdp connect=")).count(), 2, "{out}");
+    assert!(out.contains("2 tries, 2 answered as RDP, 2 usable, 100.0% success"), "{out}");
+
+    // --source is used: an address this host does not have cannot be bound (nothing is sent).
+    let o = cli(&["watch", &addr, "-c", "1", "-t", "1", "--quick", "--source", "192.0.2.1"]);
+    let out = stdout(&o);
+    assert!(out.contains("0 usable"), "{out}");
+    assert_ne!(o.status.code(), Some(0), "{out}");
+
+    // --proxy is used: xrdp listens, but the proxy's port refuses, so every try is unreachable.
+    // (The library reports a refused proxy connection as blocking step `tcp`, not `proxy`.)
+    let proxy = format!("socks5://{}", closed_port());
+    let o = cli(&["watch", &addr, "-c", "1", "-t", "1", "--quick", "--proxy", &proxy]);
+    let out = stdout(&o);
+    assert!(out.contains(" verdict=unreachable("), "{out}");
+    assert_eq!(o.status.code(), Some(3), "{out}");
+}
+
+/// An expired certificate: nagios says "expired N days ago", never "expires in -N days".
+#[test]
+fn nagios_expired_certificate() {
+    let d = tempfile::tempdir().unwrap();
+    let (c, k) =
+        make_cert(d.path(), "old", KeyKind::Rsa(2048), "localhost", &["localhost", "127.0.0.1"], -300, -12, None);
+    let x = xrdp(XrdpConfig { certificate: Some(c), key_file: Some(k), ..Default::default() });
+    let addr = x.addr.to_string();
+    let (code, line) = nagios(&[&addr]);
+    assert_eq!(code, 2, "{line}");
+    assert!(line.starts_with(&format!("RDP CRITICAL - {addr}: ")), "{line}");
+    assert!(["11", "12", "13"].iter().any(|n| line.contains(&format!("certificate expired {n} days ago"))), "{line}");
+    assert!(!line.contains("expires in -"), "{line}");
+}
+
+/// The NLA logon line says what was observed: NOT TESTED on a server without NLA (never
+/// REJECTED), and for FreeRDP's silent close after a wrong password, that close.
+#[test]
+fn logon_lines() {
+    let x = xrdp(XrdpConfig::default());
+    let o = Command::new(rdp_probe_bin())
+        .args(["-t", "2", "--no-mcs", "--user", "DOMAIN\\user", &x.addr.to_string()])
+        .env("RDP_PROBE_PASSWORD", "password")
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    let logon = out.lines().find(|l| l.starts_with("    logon      ")).unwrap_or_else(|| panic!("{out}"));
+    assert!(logon.starts_with("    logon      DOMAIN\\user: NOT TESTED — the server does not offer NLA"), "{logon}");
+    assert!(!out.contains("REJECTED"), "{out}");
+    drop(x);
+
+    let s = freerdp_shadow(ShadowConfig::default());
+    let o = Command::new(rdp_probe_bin())
+        .args(["-t", "2", "--no-mcs", "--user", "DOMAIN\\user", &s.addr.to_string()])
+        .env("RDP_PROBE_PASSWORD", "wrong-password")
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    let logon = out.lines().find(|l| l.starts_with("    logon      ")).unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        logon.starts_with(
+            "    logon      DOMAIN\\user: REJECTED — the server closed the connection after AUTHENTICATE without an NTSTATUS"
+        ),
+        "{logon}"
+    );
+    assert!(!out.contains("status shown"), "{out}");
 }
