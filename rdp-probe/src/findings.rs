@@ -725,6 +725,7 @@ pub fn client_compatibility(r: &Report, c: crate::client::ClientProfile) -> Vec<
             ),
             "negotiation",
         ));
+        localize_remedies(r.implementation.as_deref(), &mut out);
         return out;
     }
     #[cfg(feature = "serde")]

@@ -207,7 +207,7 @@ pub fn summarize(r: &NegotiationReport, tls_handshake: Option<bool>) -> String {
         Some(SecurityLayer::Rdp) => "Security Layer = RDP (Standard RDP Security only)".to_string(),
         Some(SecurityLayer::Negotiate) => "Security Layer = Negotiate".to_string(),
         Some(SecurityLayer::Ssl) if r.nla == Some(NlaRequirement::Required) => {
-            "Security Layer = SSL/TLS or Negotiate (cannot be told apart when NLA is required)".to_string()
+            "Security Layer = SSL (TLS; with NLA required, Negotiate answers the same)".to_string()
         }
         Some(SecurityLayer::Ssl) => "Security Layer = SSL (TLS)".to_string(),
         _ if !rdp_ok && !ssl_ok && !hybrid_ok => "Security Layer unknown (no request accepted)".to_string(),

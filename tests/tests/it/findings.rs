@@ -340,14 +340,14 @@ fn xrdp_rdp_security_low_encryption() {
     let x = xrdp(XrdpConfig { security_layer: "rdp".into(), crypt_level: "low".into(), ..Default::default() });
     let r = probe_with(x.addr, &ProbeOptions { client: Some(ClientProfile::Legacy), ..opts() });
     assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
-    let f = check(&r, "standard-rdp-security-only", Severity::Critical, &["Security Layer", "certificate"]);
+    let f = check(&r, "standard-rdp-security-only", Severity::Critical, &["security_layer", "certificate"]);
     summary_has(f, &["Standard RDP Security"]);
-    let f = check(&r, "nla-not-required", Severity::Warning, &["Network Level Authentication"]);
+    let f = check(&r, "nla-not-required", Severity::Warning, &["xrdp does not implement NLA", "firewall"]);
     summary_has(f, &["not supported"]);
-    let f = check(&r, "encryption-level-low", Severity::Warning, &["Encryption Level", "High"]);
+    let f = check(&r, "encryption-level-low", Severity::Warning, &["crypt_level=high"]);
     summary_has(f, &["Low"]);
     // xrdp at level low answers 40-bit to every offer, 128-bit-only and FIPS-only included.
-    let f = check(&r, "weak-rdp-encryption", Severity::Critical, &["Encryption Level", "128-bit"]);
+    let f = check(&r, "weak-rdp-encryption", Severity::Critical, &["crypt_level=high", "128-bit"]);
     summary_has(
         f,
         &["forces 40bit even on clients that offer only 128-bit", "answers 40bit to a client offering only 128bit"],
@@ -367,7 +367,7 @@ fn xrdp_rdp_security_no_encryption() {
     let mut o = opts();
     o.steps.mcs_methods = false;
     let r = probe_with(x.addr, &o);
-    let f = check(&r, "encryption-none", Severity::Critical, &["Encryption Level", "High"]);
+    let f = check(&r, "encryption-none", Severity::Critical, &["crypt_level=high"]);
     summary_has(f, &["None"]);
     absent(&r, "encryption-level-low");
 }
@@ -378,7 +378,7 @@ fn xrdp_rdp_security_fips() {
     let x = xrdp(XrdpConfig { security_layer: "rdp".into(), crypt_level: "fips".into(), ..Default::default() });
     let r = probe_with(x.addr, &ProbeOptions { client: Some(ClientProfile::Legacy), ..opts() });
     check(&r, "fips-required", Severity::Info, &["FIPS"]);
-    let f = check(&r, "client-incompatible", Severity::Critical, &["Encryption Level"]);
+    let f = check(&r, "client-incompatible", Severity::Critical, &["crypt_level"]);
     summary_has(f, &["FIPS", "legacy client"]);
     absent(&r, "fips-not-mandated");
     absent(&r, "weak-rdp-encryption");
@@ -403,15 +403,15 @@ fn xrdp_legacy_tls_only_expired_certificate() {
     });
     let o = ProbeOptions { steps: Steps::ALL, client: Some(ClientProfile::Win7), ..opts() };
     let r = probe_with(x.addr, &o);
-    let f = check(&r, "tls-legacy-only", Severity::Critical, &["TLS 1.2", "SCHANNEL"]);
+    let f = check(&r, "tls-legacy-only", Severity::Critical, &["ssl_protocols=TLSv1.2"]);
     summary_has(f, &["1.0", "1.1"]);
     absent(&r, "tls-legacy-enabled");
-    let f = check(&r, "weak-cipher-suites", Severity::Warning, &["cipher suite order"]);
+    let f = check(&r, "weak-cipher-suites", Severity::Warning, &["tls_ciphers"]);
     summary_has(f, &["TLS 1.0"]);
     let f = check(&r, "cert-expired", Severity::Critical, &["Renew the certificate"]);
     summary_has(f, &["CN=localhost", "expired", "days ago"]);
     check(&r, "cert-self-signed", Severity::Warning, &["certificate"]);
-    let f = check(&r, "rdp-security-allowed", Severity::Warning, &["Security Layer", "SSL"]);
+    let f = check(&r, "rdp-security-allowed", Severity::Warning, &["security_layer=tls"]);
     summary_has(f, &["0x0"]);
     // A Windows 7 client speaks TLS 1.0: it can connect.
     absent(&r, "client-incompatible");
@@ -445,7 +445,7 @@ fn xrdp_bad_certificate_and_tls_1_1() {
     let mut o = opts();
     o.steps.mcs_methods = false;
     let r = probe_with(x.addr, &o);
-    let f = check(&r, "tls-legacy-enabled", Severity::Warning, &["Disable TLS 1.0 and 1.1"]);
+    let f = check(&r, "tls-legacy-enabled", Severity::Warning, &["ssl_protocols", "TLSv1.1"]);
     summary_has(f, &["TLS 1.1", "1.2"]);
     absent(&r, "tls-legacy-only");
     let f = check(&r, "cert-weak-key", Severity::Warning, &["2048"]);
@@ -487,7 +487,7 @@ fn xrdp_tls_only_certificate_not_yet_valid() {
     let r = probe_with(x.addr, &ProbeOptions { client: Some(ClientProfile::Win7), ..opts() });
     let f = check(&r, "cert-not-yet-valid", Severity::Critical, &["clock"]);
     summary_has(f, &["valid only from"]);
-    let f = check(&r, "client-incompatible", Severity::Critical, &["KB3080079"]);
+    let f = check(&r, "client-incompatible", Severity::Critical, &["ssl_protocols"]);
     summary_has(f, &["TLS 1.0", "1.2"]);
     // Issued by a CA, names 127.0.0.1, P-256: none of these.
     for id in ["cert-self-signed", "cert-name-mismatch", "cert-weak-key", "cert-expired", "rdp-security-allowed"] {
@@ -507,7 +507,7 @@ fn xrdp_certificate_missing() {
         ..Default::default()
     });
     let r = probe_with(x.addr, &opts());
-    let f = check(&r, "cert-missing-on-server", Severity::Critical, &["certificate", "private key"]);
+    let f = check(&r, "cert-missing-on-server", Severity::Critical, &["certificate", "key_file", "readable"]);
     summary_has(f, &["SSL_CERT_NOT_ON_SERVER"]);
     absent(&r, "tls-handshake-failed");
     // Nothing is accepted, so no verdict on NLA.
@@ -533,20 +533,20 @@ fn shadow_nla_clock_skew_and_credentials() {
     let r = probe_with(s.addr, &o);
     check(&r, "nla-required", Severity::Info, &[]);
     absent(&r, "nla-not-required");
-    let f = check(&r, "clock-skew", Severity::Warning, &["clock", "w32tm"]);
+    let f = check(&r, "clock-skew", Severity::Warning, &["clock", "NTP"]);
     let skew = r.nla.as_ref().and_then(|n| n.ntlm.as_ref()).and_then(|n| n.clock_skew_s).unwrap();
     assert!((skew + 7200.0).abs() < 120.0, "skew {skew}");
     summary_has(f, &["-720"]);
     let f = check(&r, "credentials-rejected", Severity::Critical, &["password"]);
     summary_has(f, &["user"]);
-    let f = check(&r, "client-incompatible", Severity::Critical, &["Security Layer"]);
+    let f = check(&r, "client-incompatible", Severity::Critical, &["/sec:nla"]);
     summary_has(f, &["legacy client", "hybrid"]);
 
     o.client = None;
     o.steps = Steps { tls_versions: false, mcs: false, mcs_methods: false, ..Steps::DEFAULT };
     o.credentials = Some(rdp_probe::Credentials::parse("DOMAIN\\user", "password".into()));
     let r = probe_with(s.addr, &o);
-    let f = check(&r, "credentials-accepted", Severity::Info, &["Remote Desktop Users"]);
+    let f = check(&r, "credentials-accepted", Severity::Info, &["PAM", "-auth"]);
     summary_has(f, &["user"]);
     absent(&r, "credentials-rejected");
 }
