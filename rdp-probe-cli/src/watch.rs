@@ -20,7 +20,11 @@ pub fn run_explain(id: Option<&str>) -> u8 {
             Some(f) => {
                 println!("{} ({}): {}\n", f.id, f.severity.as_str(), f.title);
                 println!("{}\n", textwrap(f.explanation, 90));
-                println!("Remedy:\n{}", textwrap(f.remedy, 90));
+                // The catalog text is the Windows remedy; other servers have their own.
+                println!("Remedy (Windows, and servers not identified):\n{}", textwrap(f.remedy, 90));
+                for (imp, text) in rdp_probe::remedies::all_remedies(id) {
+                    println!("\nRemedy ({}):\n{}", imp.label(), textwrap(text, 90));
+                }
                 exit::OK
             }
             None => {

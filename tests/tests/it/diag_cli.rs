@@ -174,7 +174,10 @@ fn explain_ids() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.starts_with("nla-not-required (warning): Network Level Authentication not required"), "{out}");
-    assert!(out.contains("Remedy:") && out.contains("Network Level Authentication"), "{out}");
+    assert!(out.contains("Remedy (Windows") && out.contains("Network Level Authentication"), "{out}");
+    // Every server's remedy is shown: xrdp has no NLA at all, FreeRDP's server takes /sec:nla.
+    assert!(out.contains("Remedy (xrdp):") && out.contains("xrdp does not implement NLA"), "{out}");
+    assert!(out.contains("Remedy (FreeRDP server):") && out.contains("/sec:nla"), "{out}");
 
     let o = cli(&["explain", "no-such-finding"]);
     assert_eq!(o.status.code(), Some(64));
