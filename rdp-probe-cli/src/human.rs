@@ -36,20 +36,10 @@ fn verdict_line(v: &Verdict) -> String {
 
 /// Whether a step's error is rdp-probe's own limit rather than the server's: the error record's
 /// `client_limitation` flag, read through serde so this compiles with and without the field.
-// TODO(client_limitation): read `tls.error.client_limitation`, `nla.error.client_limitation`,
-// `mcs.error.client_limitation` as typed fields once they are on this branch; until then the
-// text prefix "rdp-probe cannot" marks them too.
-fn client_limitation<T: serde::Serialize>(error: &T, text: &str) -> bool {
-    let flagged = serde_json::to_value(error)
-        .ok()
-        .and_then(|v| v.get("client_limitation").and_then(|f| f.as_bool()))
-        .unwrap_or(false);
-    flagged || text.starts_with("rdp-probe cannot")
-}
-
-/// `error      TEXT (phase)`, or `limit      rdp-probe cannot ... (phase)` for our own limits.
-fn error_line<T: serde::Serialize>(out: &mut String, error: &T, text: &str, phase: rdp_probe::Phase) {
-    let label = if client_limitation(error, text) { "limit" } else { "error" };
+/// `error      TEXT (phase)`, or `limit      rdp-probe cannot ... (phase)` for our own limits
+/// (`client_limitation`: the failure is rdp-probe's TLS stack, not the server).
+fn error_line(out: &mut String, client_limitation: bool, text: &str, phase: rdp_probe::Phase) {
+    let label = if client_limitation { "limit" } else { "error" };
     let _ = writeln!(out, "    {label:<10} {text} ({})", phase.as_str());
 }
 
@@ -199,7 +189,7 @@ fn tls(out: &mut String, t: &rdp_probe::report::TlsReport) {
         }
     }
     if let Some(e) = &t.error {
-        error_line(out, e, &e.text, e.phase);
+        error_line(out, e.client_limitation, &e.text, e.phase);
     }
 }
 
@@ -249,7 +239,7 @@ fn nla(out: &mut String, n: &rdp_probe::report::NlaReport) {
         }
     }
     if let Some(e) = &n.error {
-        error_line(out, e, &e.text, e.phase);
+        error_line(out, e.client_limitation, &e.text, e.phase);
     }
 }
 
@@ -329,7 +319,7 @@ fn mcs(out: &mut String, m: &rdp_probe::report::McsReport) {
         );
     }
     if let Some(e) = &m.error {
-        error_line(out, e, &e.detail, e.phase);
+        error_line(out, e.client_limitation, &e.detail, e.phase);
     }
 }
 
@@ -510,12 +500,14 @@ mod tests {
             phase: rdp_probe::Phase::Tls,
             text: "rdp-probe cannot speak TLS 1.0 with rustls".into(),
             attempt: "rustls".into(),
+            client_limitation: true,
+            server_sent: None,
         };
-        error_line(&mut out, &e, &e.text, e.phase);
+        error_line(&mut out, e.client_limitation, &e.text, e.phase);
         assert_eq!(out, "    limit      rdp-probe cannot speak TLS 1.0 with rustls (tls)\n");
         let mut out = String::new();
-        let e = TlsError { text: "alert fatal handshake_failure".into(), ..e };
-        error_line(&mut out, &e, &e.text, e.phase);
+        let e = TlsError { text: "alert fatal handshake_failure".into(), client_limitation: false, ..e };
+        error_line(&mut out, e.client_limitation, &e.text, e.phase);
         assert_eq!(out, "    error      alert fatal handshake_failure (tls)\n");
     }
 
