@@ -84,6 +84,35 @@ pub fn negotiation(data: &[u8]) {
 /// A fuzz entry point.
 pub type Target = fn(&[u8]);
 
+/// What a server sent instead of a TLS ServerHello (`tls::not_tls`): classified and described
+/// without panicking, whatever the bytes.
+pub fn not_tls(data: &[u8]) {
+    if let Some(n) = crate::tls::not_tls::classify(data) {
+        let _ = (n.name(), n.after_selecting_tls());
+    }
+}
+
+/// RSA handshake-signature check for keys ring refuses (`tls::legacy_rsa`): the first byte
+/// picks the scheme, then two length-prefixed fields (modulus, exponent), then the signature;
+/// the message is the signature reversed. Checks bounded work and no panic on any key.
+pub fn legacy_rsa(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else { return };
+    let schemes = [0x0201u16, 0x0401, 0x0501, 0x0601, 0x0804, 0x0805, 0x0806];
+    let scheme = schemes.get(usize::from(pick) % schemes.len()).copied().unwrap_or(0x0401);
+    let field = |b: &'_ [u8]| -> Option<(Vec<u8>, Vec<u8>)> {
+        let (&len, b) = b.split_first()?;
+        let len = usize::from(len) * 4;
+        let v = b.get(..len.min(b.len()))?.to_vec();
+        Some((v, b.get(len.min(b.len())..)?.to_vec()))
+    };
+    let Some((modulus, rest)) = field(rest) else { return };
+    let Some((exponent, sig)) = field(&rest) else { return };
+    let key = crate::tls::legacy_rsa::RsaKey::new(&modulus, &exponent);
+    let message: Vec<u8> = sig.iter().rev().copied().collect();
+    let _ = key.verify(scheme, &message, &sig);
+    let _ = crate::tls::legacy_rsa::verify_where_ring_refuses(rest.as_slice(), scheme, &message, &sig);
+}
+
 /// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test: the
 /// ones above and the other layers' `fuzz` modules.
 pub const TARGETS: &[(&str, Target)] = &[
@@ -99,6 +128,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("certificate", crate::tls::fuzz::certificate),
     ("mcs_connect_response", crate::mcs::fuzz::mcs_connect_response),
     ("gcc_server_blocks", crate::gcc::fuzz::gcc_server_blocks),
+    ("not_tls", not_tls),
+    ("legacy_rsa", legacy_rsa),
 ];
 
 #[cfg(test)]
