@@ -300,7 +300,22 @@ impl<'a> Ctx<'a> {
             .timed(Phase::Connect, opts.connect_timeout, async {
                 sock.connect(dest).await.map_err(|e| NetError::io(Phase::Connect, &e))
             })
-            .await?;
+            .await
+            .map_err(|e| match (&opts.proxy, &e.kind) {
+                // Not reaching the proxy itself says nothing about the target: name the proxy.
+                (Some(_), NetErrorKind::Refused | NetErrorKind::Timeout | NetErrorKind::Unreachable(_))
+                    if e.phase == Phase::Connect =>
+                {
+                    let what = match &e.kind {
+                        NetErrorKind::Refused => "refused the connection".to_string(),
+                        NetErrorKind::Timeout => "did not answer the TCP connection attempt".to_string(),
+                        NetErrorKind::Unreachable(why) => format!("is unreachable: {why}"),
+                        _ => "failed".to_string(),
+                    };
+                    NetError::new(Phase::Connect, NetErrorKind::Proxy(format!("{dest} {what}")))
+                }
+                _ => e,
+            })?;
         let tcp = match &opts.proxy {
             None => {
                 if let Ok(local) = tcp.local_addr() {
