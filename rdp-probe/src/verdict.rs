@@ -250,6 +250,11 @@ fn accepted_alone(r: &Report) -> Vec<Path> {
     v
 }
 
+/// The path a client able to do everything would end up with among those that work.
+fn best(usable: &[Path]) -> Path {
+    [Path::Nla, Path::Tls, Path::Rdp].into_iter().find(|p| usable.contains(p)).unwrap_or(Path::Rdp)
+}
+
 fn path_of_protocol(value: u32) -> Path {
     match value {
         0 => Path::Rdp,
@@ -260,7 +265,10 @@ fn path_of_protocol(value: u32) -> Path {
 
 /// A refusal of every request: which codes, to which requests.
 fn refusal_summary(r: &Report) -> String {
-    let Some(n) = r.negotiation.as_ref() else { return "no answer".into() };
+    let Some(n) = r.negotiation.as_ref() else { return "listener gave no answer to any request".into() };
+    if n.attempts.is_empty() {
+        return "listener gave no answer to any request".into();
+    }
     let mut codes: Vec<String> = Vec::new();
     let mut closes = 0;
     // Requests a stock client could send (up to SSL|HYBRID|HYBRID_EX), and refusals of the
@@ -436,14 +444,21 @@ fn rdp_verdict(r: &Report) -> Verdict {
     // The path a stock client takes: the protocol selected for its full request, or Standard
     // RDP Security after SSL_NOT_ALLOWED_BY_SERVER.
     let stock: Result<Path, String> = match full_answer(r) {
+        // A protocol the client did not ask for (PROTOCOL_RDP always counts as asked): clients
+        // abort the connection (MS-RDPBCGR 3.2.5.3.2).
+        Some(Answer::Selected { requested: false, protocol, protocol_value, .. }) if *protocol_value != 0 => Err(
+            format!("selects {protocol} ({protocol_value:#x}) for a request that did not ask for it, so clients abort"),
+        ),
         Some(Answer::Selected { protocol_value, .. }) => Ok(path_of_protocol(*protocol_value)),
         Some(Answer::NoNegotiation) => Ok(Path::Rdp),
+        // A timeout or an undecodable answer to that one request says nothing sure about the
+        // listener: judge by the requests that were answered.
+        Some(Answer::Error { .. }) | None if !usable.is_empty() => Ok(best(&usable)),
         Some(Answer::Failure { code_value: 2, .. }) if alone.contains(&Path::Rdp) => Ok(Path::Rdp),
         Some(Answer::Failure { code, .. }) => {
             Err(format!("refuses the request a stock client sends ({})", code.to_uppercase()))
         }
         Some(other) => Err(format!("answers the request a stock client sends with {}", answer_words(other))),
-        None if alone.contains(&Path::Rdp) => Ok(Path::Rdp),
         None => Err("gave no answer to the request a stock client sends".into()),
     };
     let (clients, locked_out) = client_note(r, &usable, stock.as_ref().ok().copied());
@@ -502,7 +517,12 @@ fn rdp_verdict(r: &Report) -> Verdict {
             },
             Some(b) => bad(b.step, format!("listener {}", b.why), Some(p)),
         },
-        Err(_) if alone.is_empty() && !r.negotiation.as_ref().is_some_and(|n| n.legacy) => {
+        Err(_)
+            if alone.is_empty()
+                && !r.negotiation.as_ref().is_some_and(|n| {
+                    n.legacy || n.attempts.iter().any(|a| matches!(a.answer, Answer::Selected { .. }))
+                }) =>
+        {
             bad(BlockingStep::X224, refusal_summary(r), None)
         }
         Err(why) => bad(BlockingStep::X224, format!("listener {why}"), None),
@@ -732,6 +752,27 @@ mod tests {
         assert!(v.state.is_usable(), "{v:?}");
         assert!(v.summary.contains("rdp-probe limitation"), "{}", v.summary);
         assert!(v.clients.as_deref().is_some_and(|c| c.contains("TLS 1.0")), "{v:?}");
+    }
+
+    /// A selection the client did not ask for: clients abort.
+    #[test]
+    fn unrequested_selection_blocks_at_x224() {
+        let r = rdp(vec![att(0xb, sel(0x10, 0xb)), att(0, fail(1)), att(1, fail(1))]);
+        let v = verdict(r);
+        assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::X224)), "{v:?}");
+        assert!(v.summary.contains("did not ask for it"), "{}", v.summary);
+    }
+
+    /// The full request timed out once, the others were answered: judged by the answers.
+    #[test]
+    fn one_lost_answer_does_not_condemn_the_listener() {
+        let lost = Answer::Error { phase: Phase::ReadCc, detail: "timed out".into() };
+        let mut r = rdp(vec![att(0xb, lost), att(0, sel(0, 0)), att(1, sel(1, 1))]);
+        r.tls = Some(tls_ok(&[("1.2", true), ("1.3", true)]));
+        r.mcs = Some(mcs_answered("tcp", "high"));
+        let v = verdict(r);
+        assert!(v.state.is_usable(), "{v:?}");
+        assert!(v.summary.contains("TLS selected"), "{}", v.summary);
     }
 
     #[test]
