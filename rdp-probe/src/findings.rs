@@ -728,42 +728,31 @@ pub fn client_compatibility(r: &Report, c: crate::client::ClientProfile) -> Vec<
         localize_remedies(r.implementation.as_deref(), &mut out);
         return out;
     }
-    #[cfg(feature = "serde")]
-    if let Some(tls) = r.tls.as_ref().and_then(|t| serde_json::to_value(t).ok()) {
+    // Typed fields, so a build without the `serde` feature gives the same findings.
+    if let Some(tls) = r.tls.as_ref() {
         let uses_tls = common.iter().any(|p| *p != "rdp");
         let only_tls = !common.contains(&"rdp");
-        if let Some(vers) = tls.get("versions").and_then(|v| v.as_object()) {
-            let server: Vec<&str> =
-                vers.iter().filter(|(_, v)| v.as_bool() == Some(true)).map(|(k, _)| k.as_str()).collect();
-            let both: Vec<&&str> = c.tls_versions().iter().filter(|v| server.contains(v)).collect();
-            if uses_tls && only_tls && both.is_empty() && !server.is_empty() {
-                out.push(make(
-                    "client-incompatible",
-                    format!(
-                        "a {} speaks TLS {} but the server accepts only TLS {}",
-                        c.name(),
-                        c.tls_versions().join("/"),
-                        server.join("/")
-                    ),
-                    "tls versions",
-                ));
-            }
-        }
-    }
-    #[cfg(feature = "serde")]
-    if let Some(level) = r
-        .mcs
-        .as_ref()
-        .and_then(|m| serde_json::to_value(m).ok())
-        .and_then(|m| m.get("encryption_level").and_then(|l| l.as_str().map(str::to_string)))
-    {
-        if level == "fips" && !c.fips() && common == ["rdp"] {
+        let server: Vec<&str> = tls.versions.iter().filter(|(_, on)| **on).map(|(k, _)| k.as_str()).collect();
+        let both: Vec<&&str> = c.tls_versions().iter().filter(|v| server.contains(v)).collect();
+        if uses_tls && only_tls && both.is_empty() && !server.is_empty() {
             out.push(make(
                 "client-incompatible",
-                format!("the server requires FIPS encryption, which a {} does not support", c.name()),
-                "mcs",
+                format!(
+                    "a {} speaks TLS {} but the server accepts only TLS {}",
+                    c.name(),
+                    c.tls_versions().join("/"),
+                    server.join("/")
+                ),
+                "tls versions",
             ));
         }
+    }
+    if r.mcs.as_ref().and_then(|m| m.encryption_level.as_deref()) == Some("fips") && !c.fips() && common == ["rdp"] {
+        out.push(make(
+            "client-incompatible",
+            format!("the server requires FIPS encryption, which a {} does not support", c.name()),
+            "mcs",
+        ));
     }
     localize_remedies(r.implementation.as_deref(), &mut out);
     out

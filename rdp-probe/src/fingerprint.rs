@@ -43,40 +43,23 @@ pub fn fingerprint(r: &Report) -> Option<String> {
         })
         .collect();
     items.push(format!("neg={}", answers.join(",")));
-    // Later layers: read through serde so this module does not depend on their shapes.
-    #[cfg(feature = "serde")]
-    {
-        let get = |v: &Option<serde_json::Value>, p: &str| -> Option<String> {
-            let x = v.as_ref()?.pointer(p)?;
-            let s = match x {
-                serde_json::Value::Null => return None,
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Array(a) => a
-                    .iter()
-                    .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
-                    .collect::<Vec<_>>()
-                    .join("+"),
-                serde_json::Value::Number(n) if p == "/version_code" => format!("{:08x}", n.as_u64().unwrap_or(0)),
-                other => other.to_string(),
-            };
-            (!s.is_empty()).then_some(s)
-        };
-        let mcs = r.mcs.as_ref().and_then(|m| serde_json::to_value(m).ok());
-        let nla = r.nla.as_ref().and_then(|m| serde_json::to_value(m).ok());
-        let tls = r.tls.as_ref().and_then(|m| serde_json::to_value(m).ok());
-        for (key, v, p) in [
-            ("core", &mcs, "/version_code"),
-            ("ecf", &mcs, "/early_capability_flags"),
-            ("enc", &mcs, "/encryption_level"),
-            ("cssp", &nla, "/credssp_version"),
-            ("ntlmrev", &nla, "/ntlm/ntlm_revision"),
-            ("os", &nla, "/ntlm/product_version"),
-            ("tls", &tls, "/version"),
-            ("cipher", &tls, "/cipher_suite"),
-        ] {
-            if let Some(val) = get(v, p) {
-                items.push(format!("{key}={val}"));
-            }
+    // Later layers, from their typed fields (the same with or without the `serde` feature).
+    let non_empty = |v: String| (!v.is_empty()).then_some(v);
+    let mcs = r.mcs.as_ref();
+    let ntlm = r.nla.as_ref().and_then(|n| n.ntlm.as_ref());
+    let tls = r.tls.as_ref();
+    for (key, val) in [
+        ("core", mcs.and_then(|m| m.version_code).map(|c| format!("{c:08x}"))),
+        ("ecf", mcs.and_then(|m| non_empty(m.early_capability_flags.join("+")))),
+        ("enc", mcs.and_then(|m| m.encryption_level.clone())),
+        ("cssp", r.nla.as_ref().and_then(|n| n.credssp_version).map(|v| v.to_string())),
+        ("ntlmrev", ntlm.and_then(|n| n.ntlm_revision).map(|v| v.to_string())),
+        ("os", ntlm.and_then(|n| n.product_version.clone())),
+        ("tls", tls.and_then(|t| t.version.clone())),
+        ("cipher", tls.and_then(|t| t.cipher_suite.clone())),
+    ] {
+        if let Some(val) = val.and_then(non_empty) {
+            items.push(format!("{key}={val}"));
         }
     }
     Some(items.join(";"))
