@@ -1,7 +1,15 @@
 //! Probe options: what to probe, how long to wait, how to connect. Built with
 //! [`ProbeOptions::builder`] or by setting the public fields directly.
+//!
+//! The builder checks what it is given: [`ProbeOptionsBuilder::build`] corrects values that
+//! could only fail (a cookie holding CR LF or longer than the X.224 limit is cleaned and cut)
+//! and [`ProbeOptionsBuilder::warnings`] says what it corrected;
+//! [`ProbeOptionsBuilder::try_build`] refuses them instead. Options written as a struct literal
+//! can be checked with [`ProbeOptions::warnings`].
 
-use crate::x224::Cookie;
+use crate::codec::DecodeError;
+use crate::resolver::Resolver;
+use crate::x224::{ConnectionRequest, Cookie, MAX_COOKIE_LEN};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -105,18 +113,46 @@ impl Credentials {
     }
 }
 
+/// An option value that cannot work as given: [`ProbeOptionsBuilder::try_build`] and
+/// [`crate::scan::ScanOptionsBuilder::try_build`] refuse it, `build()` corrects it (clamps,
+/// cleans) and `warnings()` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{option}: {reason}")]
+pub struct OptionsError {
+    /// The option (builder method / field name), e.g. `cookie`, `per_host`.
+    pub option: &'static str,
+    /// What is wrong and, for `build()`, what was done about it.
+    pub reason: String,
+    /// The encoder's refusal, for cookies and routing tokens.
+    #[source]
+    pub source: Option<DecodeError>,
+}
+
+impl OptionsError {
+    pub(crate) fn new(option: &'static str, reason: impl Into<String>) -> OptionsError {
+        OptionsError { option, reason: reason.into(), source: None }
+    }
+}
+
 /// Options for one probe.
+///
+/// Timeouts: [`connect_timeout`](Self::connect_timeout) bounds name resolution and each TCP
+/// (or proxy) connect, [`read_timeout`](Self::read_timeout) each read or write, and
+/// [`overall_timeout`](Self::overall_timeout) the whole probe of one target, all its
+/// connections included; every step ends at the earlier of its own deadline and the overall one.
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
     /// Port used when the target names none.
     pub port: u16,
-    /// Deadline for the TCP (or proxy) connect.
+    /// Deadline for name resolution and for each TCP (or proxy) connect. Default 5 s.
     pub connect_timeout: Duration,
-    /// Deadline for each read or write (and for each whole frame).
+    /// Deadline for each read or write (and for each whole frame). Default 5 s.
     pub read_timeout: Duration,
-    /// Deadline for the whole probe of one target, all connections included.
+    /// Deadline for the whole probe of one target, all connections included. Default 60 s.
     pub overall_timeout: Duration,
-    /// Cookie or routing token in the X.224 CR; `None` sends none.
+    /// Cookie or routing token in the X.224 CR; `None` sends none. Default
+    /// `Cookie: mstshash=user` (what mstsc sends before a user name is known; some servers and
+    /// load balancers drop a request without a cookie).
     pub cookie: Option<Cookie>,
     /// Which steps to run.
     pub steps: Steps,
@@ -144,6 +180,10 @@ pub struct ProbeOptions {
     /// Authorization Result (this would delegate the password to the server). NOT IMPLEMENTED
     /// YET: the NLA report records "not checked"; the CLI offers no flag for it.
     pub authz: bool,
+    /// How host names are resolved; `None` (the default) uses the system configuration
+    /// (`/etc/resolv.conf`, hosts file), read once per [`crate::probe()`] call and once per
+    /// [`crate::scan_with`] call. Resolution is bounded by [`Self::connect_timeout`].
+    pub resolver: Option<Resolver>,
 }
 
 impl Default for ProbeOptions {
@@ -165,15 +205,79 @@ impl Default for ProbeOptions {
             find_ports: Vec::new(),
             client: None,
             authz: false,
+            resolver: None,
         }
     }
 }
 
 impl ProbeOptions {
-    /// A builder starting from the defaults.
+    /// A builder starting from the defaults: port 3389, connect and read timeouts 5 s, overall
+    /// timeout 60 s, cookie `mstshash=user`, [`Steps::DEFAULT`], 2 parallel connections, the
+    /// system resolver.
+    ///
+    /// ```
+    /// use rdp_probe::{ProbeOptions, Steps};
+    /// use std::time::Duration;
+    /// let opts = ProbeOptions::builder()
+    ///     .timeout(Duration::from_secs(3))
+    ///     .overall_timeout(Duration::from_secs(20))
+    ///     .cookie("admin")
+    ///     .steps(Steps::NEGOTIATION)
+    ///     .try_build()?;
+    /// assert_eq!(opts.connect_timeout, Duration::from_secs(3));
+    /// // A cookie that cannot be sent is refused by try_build, cleaned by build.
+    /// assert!(ProbeOptions::builder().cookie("a\r\nb").try_build().is_err());
+    /// # Ok::<(), rdp_probe::options::OptionsError>(())
+    /// ```
     pub fn builder() -> ProbeOptionsBuilder {
         ProbeOptionsBuilder(ProbeOptions::default())
     }
+
+    /// Values that cannot work as set (for options written as a struct literal; the builder
+    /// corrects or refuses them). Empty when all is well.
+    pub fn warnings(&self) -> Vec<OptionsError> {
+        let mut w = Vec::new();
+        if let Some(c) = &self.cookie {
+            if let Some(e) = cookie_error(c) {
+                let option = if matches!(c, Cookie::Mstshash(_)) { "cookie" } else { "routing_token" };
+                w.push(OptionsError {
+                    option,
+                    reason: format!("cannot be sent in an X.224 Connection Request ({e}): every probe would fail"),
+                    source: Some(e),
+                });
+            }
+        }
+        if self.parallel_connections == 0 {
+            w.push(OptionsError::new("parallel_connections", "0 is treated as 1"));
+        }
+        w
+    }
+}
+
+/// Why the encoder refuses this cookie or routing token, if it does.
+fn cookie_error(c: &Cookie) -> Option<DecodeError> {
+    ConnectionRequest { cookie: Some(c.clone()), ..ConnectionRequest::default() }.encode().err()
+}
+
+/// `Cookie: mstshash=` + `id` + CR LF must fit [`MAX_COOKIE_LEN`] and hold no CR or LF.
+fn clean_cookie(id: &str) -> String {
+    let room = MAX_COOKIE_LEN - "Cookie: mstshash=\r\n".len();
+    let mut out = String::new();
+    for c in id.chars().filter(|c| *c != '\r' && *c != '\n') {
+        if out.len() + c.len_utf8() > room {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A routing token without inner CR LF, cut to [`MAX_COOKIE_LEN`] with its final CR LF.
+fn clean_token(token: &[u8]) -> Vec<u8> {
+    let body = token.strip_suffix(b"\r\n").unwrap_or(token);
+    let mut out: Vec<u8> = body.iter().copied().filter(|b| *b != b'\r' && *b != b'\n').collect();
+    out.truncate(MAX_COOKIE_LEN - 2);
+    out
 }
 
 /// Builder for [`ProbeOptions`].
@@ -186,7 +290,8 @@ impl ProbeOptionsBuilder {
         self.0.port = p;
         self
     }
-    /// Sets connect and per-read timeouts to `t`.
+    /// Sets the connect timeout (also bounding name resolution) and the per-read/write timeout
+    /// to `t`; the whole-probe deadline is [`Self::overall_timeout`].
     pub fn timeout(mut self, t: Duration) -> Self {
         self.0.connect_timeout = t;
         self.0.read_timeout = t;
@@ -207,12 +312,15 @@ impl ProbeOptionsBuilder {
         self.0.overall_timeout = t;
         self
     }
-    /// `Cookie: mstshash=NAME`; an empty name sends no cookie.
+    /// `Cookie: mstshash=NAME` (default `user`); an empty name sends no cookie. A name holding
+    /// CR or LF, or too long for the X.224 limit ([`MAX_COOKIE_LEN`] bytes for the whole line),
+    /// is refused by [`Self::try_build`] and cleaned by [`Self::build`] (CR and LF removed, cut).
     pub fn cookie(mut self, name: &str) -> Self {
         self.0.cookie = if name.is_empty() { None } else { Some(Cookie::Mstshash(name.into())) };
         self
     }
-    /// A routing token instead of a cookie.
+    /// A routing token instead of a cookie, sent verbatim (CR LF added). Checked like
+    /// [`Self::cookie`].
     pub fn routing_token(mut self, token: &[u8]) -> Self {
         self.0.cookie = Some(Cookie::RoutingToken(token.to_vec()));
         self
@@ -272,8 +380,35 @@ impl ProbeOptionsBuilder {
         self.0.client = Some(c);
         self
     }
-    /// The options.
+    /// How host names are resolved (default: the system configuration).
+    pub fn resolver(mut self, r: Resolver) -> Self {
+        self.0.resolver = Some(r);
+        self
+    }
+    /// What [`Self::build`] will correct (and [`Self::try_build`] refuse). Empty when all is well.
+    pub fn warnings(&self) -> Vec<OptionsError> {
+        self.0.warnings()
+    }
+    /// The options, or the first value that cannot work as given.
+    pub fn try_build(self) -> Result<ProbeOptions, OptionsError> {
+        match self.0.warnings().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(self.0),
+        }
+    }
+    /// The options, with values that could only fail corrected: a cookie or routing token that
+    /// cannot be sent loses its CR and LF and is cut to fit ([`Self::warnings`] lists what).
     pub fn build(self) -> ProbeOptions {
-        self.0
+        let mut o = self.0;
+        o.cookie = match o.cookie.take() {
+            Some(Cookie::Mstshash(id)) => Some(Cookie::Mstshash(clean_cookie(&id))),
+            Some(Cookie::RoutingToken(t)) => {
+                let bad = cookie_error(&Cookie::RoutingToken(t.clone())).is_some();
+                Some(Cookie::RoutingToken(if bad { clean_token(&t) } else { t }))
+            }
+            None => None,
+        };
+        o.parallel_connections = o.parallel_connections.max(1);
+        o
     }
 }

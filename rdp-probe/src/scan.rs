@@ -23,7 +23,7 @@
 //! The engine holds no global state: all limits live in the returned stream.
 
 use crate::net::run::probe;
-use crate::options::ProbeOptions;
+use crate::options::{OptionsError, ProbeOptions};
 use crate::report::{Phase, Report, Status};
 use crate::target::Target;
 use crate::targets::Shard;
@@ -60,32 +60,84 @@ impl Default for ScanOptions {
     }
 }
 
+/// The largest per-host limit (a tokio semaphore's maximum); larger values are clamped.
+pub const MAX_PER_HOST: usize = Semaphore::MAX_PERMITS;
+
+/// The slowest rate honoured (one probe every 10^6 s); smaller positive rates are clamped.
+const MIN_RATE: f64 = 1e-6;
+
 impl ScanOptions {
     /// A builder starting from the defaults (concurrency 64, no rate limit, no per-host
     /// limit, no shard, no retries).
     pub fn builder() -> ScanOptionsBuilder {
-        ScanOptionsBuilder(ScanOptions::default())
+        ScanOptionsBuilder(ScanOptions::default(), Vec::new())
+    }
+
+    /// Values the scan engine will not use as set, and what it uses instead (for options written
+    /// as a struct literal; the builder corrects them as they are set). Empty when all is well.
+    pub fn warnings(&self) -> Vec<OptionsError> {
+        let mut w = Vec::new();
+        if self.concurrency == 0 {
+            w.push(OptionsError::new("concurrency", "0 is treated as 1"));
+        }
+        if let Some(r) = self.rate {
+            if !(r.is_finite() && r > 0.0) {
+                w.push(OptionsError::new("rate", format!("{r} is not a positive number: no rate limit")));
+            } else if r < MIN_RATE {
+                w.push(OptionsError::new("rate", format!("{r} is clamped to {MIN_RATE} per second")));
+            }
+        }
+        if self.per_host > MAX_PER_HOST {
+            w.push(OptionsError::new("per_host", format!("{} is clamped to {MAX_PER_HOST}", self.per_host)));
+        }
+        if let Some(s) = self.shard {
+            if s.count == 0 || s.index >= s.count {
+                w.push(OptionsError::new("shard", format!("index {} of {} selects no target", s.index, s.count)));
+            }
+        }
+        w
+    }
+
+    /// The values the engine runs with: concurrency at least 1, a rate that is not a positive
+    /// number means no limit (tiny ones are clamped), per-host limit at most [`MAX_PER_HOST`].
+    fn normalized(&self) -> ScanOptions {
+        ScanOptions {
+            concurrency: self.concurrency.max(1),
+            rate: self.rate.filter(|r| r.is_finite() && *r > 0.0).map(|r| r.max(MIN_RATE)),
+            per_host: self.per_host.min(MAX_PER_HOST),
+            ..self.clone()
+        }
     }
 }
 
-/// Builder for [`ScanOptions`].
+/// Builder for [`ScanOptions`]. Each setter corrects a value that cannot work (and remembers
+/// it: see [`Self::warnings`], [`Self::try_build`]).
 #[derive(Debug, Clone)]
-pub struct ScanOptionsBuilder(ScanOptions);
+pub struct ScanOptionsBuilder(ScanOptions, Vec<OptionsError>);
 
 impl ScanOptionsBuilder {
     /// Probes in flight at once (clamped to at least 1).
     pub fn concurrency(mut self, n: usize) -> Self {
+        if n == 0 {
+            self.1.push(OptionsError::new("concurrency", "0 is treated as 1"));
+        }
         self.0.concurrency = n.max(1);
         self
     }
-    /// New probes per second; a value that is not finite and positive means no limit.
+    /// New probes per second; a value that is not finite and positive means no limit, a positive
+    /// rate below one per 10^6 s is clamped to that.
     pub fn rate(mut self, per_second: f64) -> Self {
-        self.0.rate = (per_second.is_finite() && per_second > 0.0).then_some(per_second);
+        let probe = ScanOptions { rate: Some(per_second), ..ScanOptions::default() };
+        self.1.extend(probe.warnings());
+        self.0.rate = probe.normalized().rate;
         self
     }
-    /// Probes in flight per host (0 = no limit).
+    /// Probes in flight per host (0 = no limit; clamped to [`MAX_PER_HOST`]).
     pub fn per_host(mut self, n: usize) -> Self {
-        self.0.per_host = n;
+        if n > MAX_PER_HOST {
+            self.1.push(OptionsError::new("per_host", format!("{n} is clamped to {MAX_PER_HOST}")));
+        }
+        self.0.per_host = n.min(MAX_PER_HOST);
         self
     }
     /// Only this shard of the target sequence.
@@ -98,7 +150,20 @@ impl ScanOptionsBuilder {
         self.0.connect_retries = n;
         self
     }
-    /// The options.
+    /// What the setters corrected, plus anything else that cannot work. Empty when all is well.
+    pub fn warnings(&self) -> Vec<OptionsError> {
+        let mut w = self.1.clone();
+        w.extend(self.0.warnings());
+        w
+    }
+    /// The options, or the first value that had to be corrected.
+    pub fn try_build(self) -> Result<ScanOptions, OptionsError> {
+        match self.warnings().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(self.0),
+        }
+    }
+    /// The options, with the corrections of the setters (see [`Self::warnings`]).
     pub fn build(self) -> ScanOptions {
         self.0
     }
@@ -118,12 +183,33 @@ where
 /// Probes every target of `targets` as [`ScanOptions`] says, yielding one report per target (of
 /// the shard) as each finishes. Probes run as tokio tasks (they use every worker thread); the
 /// stream must be polled inside a tokio runtime. Dropping the stream aborts the probes in flight.
+/// Values of `scan` that cannot work are used as [`ScanOptions::warnings`] says (never a panic or
+/// a stall). Host names are resolved by one resolver for the whole scan
+/// ([`ProbeOptions::resolver`], else the system configuration, read once).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use futures_util::StreamExt;
+/// use rdp_probe::{scan_with, ProbeOptions, ScanOptions, Steps, Target};
+/// let probe = ProbeOptions::builder().steps(Steps::NEGOTIATION).build();
+/// let scan = ScanOptions::builder().concurrency(100).per_host(2).try_build()?;
+/// let targets = vec![Target::parse("rdp1.example.org", 3389)?, Target::parse("10.0.0.7:3390", 3389)?];
+/// let mut reports = scan_with(targets, &probe, &scan);
+/// while let Some(r) = reports.next().await {
+///     println!("{} {:?}", r.target, r.verdict.map(|v| v.state));
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub fn scan_with<I>(targets: I, opts: &ProbeOptions, scan: &ScanOptions) -> impl Stream<Item = Report> + Unpin + 'static
 where
     I: IntoIterator<Item = Target>,
     I::IntoIter: 'static,
 {
-    let opts = Arc::new(opts.clone());
+    let scan = &scan.normalized();
+    let mut opts = opts.clone();
+    opts.resolver.get_or_insert_with(crate::resolver::Resolver::system);
+    let opts = Arc::new(opts);
     let shard = scan.shard;
     let retries = scan.connect_retries;
     let hosts = (scan.per_host > 0).then(|| Arc::new(HostLimiter::new(scan.per_host)));

@@ -30,6 +30,15 @@ pub enum TargetError {
 
 impl Target {
     /// Parses a target, using `default_port` when none is given.
+    ///
+    /// ```
+    /// use rdp_probe::Target;
+    /// let t = Target::parse("[::1]:3390", 3389)?;
+    /// assert_eq!((t.host.as_str(), t.port), ("::1", 3390));
+    /// assert_eq!(Target::parse("rdp.example.org", 3389)?.port, 3389);
+    /// assert!(Target::parse("host:0", 3389).is_err());
+    /// # Ok::<(), rdp_probe::TargetError>(())
+    /// ```
     pub fn parse(s: &str, default_port: u16) -> Result<Target, TargetError> {
         let t = s.trim();
         if t.is_empty() {

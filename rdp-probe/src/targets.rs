@@ -351,7 +351,8 @@ impl InputFormat {
 pub struct InputError {
     /// 1-based line number.
     pub line: usize,
-    /// What is wrong.
+    /// What is wrong (also the error's `source()`).
+    #[source]
     pub error: TargetError,
 }
 
@@ -424,6 +425,13 @@ impl<R: BufRead> InputReader<R> {
                     }
                 }
             }
+            #[cfg(not(feature = "serde"))]
+            InputFormat::MasscanJson => {
+                if line.trim().starts_with('{') {
+                    self.push(Err(TargetError::Syntax("masscan JSON input needs the `serde` feature".into())));
+                }
+            }
+            #[cfg(feature = "serde")]
             InputFormat::MasscanJson => {
                 let l = line.trim().trim_end_matches(',');
                 if !l.starts_with('{') {

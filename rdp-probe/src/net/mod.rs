@@ -512,24 +512,27 @@ async fn socks5_connect(
     Ok(s)
 }
 
-/// Resolves `host:port`, within the connect timeout. IP literals need no lookup.
+/// Resolves `host:port` with [`ProbeOptions::resolver`] (the system configuration when unset),
+/// within the connect timeout and the probe deadline. IP literals need no lookup. A lookup cut
+/// off at the deadline is dropped: no thread is left waiting for an answer.
 pub(crate) async fn resolve(ctx: &Ctx<'_>, host: &str, port: u16) -> Result<Vec<SocketAddr>, NetError> {
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let host = host.to_string();
-    ctx.timed(Phase::Resolve, ctx.opts.connect_timeout, async move {
-        match tokio::net::lookup_host((host.as_str(), port)).await {
-            Ok(it) => {
-                let v: Vec<SocketAddr> = it.collect();
-                if v.is_empty() {
-                    Err(NetError::new(Phase::Resolve, NetErrorKind::Io("no addresses".into())))
-                } else {
-                    Ok(v)
-                }
-            }
-            Err(e) => Err(NetError::new(Phase::Resolve, NetErrorKind::Io(e.to_string()))),
+    let system;
+    let resolver = match &ctx.opts.resolver {
+        Some(r) => r,
+        None => {
+            system = crate::resolver::Resolver::system();
+            &system
         }
+    };
+    let timeout = ctx.opts.connect_timeout;
+    ctx.timed(Phase::Resolve, timeout, async move {
+        resolver.lookup(host, port, timeout).await.map_err(|e| match e {
+            crate::resolver::LookupError::Timeout => NetError::new(Phase::Resolve, NetErrorKind::Timeout),
+            crate::resolver::LookupError::Failed(why) => NetError::new(Phase::Resolve, NetErrorKind::Io(why)),
+        })
     })
     .await
 }

@@ -1,6 +1,7 @@
 //! Integration tests against real servers on loopback (see the `rdp_probe_tests` harness,
 //! tests/src/), and against hostile ones written in hostile.rs.
 
+mod api;
 mod diag_cli;
 mod diagnosis;
 mod findings;
