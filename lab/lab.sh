@@ -11,6 +11,9 @@
 #   13391  xrdp, security_layer=tls
 #   13392  FreeRDP shadow server, /sec:nla, user LAB\lab password labpass, host name RDPLAB
 #   13393  FreeRDP shadow server, /sec:tls
+#   13394  xrdp, security_layer=tls with a key that does not match its certificate (broken on purpose:
+#          selects TLS, then drops every handshake; rdp-probe says UNUSABLE at tls)
+#   13395  FreeRDP shadow server, /sec:ext (broken on purpose: refuses every request)
 # State (configs, certificate, logs, pids) lives in lab/run/ (git-ignored).
 # Needs: xrdp freerdp2-shadow-x11 xvfb winpr-utils openssl (see .ci/run); root for the
 # host name of 13392 (unshare -u), otherwise it keeps the machine's name.
@@ -19,12 +22,13 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 run="$here/run"
 bind=127.0.0.1
-services=(xrdp-negotiate xrdp-rdp xrdp-tls shadow-nla shadow-tls xvfb)
+services=(xrdp-negotiate xrdp-rdp xrdp-tls shadow-nla shadow-tls xrdp-badkey shadow-ext xvfb)
 
 port_of() {
   case "$1" in
     xrdp-negotiate) echo 13389 ;; xrdp-rdp) echo 13390 ;; xrdp-tls) echo 13391 ;;
-    shadow-nla) echo 13392 ;; shadow-tls) echo 13393 ;; *) echo "" ;;
+    shadow-nla) echo 13392 ;; shadow-tls) echo 13393 ;;
+    xrdp-badkey) echo 13394 ;; shadow-ext) echo 13395 ;; *) echo "" ;;
   esac
 }
 
@@ -66,6 +70,8 @@ need() {
 }
 
 make_cert() {
+  # A second key that matches no certificate: the broken-on-purpose xrdp-badkey uses it.
+  [[ -s "$run/other-key.pem" ]] || openssl genrsa -out "$run/other-key.pem" 2048 >/dev/null 2>&1
   [[ -s "$run/cert.pem" && -s "$run/key.pem" ]] && return 0
   openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=rdp-lab.localhost" \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
@@ -87,7 +93,7 @@ tcp_keepalive=true
 security_layer=$2
 crypt_level=high
 certificate=$run/cert.pem
-key_file=$run/key.pem
+key_file=${KEY_FILE:-$run/key.pem}
 ssl_protocols=TLSv1.2, TLSv1.3
 max_bpp=32
 
@@ -161,8 +167,11 @@ cmd_up() {
   up_xrdp xrdp-tls tls
   up_shadow shadow-nla nla RDPLAB
   up_shadow shadow-tls tls
+  KEY_FILE="$run/other-key.pem" up_xrdp xrdp-badkey tls
+  up_shadow shadow-ext ext
   echo
   echo "Try:  rdp-probe $bind:13389 $bind:13390 $bind:13391 $bind:13392 $bind:13393"
+  echo "      rdp-probe $bind:13394 $bind:13395   (broken on purpose: what an unusable listener looks like)"
   echo "      (from the repo: cargo run -p rdp-probe-cli -- $bind:13389)"
   echo "Stop: lab/lab.sh down"
 }
