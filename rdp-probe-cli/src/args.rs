@@ -1,8 +1,9 @@
-//! Command-line arguments, converted once into the library's plain options.
+//! Command-line arguments (clap). Nothing here runs or validates: [`crate::config::Config`]
+//! converts them, once, into what the run needs.
 
 use clap::Parser;
-use rdp_probe::{ProbeOptions, Steps};
-use std::time::Duration;
+use std::ffi::OsString;
+use std::path::PathBuf;
 
 /// Probe Remote Desktop (RDP) listeners: which step fails and why.
 #[derive(Debug, Parser)]
@@ -74,9 +75,9 @@ pub struct Cli {
     /// How to connect: --source, --proxy.
     #[command(flatten)]
     pub conn: ConnArgs,
-    /// Scanning many targets: inputs, concurrency, rate, sharding, output (see scan.rs).
+    /// Scanning many targets: inputs, concurrency, rate, sharding, output ([`ScanArgs`]).
     #[command(flatten)]
-    pub scan: crate::scan::ScanArgs,
+    pub scan: ScanArgs,
 }
 
 /// Subcommands.
@@ -139,32 +140,6 @@ pub struct StepArgs {
     pub no_mcs: bool,
 }
 
-impl StepArgs {
-    /// The library's steps for these flags.
-    pub fn steps(&self) -> Steps {
-        let mut steps = if self.quick {
-            Steps::NEGOTIATION
-        } else if self.ciphers {
-            Steps::ALL
-        } else {
-            Steps::DEFAULT
-        };
-        if self.no_tls {
-            steps.tls = false;
-            steps.tls_versions = false;
-            steps.tls_ciphers = false;
-        }
-        if self.no_nla {
-            steps.nla = false;
-        }
-        if self.no_mcs {
-            steps.mcs = false;
-            steps.mcs_methods = false;
-        }
-        steps
-    }
-}
-
 /// How to connect, shared by the main command and `watch`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnArgs {
@@ -174,19 +149,6 @@ pub struct ConnArgs {
     /// Connect through a SOCKS5 proxy: socks5://[user:password@]host:port.
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
-}
-
-impl ConnArgs {
-    /// Sets the source address and proxy of `opts`.
-    pub fn apply(&self, opts: &mut ProbeOptions) -> Result<(), String> {
-        if let Some(s) = self.source {
-            opts.source = Some(s);
-        }
-        if let Some(p) = &self.proxy {
-            opts.proxy = Some(crate::scan::parse_proxy(p)?);
-        }
-        Ok(())
-    }
 }
 
 /// Output format.
@@ -202,92 +164,41 @@ pub enum Format {
     Nagios,
 }
 
-impl Cli {
-    pub fn format(&self) -> Format {
-        match (self.format, self.json) {
-            (Some(f), _) => f,
-            (None, true) => Format::Json,
-            (None, false) => Format::Human,
-        }
-    }
-
-    pub fn ports(&self) -> Result<Vec<u16>, String> {
-        parse_ports(&self.port)
-    }
-
-    pub fn probe_options(&self) -> Result<ProbeOptions, String> {
-        let secs = |s: f64, what: &str| {
-            if s.is_finite() && s > 0.0 && s < 86_400.0 {
-                Ok(Duration::from_secs_f64(s))
-            } else {
-                Err(format!("invalid {what}: {s}"))
-            }
-        };
-        let steps = self.steps.steps();
-        let mut b = ProbeOptions::builder()
-            .timeout(secs(self.timeout, "--timeout")?)
-            .overall_timeout(secs(self.overall_timeout, "--overall-timeout")?)
-            .cookie(&self.cookie)
-            .steps(steps)
-            .raw(self.raw);
-        if let Some(fp) = &self.find_port {
-            let ports =
-                if fp == "common" { rdp_probe::options::COMMON_ALTERNATIVE_PORTS.to_vec() } else { parse_ports(fp)? };
-            b = b.find_ports(ports);
-        }
-        if let Some(c) = &self.client {
-            b = b.client(
-                rdp_probe::client::ClientProfile::parse(c)
-                    .ok_or_else(|| format!("unknown --client {c:?} (win7, win10, legacy, freerdp)"))?,
-            );
-        }
-        if let Some(user) = &self.user {
-            b = b.credentials(rdp_probe::Credentials::parse(user, read_password(self.password_stdin)?));
-        }
-        let mut opts = b.build();
-        self.conn.apply(&mut opts)?;
-        Ok(opts)
-    }
+/// Options for scanning many targets.
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Probes in flight at once [default: from the open-file limit, which is raised to its
+    /// hard limit at start: 90% of it, at most 5000].
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// At most this many new probes started per second (token bucket).
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
+    /// At most this many probes in flight per host (politeness; 0 = no limit).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub per_host: usize,
+    /// Probe only shard K of N of the expanded target list (target i is in shard i mod N + 1):
+    /// N machines split one list with no overlap.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Read targets from FILE (`-` = stdin): one or more per line (host, address, CIDR, range),
+    /// or nmap -oX / masscan -oX, -oJ, -oL output (open ports). Repeatable. `-iL` works too.
+    #[arg(long = "input-list", value_name = "FILE")]
+    pub input_list: Vec<PathBuf>,
+    /// Seconds to wait between two connections to the same target.
+    #[arg(long, value_name = "SECONDS")]
+    pub connection_delay: Option<f64>,
+    /// Extra attempts for a target whose TCP connect timed out.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub retries: u32,
+    /// One CSV row per target on stdout (header first); same as --format csv.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
 }
 
-/// Parses `3389`, `3389,3390-3399`.
-pub fn parse_ports(s: &str) -> Result<Vec<u16>, String> {
-    let mut out = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let bad = || format!("invalid port or range: {part}");
-        if let Some((a, b)) = part.split_once('-') {
-            let (a, b): (u16, u16) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
-            if a == 0 || b < a {
-                return Err(bad());
-            }
-            out.extend(a..=b);
-        } else {
-            let p: u16 = part.parse().map_err(|_| bad())?;
-            if p == 0 {
-                return Err(bad());
-            }
-            out.push(p);
-        }
-    }
-    if out.is_empty() {
-        return Err("no port given".into());
-    }
-    Ok(out)
-}
-
-/// The password for `--user`: RDP_PROBE_PASSWORD, else stdin (`--password-stdin`), else a
-/// prompt on the terminal without echo.
-fn read_password(from_stdin: bool) -> Result<String, String> {
-    if from_stdin {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map_err(|e| format!("reading the password from stdin: {e}"))?;
-        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
-    }
-    if let Ok(p) = std::env::var("RDP_PROBE_PASSWORD") {
-        return Ok(p);
-    }
-    rpassword::prompt_password("Password: ")
-        .map_err(|e| format!("no password: set RDP_PROBE_PASSWORD, use --password-stdin, or run on a terminal ({e})"))
+/// Lets nmap users write `-iL FILE`: rewrites it to `--input-list FILE` before clap sees it.
+pub fn nmap_style_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    args.into_iter().map(|a| if a == "-iL" { OsString::from("--input-list") } else { a }).collect()
 }
 
 #[cfg(test)]
@@ -295,11 +206,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ports() {
-        assert_eq!(parse_ports("3389").unwrap(), [3389]);
-        assert_eq!(parse_ports("3389,3390-3392").unwrap(), [3389, 3390, 3391, 3392]);
-        assert!(parse_ports("0").is_err());
-        assert!(parse_ports("5-3").is_err());
-        assert!(parse_ports("x").is_err());
+    fn il_rewrite() {
+        let a = nmap_style_args(["x", "-iL", "f"].map(OsString::from));
+        assert_eq!(a, ["x", "--input-list", "f"].map(OsString::from));
     }
 }

@@ -1,15 +1,18 @@
-//! `rdp-probe`: thin CLI over the rdp-probe library. Parses arguments into plain options, runs
-//! the probes, prints reports, and maps outcomes to exit codes (see README "Exit codes").
+//! `rdp-probe`: thin CLI over the rdp-probe library. Parses the arguments ([`args`]), converts
+//! them once ([`config::Config::from_cli`]), runs ([`scan`], [`watch`], [`explain`], nagios
+//! below), prints through [`output`], and maps outcomes to exit codes (see README "Exit codes").
 
 mod args;
-mod human;
-mod nagios;
+mod config;
+mod explain;
+mod output;
 mod scan;
 mod watch;
 
 use args::Cli;
 use clap::Parser;
-use rdp_probe::{ProbeOptions, Report, Status};
+use config::{Config, NagiosConfig};
+use rdp_probe::{Report, Status};
 use std::process::ExitCode;
 
 /// Exit codes (documented in README), from the verdict.
@@ -29,8 +32,8 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(scan::nmap_style_args(std::env::args_os()));
-    match run(cli) {
+    let cli = Cli::parse_from(args::nmap_style_args(std::env::args_os()));
+    match Config::from_cli(&cli).and_then(|c| run(&c)) {
         Ok(code) => ExitCode::from(code),
         Err(msg) => {
             eprintln!("rdp-probe: {msg}");
@@ -69,56 +72,25 @@ pub fn code_for(r: &Report) -> u8 {
     }
 }
 
-fn run(cli: Cli) -> Result<u8, String> {
-    match &cli.command {
-        Some(args::Command::Explain { id }) => return Ok(watch::run_explain(id.as_deref())),
-        Some(args::Command::Watch { target, interval, count, timeout, port, tls, cookie, steps, conn }) => {
-            let w = watch::WatchOptions {
-                port: *port,
-                interval: *interval,
-                count: *count,
-                timeout: *timeout,
-                tls: *tls,
-                cookie,
-                steps,
-                conn,
-            };
-            return watch::run_watch(target, &w);
-        }
-        None => {}
+fn run(config: &Config) -> Result<u8, String> {
+    match config {
+        Config::Explain(id) => Ok(explain::run(id.as_deref())),
+        Config::Watch(w) => watch::run(w),
+        Config::Nagios(n) => run_nagios(n),
+        Config::Probe(p) => scan::run(p),
     }
-    if cli.format() == args::Format::Nagios {
-        return run_nagios(&cli);
-    }
-    let opts: ProbeOptions = cli.probe_options()?;
-    scan::run(&cli, opts)
 }
 
 /// `--format nagios`: one target, plugin exit codes.
-fn run_nagios(cli: &Cli) -> Result<u8, String> {
-    let opts = cli.probe_options()?;
-    let (Some(t), 1) = (cli.targets.first(), cli.targets.len()) else {
-        println!("RDP UNKNOWN - --format nagios takes exactly one target");
-        return Ok(3);
-    };
-    let port = *cli.ports()?.first().unwrap_or(&rdp_probe::DEFAULT_PORT);
-    let target = match rdp_probe::Target::parse(t, port) {
-        Ok(t) => t,
-        Err(e) => {
-            println!("RDP UNKNOWN - {e}");
-            return Ok(3);
+fn run_nagios(n: &NagiosConfig) -> Result<u8, String> {
+    let (line, code) = match &n.target {
+        Err(why) => output::nagios::unknown(why),
+        Ok(target) => {
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+            let r = rt.block_on(rdp_probe::probe(target, &n.opts));
+            output::nagios::render(&r, &n.thresholds)
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
-    let r = rt.block_on(rdp_probe::probe(&target, &opts));
-    let th = nagios::Thresholds {
-        cert_warn_days: cli.cert_warn_days,
-        cert_crit_days: cli.cert_crit_days,
-        warn_ms: cli.warn_ms,
-        crit_ms: cli.crit_ms,
-        findings: cli.nagios_findings,
-    };
-    let (line, code) = nagios::render(&r, &th);
     println!("{line}");
     Ok(code)
 }

@@ -1,61 +1,10 @@
-//! `rdp-probe explain` and `rdp-probe watch`.
+//! `rdp-probe watch TARGET`: one target probed repeatedly, like ping.
 
-use crate::args::{ConnArgs, StepArgs};
+use crate::config::WatchConfig;
 use crate::exit;
-use rdp_probe::findings::{explain, CATALOG};
 use rdp_probe::report::NegotiationReport;
-use rdp_probe::{ProbeOptions, Report, Status, Steps, Target, VerdictState};
+use rdp_probe::{Report, Status, VerdictState};
 use std::time::{Duration, Instant};
-
-/// `explain [ID]`.
-pub fn run_explain(id: Option<&str>) -> u8 {
-    match id {
-        None => {
-            for f in CATALOG {
-                println!("{:<30} {:<8} {}", f.id, f.severity.as_str(), f.title);
-            }
-            exit::OK
-        }
-        Some(id) => match explain(id) {
-            Some(f) => {
-                println!("{} ({}): {}\n", f.id, f.severity.as_str(), f.title);
-                println!("{}\n", textwrap(f.explanation, 90));
-                // The catalog text is the Windows remedy; other servers have their own.
-                println!("Remedy (Windows, and servers not identified):\n{}", textwrap(f.remedy, 90));
-                for (imp, text) in rdp_probe::remedies::all_remedies(id) {
-                    println!("\nRemedy ({}):\n{}", imp.label(), textwrap(text, 90));
-                }
-                exit::OK
-            }
-            None => {
-                eprintln!("rdp-probe: unknown finding id {id:?}; `rdp-probe explain` lists them");
-                exit::USAGE
-            }
-        },
-    }
-}
-
-fn textwrap(s: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for w in s.split_whitespace() {
-        if !line.is_empty() && line.len() + 1 + w.len() > width {
-            out.push_str("  ");
-            out.push_str(&line);
-            out.push('\n');
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(w);
-    }
-    if !line.is_empty() {
-        out.push_str("  ");
-        out.push_str(&line);
-    }
-    out
-}
 
 /// The JSON spelling of a serde enum (e.g. `negotiate`, `not_supported`), `-` for none.
 fn json_name<T: serde::Serialize>(v: Option<T>) -> String {
@@ -115,46 +64,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted.get(idx.min(sorted.len() - 1)).copied().unwrap_or(0.0)
 }
 
-/// The options of `watch` besides the target.
-pub struct WatchOptions<'a> {
-    /// Port when the target names none.
-    pub port: u16,
-    /// Seconds between tries.
-    pub interval: f64,
-    /// Number of tries (0 = until interrupted).
-    pub count: u64,
-    /// Seconds for each connect and read.
-    pub timeout: f64,
-    /// Run the TLS step even with --quick.
-    pub tls: bool,
-    /// X.224 cookie.
-    pub cookie: &'a str,
-    /// The step flags (shared with the main command).
-    pub steps: &'a StepArgs,
-    /// --source / --proxy (shared with the main command).
-    pub conn: &'a ConnArgs,
-}
-
 /// `watch TARGET`.
-pub fn run_watch(target: &str, w: &WatchOptions<'_>) -> Result<u8, String> {
-    let WatchOptions { port, interval, count, timeout, .. } = *w;
-    let t = Target::parse(target, port).map_err(|e| e.to_string())?;
-    if !(interval.is_finite() && interval >= 0.0 && timeout.is_finite() && timeout > 0.0 && timeout < 86_400.0) {
-        return Err("invalid --interval or --timeout".into());
-    }
-    let mut steps = w.steps.steps();
-    if w.tls {
-        steps.tls = true;
-    }
-    // Each step has its own deadlines; the whole try gets room for the plan's connections.
-    let overall = if steps == Steps::NEGOTIATION { timeout * 4.0 + 1.0 } else { timeout * 12.0 + 1.0 };
-    let mut opts = ProbeOptions::builder()
-        .timeout(Duration::from_secs_f64(timeout))
-        .overall_timeout(Duration::from_secs_f64(overall))
-        .cookie(w.cookie)
-        .steps(steps)
-        .build();
-    w.conn.apply(&mut opts)?;
+pub fn run(w: &WatchConfig) -> Result<u8, String> {
+    let WatchConfig { target: t, interval, count, opts } = w;
+    let (interval, count) = (*interval, *count);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     let mut lat: Vec<f64> = Vec::new();
     let (mut sent, mut ok, mut rdp, mut unreachable) = (0u64, 0u64, 0u64, 0u64);
@@ -170,7 +83,7 @@ pub fn run_watch(target: &str, w: &WatchOptions<'_>) -> Result<u8, String> {
         println!("watching {} every {interval} s (Ctrl-C to stop)", t.original);
         loop {
             let start = Instant::now();
-            let r = rdp_probe::probe(&t, &opts).await;
+            let r = rdp_probe::probe(t, opts).await;
             sent += 1;
             let total = r.timings_ms.get("total").copied().unwrap_or(0.0);
             let ms = |k: &str| r.timings_ms.get(k).map_or("-".to_string(), |v| format!("{v:.1}"));

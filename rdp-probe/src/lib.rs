@@ -71,7 +71,9 @@ pub mod x224;
 pub use codec::{DecodeError, DecodeErrorKind};
 pub use findings::{Finding, Severity};
 pub use net::run::probe;
-pub use options::{Credentials, OptionsError, ProbeOptions, ProbeOptionsBuilder, Proxy, Steps, DEFAULT_PORT};
+pub use options::{
+    Credentials, OptionsError, ProbeOptions, ProbeOptionsBuilder, Proxy, ProxyError, Steps, DEFAULT_PORT,
+};
 pub use report::{NlaRequirement, Phase, Report, SecurityLayer, Status};
 pub use resolver::Resolver;
 pub use scan::{scan, scan_with, ScanOptions, ScanOptionsBuilder};

@@ -83,6 +83,56 @@ pub enum Proxy {
     },
 }
 
+impl Proxy {
+    /// Parses a proxy URL: `socks5://[user[:password]@]host:port` (also `socks5h://`; a
+    /// trailing `/` is ignored). The host may be a name, an IPv4 address or a bracketed IPv6
+    /// address.
+    ///
+    /// ```
+    /// use rdp_probe::Proxy;
+    /// let p: Proxy = "socks5://u:p@[::1]:1080".parse()?;
+    /// assert_eq!(p, Proxy::Socks5 { address: "[::1]:1080".into(), auth: Some(("u".into(), "p".into())) });
+    /// assert!(Proxy::parse("http://proxy:8080").is_err());
+    /// # Ok::<(), rdp_probe::ProxyError>(())
+    /// ```
+    pub fn parse(url: &str) -> Result<Proxy, ProxyError> {
+        let rest = url
+            .strip_prefix("socks5://")
+            .or_else(|| url.strip_prefix("socks5h://"))
+            .ok_or_else(|| ProxyError::Scheme(url.to_string()))?;
+        let (auth, address) = match rest.rsplit_once('@') {
+            Some((cred, addr)) => {
+                let (u, p) = cred.split_once(':').unwrap_or((cred, ""));
+                (Some((u.to_string(), p.to_string())), addr)
+            }
+            None => (None, rest),
+        };
+        let address = address.trim_end_matches('/');
+        if address.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
+            return Err(ProxyError::Address(url.to_string()));
+        }
+        Ok(Proxy::Socks5 { address: address.to_string(), auth })
+    }
+}
+
+impl std::str::FromStr for Proxy {
+    type Err = ProxyError;
+    fn from_str(url: &str) -> Result<Proxy, ProxyError> {
+        Proxy::parse(url)
+    }
+}
+
+/// Why a proxy URL could not be parsed (each variant holds the URL as given).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProxyError {
+    /// Not a `socks5://` or `socks5h://` URL.
+    #[error("{0:?}: only socks5://host:port is supported")]
+    Scheme(String),
+    /// No `host:port` with a valid port after the scheme (and credentials).
+    #[error("{0:?}: expected host:port")]
+    Address(String),
+}
+
 /// Credentials for the opt-in NLA logon check. The password is never printed or serialised.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -410,5 +460,39 @@ impl ProbeOptionsBuilder {
         };
         o.parallel_connections = o.parallel_connections.max(1);
         o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_urls() {
+        assert_eq!(
+            Proxy::parse("socks5://127.0.0.1:1080").unwrap(),
+            Proxy::Socks5 { address: "127.0.0.1:1080".into(), auth: None }
+        );
+        assert_eq!(
+            Proxy::parse("socks5h://proxy.example:1080/").unwrap(),
+            Proxy::Socks5 { address: "proxy.example:1080".into(), auth: None }
+        );
+        assert_eq!(
+            "socks5://u:p@[::1]:1080".parse::<Proxy>().unwrap(),
+            Proxy::Socks5 { address: "[::1]:1080".into(), auth: Some(("u".into(), "p".into())) }
+        );
+        assert_eq!(
+            Proxy::parse("socks5://u@h:1").unwrap(),
+            Proxy::Socks5 { address: "h:1".into(), auth: Some(("u".into(), String::new())) }
+        );
+        assert_eq!(Proxy::parse("http://x:1"), Err(ProxyError::Scheme("http://x:1".into())));
+        assert_eq!(Proxy::parse("socks5://x"), Err(ProxyError::Address("socks5://x".into())));
+        assert!(Proxy::parse("socks5://:1080").is_err());
+        assert!(Proxy::parse("socks5://x:70000").is_err());
+        assert_eq!(
+            Proxy::parse("http://x:1").unwrap_err().to_string(),
+            "\"http://x:1\": only socks5://host:port is supported"
+        );
+        assert_eq!(Proxy::parse("socks5://x").unwrap_err().to_string(), "\"socks5://x\": expected host:port");
     }
 }

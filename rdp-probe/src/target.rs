@@ -26,6 +26,13 @@ pub enum TargetError {
     /// Unbalanced brackets or other syntax error.
     #[error("invalid target {0:?}")]
     Syntax(String),
+    /// A port or range in a port list is not valid: not a number, 0, or a reversed range
+    /// ([`crate::targets::parse_ports`]).
+    #[error("invalid port or range: {0}")]
+    BadPortRange(String),
+    /// A port list names no port ([`crate::targets::parse_ports`]).
+    #[error("no port given")]
+    NoPort,
 }
 
 impl Target {

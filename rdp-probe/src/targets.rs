@@ -23,11 +23,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 /// Parses a port list: `3389`, `3389,3390-3399`. Duplicates are dropped, order is kept.
+/// A bad element is [`TargetError::BadPortRange`], a list without a port [`TargetError::NoPort`].
 pub fn parse_ports(s: &str) -> Result<Vec<u16>, TargetError> {
     let mut out: Vec<u16> = Vec::new();
     let mut seen = vec![false; 65536];
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let bad = || TargetError::BadPort(part.to_string());
+        let bad = || TargetError::BadPortRange(part.to_string());
         let (a, b) = match part.split_once('-') {
             Some((a, b)) => (a.trim().parse::<u16>().map_err(|_| bad())?, b.trim().parse::<u16>().map_err(|_| bad())?),
             None => {
@@ -48,7 +49,7 @@ pub fn parse_ports(s: &str) -> Result<Vec<u16>, TargetError> {
         }
     }
     if out.is_empty() {
-        return Err(TargetError::BadPort(s.to_string()));
+        return Err(TargetError::NoPort);
     }
     Ok(out)
 }
@@ -575,7 +576,12 @@ mod tests {
         assert!(parse_ports("0").is_err());
         assert!(parse_ports("5-3").is_err());
         assert!(parse_ports("x").is_err());
-        assert!(parse_ports("").is_err());
+        assert_eq!(parse_ports(""), Err(TargetError::NoPort));
+        assert_eq!(parse_ports(" , ").unwrap_err().to_string(), "no port given");
+        assert_eq!(parse_ports("3389,x").unwrap_err().to_string(), "invalid port or range: x");
+        assert_eq!(parse_ports("3389, 0-2").unwrap_err(), TargetError::BadPortRange("0-2".into()));
+        assert_eq!(parse_ports("3390 - 3391").unwrap(), [3390, 3391]);
+        assert_eq!(parse_ports("1-65535").unwrap().len(), 65535);
     }
 
     #[test]

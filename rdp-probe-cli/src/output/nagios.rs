@@ -86,6 +86,11 @@ pub fn render(r: &Report, t: &Thresholds) -> (String, u8) {
     (format!("RDP {word} - {addr}: {} | {}", why.join("; ").replace('|', "/"), perf.join(" ")), state)
 }
 
+/// The line and plugin state (3, UNKNOWN) when there is nothing to probe.
+pub fn unknown(why: &str) -> (String, u8) {
+    (format!("RDP UNKNOWN - {why}"), 3)
+}
+
 /// "certificate expired N days ago" / "certificate expires in N days" (never a negative count).
 fn expiry_text(expired: bool, days: i64) -> String {
     match days {
