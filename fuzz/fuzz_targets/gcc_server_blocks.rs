@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| rdp_probe::gcc::fuzz::gcc_server_blocks(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rdp_probe::fuzzing::gcc_server_blocks(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| rdp_probe::mcs::fuzz::mcs_connect_response(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rdp_probe::fuzzing::mcs_connect_response(data));

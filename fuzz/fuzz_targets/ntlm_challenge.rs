@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| rdp_probe::ntlm::fuzz::ntlm_challenge(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rdp_probe::fuzzing::ntlm_challenge(data));

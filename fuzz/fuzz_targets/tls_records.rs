@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| rdp_probe::tls::fuzz::tls_records(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rdp_probe::fuzzing::tls_records(data));

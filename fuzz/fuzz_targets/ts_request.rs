@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| rdp_probe::credssp::fuzz::ts_request(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rdp_probe::fuzzing::ts_request(data));

@@ -419,22 +419,6 @@ pub fn ntstatus_name(code: u32) -> String {
     ntstatus(code).map(|s| s.name.to_string()).unwrap_or_else(|| format!("{code:#010x}"))
 }
 
-/// Fuzz entry points (wired by the cargo-fuzz crate).
-#[doc(hidden)]
-pub mod fuzz {
-    /// Decodes arbitrary bytes as a TSRequest (and its stream framing); re-encodes what decodes.
-    pub fn ts_request(data: &[u8]) {
-        let _ = super::frame_len(data);
-        if let Ok(r) = super::TsRequest::decode(data) {
-            let again = super::TsRequest::decode(&r.encode());
-            debug_assert_eq!(again.as_ref().map(|a| a.nego_tokens.len()).ok(), Some(r.nego_tokens.len()));
-            for t in &r.nego_tokens {
-                crate::ntlm::fuzz::ntlm_challenge(t);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,9 @@
 //! here is either a panic in a decoder or a broken round trip. The round-trip checks are
 //! deliberate oracles (`assert_eq!`), used only in this module.
 //!
-//! Decoders owned by other layers have their own `fuzz` modules (`tls::fuzz`, `credssp::fuzz`,
-//! `ntlm::fuzz`, `mcs::fuzz`, `gcc::fuzz`); their targets call those directly, and [`TARGETS`]
-//! lists them too.
+//! Every entry point lives here, including those of the TLS, CredSSP, NTLM, MCS and GCC
+//! decoders, so the wire modules carry no fuzz code; they reach only public items. [`TARGETS`]
+//! lists them all by cargo-fuzz target name.
 
 use crate::probe::{answer_from, assess, identify_service, negotiation_plan};
 use crate::report::NegotiationAttempt;
@@ -113,8 +113,88 @@ pub fn legacy_rsa(data: &[u8]) {
     let _ = crate::tls::legacy_rsa::verify_where_ring_refuses(rest.as_slice(), scheme, &message, &sig);
 }
 
-/// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test: the
-/// ones above and the other layers' `fuzz` modules.
+/// TLS record layer, handshake reassembly, ServerHello/Certificate/Alert, ClientHello decoder.
+pub fn tls_records(data: &[u8]) {
+    let mut f = crate::tls::ServerFlight::new();
+    // Feed in two pieces to exercise reassembly at an arbitrary split.
+    let split = data.first().map(|b| usize::from(*b)).unwrap_or(0).min(data.len());
+    let (a, b) = data.split_at(split);
+    if f.feed(a).is_ok() {
+        let _ = f.feed(b);
+    }
+    if let Some(sh) = &f.server_hello {
+        let _ = (sh.version(), sh.alpn(), sh.key_share_group(), sh.is_hello_retry_request());
+    }
+    let _ = crate::tls::record::ServerHello::decode(data);
+    let _ = crate::tls::record::decode_certificate_tls12(data);
+    let _ = crate::tls::hello::ParsedClientHello::decode(data);
+    let mut i = data;
+    while let Ok((_, rest)) = crate::tls::decode_record(i) {
+        i = rest;
+    }
+}
+
+/// X.509 certificate report (and chain logic on a chain of the certificate with itself).
+pub fn certificate(data: &[u8]) {
+    let _ = crate::tls::certificate_report(data, 1_700_000_000, Some("host.example"));
+    let _ = crate::tls::chain_report(&[data.to_vec(), data.to_vec()], 0, Some("127.0.0.1"));
+}
+
+/// Decodes arbitrary bytes as a TSRequest (and its stream framing); re-encodes what decodes.
+pub fn ts_request(data: &[u8]) {
+    let _ = crate::credssp::frame_len(data);
+    if let Ok(r) = crate::credssp::TsRequest::decode(data) {
+        let again = crate::credssp::TsRequest::decode(&r.encode());
+        debug_assert_eq!(again.as_ref().map(|a| a.nego_tokens.len()).ok(), Some(r.nego_tokens.len()));
+        for t in &r.nego_tokens {
+            ntlm_challenge(t);
+        }
+    }
+}
+
+/// Decodes arbitrary bytes as an NTLM CHALLENGE_MESSAGE and as an AV_PAIR list.
+pub fn ntlm_challenge(data: &[u8]) {
+    if let Ok(c) = crate::ntlm::ChallengeMessage::decode(data) {
+        let _ = c.trusted_version().map(|v| v.windows_release());
+        let _ = c.timestamp().map(crate::ntlm::filetime_rfc3339);
+        for p in &c.av_pairs {
+            let _ = p.text();
+        }
+    }
+    let _ = crate::ntlm::decode_av_pairs(data);
+}
+
+/// Every server-side decoder of the MCS layer and the GCC layer beneath it on arbitrary bytes.
+pub fn mcs_connect_response(data: &[u8]) {
+    use crate::mcs::{ConnectInitial, ServerMcsPdu};
+    if let Ok(ServerMcsPdu::ConnectResponse(cr)) = ServerMcsPdu::decode(data) {
+        if let Some(ud) = cr.user_data {
+            if let Ok(ccr) = crate::gcc::ConferenceCreateResponse::decode(&ud) {
+                let blocks = crate::gcc::ServerBlocks::decode(&ccr.user_data);
+                let _ = crate::report::mcs::McsReport::from_blocks(&blocks);
+            }
+        }
+    }
+    let _ = ConnectInitial::decode(data);
+}
+
+/// The GCC Conference Create Response and server block decoders on arbitrary bytes.
+pub fn gcc_server_blocks(data: &[u8]) {
+    use crate::gcc::{CertificateKind, ConferenceCreateResponse, ServerBlocks, ServerCertificate};
+    let blocks = ServerBlocks::decode(data);
+    if let Some(Some(Ok(c))) = blocks.security.as_ref().map(|s| s.server_certificate.clone()) {
+        if let CertificateKind::Proprietary(p) = &c.kind {
+            let _ = p.signature_valid();
+        }
+    }
+    let _ = crate::report::mcs::McsReport::from_blocks(&blocks);
+    if let Ok(r) = ConferenceCreateResponse::decode(data) {
+        let _ = ServerBlocks::decode(&r.user_data);
+    }
+    let _ = ServerCertificate::decode(data);
+}
+
+/// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
     ("x224_connection_confirm", x224_connection_confirm),
@@ -122,12 +202,12 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("x224_connection_request", x224_connection_request),
     ("identify_service", identify_service_bytes),
     ("negotiation", negotiation),
-    ("ts_request", crate::credssp::fuzz::ts_request),
-    ("ntlm_challenge", crate::ntlm::fuzz::ntlm_challenge),
-    ("tls_records", crate::tls::fuzz::tls_records),
-    ("certificate", crate::tls::fuzz::certificate),
-    ("mcs_connect_response", crate::mcs::fuzz::mcs_connect_response),
-    ("gcc_server_blocks", crate::gcc::fuzz::gcc_server_blocks),
+    ("ts_request", ts_request),
+    ("ntlm_challenge", ntlm_challenge),
+    ("tls_records", tls_records),
+    ("certificate", certificate),
+    ("mcs_connect_response", mcs_connect_response),
+    ("gcc_server_blocks", gcc_server_blocks),
     ("not_tls", not_tls),
     ("legacy_rsa", legacy_rsa),
 ];
@@ -150,6 +230,39 @@ mod tests {
         for (_, f) in TARGETS {
             for i in inputs {
                 f(i);
+            }
+        }
+    }
+
+    /// TLS server flights captured from xrdp (TLS 1.1 and 1.3) and FreeRDP shadow (TLS 1.3), the
+    /// vectors of the `tls` unit tests.
+    const TLS_LEGACY: &[u8] = include_bytes!("../tests/vectors/tls/xrdp-tls-legacy-33900-server-flight.bin");
+    const TLS_XRDP13: &[u8] = include_bytes!("../tests/vectors/tls/xrdp-tls-chain-33906-server-hello-tls13.bin");
+    const TLS_SHADOW13: &[u8] = include_bytes!("../tests/vectors/tls/shadow-tls-33911-server-hello-tls13.bin");
+
+    #[test]
+    fn fuzz_entries_survive_vectors_and_garbage() {
+        for v in [TLS_LEGACY, TLS_XRDP13, TLS_SHADOW13, &[][..], &[22, 3, 3, 0xff, 0xff][..]] {
+            tls_records(v);
+            certificate(v);
+        }
+    }
+
+    /// The fuzz entries survive truncations and single-byte corruptions of a real answer.
+    #[test]
+    fn fuzz_entries_on_mutated_capture() {
+        let frame = include_bytes!("../tests/vectors/mcs/xrdp-rdp-high-33891-mcs/mcs-connect-response-meth0x1b.bin");
+        let mcs = crate::x224::decode_data(frame).unwrap().to_vec();
+        for n in 0..mcs.len() {
+            mcs_connect_response(&mcs[..n]);
+            gcc_server_blocks(&mcs[n..]);
+        }
+        for at in 0..mcs.len() {
+            for x in [0x00, 0x7f, 0x80, 0xff] {
+                let mut m = mcs.clone();
+                m[at] = x;
+                mcs_connect_response(&m);
+                gcc_server_blocks(m.get(65..).unwrap_or_default());
             }
         }
     }

@@ -22,37 +22,6 @@ pub use cert::{certificate_report, chain_report};
 pub use hello::{version_label, ClientHello, ParsedClientHello, TlsVersion};
 pub use record::{decode_record, Alert, Record, ServerFlight, ServerHello};
 
-/// Fuzz entry points (wired by the cargo-fuzz crate): each runs decoders on arbitrary bytes.
-#[doc(hidden)]
-pub mod fuzz {
-    /// Record layer, handshake reassembly, ServerHello/Certificate/Alert, ClientHello decoder.
-    pub fn tls_records(data: &[u8]) {
-        let mut f = super::ServerFlight::new();
-        // Feed in two pieces to exercise reassembly at an arbitrary split.
-        let split = data.first().map(|b| usize::from(*b)).unwrap_or(0).min(data.len());
-        let (a, b) = data.split_at(split);
-        if f.feed(a).is_ok() {
-            let _ = f.feed(b);
-        }
-        if let Some(sh) = &f.server_hello {
-            let _ = (sh.version(), sh.alpn(), sh.key_share_group(), sh.is_hello_retry_request());
-        }
-        let _ = super::record::ServerHello::decode(data);
-        let _ = super::record::decode_certificate_tls12(data);
-        let _ = super::hello::ParsedClientHello::decode(data);
-        let mut i = data;
-        while let Ok((_, rest)) = super::decode_record(i) {
-            i = rest;
-        }
-    }
-
-    /// X.509 certificate report (and chain logic on a chain of the certificate with itself).
-    pub fn certificate(data: &[u8]) {
-        let _ = super::certificate_report(data, 1_700_000_000, Some("host.example"));
-        let _ = super::chain_report(&[data.to_vec(), data.to_vec()], 0, Some("127.0.0.1"));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,14 +72,6 @@ mod tests {
             assert!(!sh.is_hello_retry_request());
             assert!(sh.key_share_group().is_some());
             assert!(f.encrypted && f.certificates.is_empty());
-        }
-    }
-
-    #[test]
-    fn fuzz_entries_survive_vectors_and_garbage() {
-        for v in [LEGACY, XRDP13, SHADOW13, &[][..], &[22, 3, 3, 0xff, 0xff][..]] {
-            fuzz::tls_records(v);
-            fuzz::certificate(v);
         }
     }
 }
