@@ -302,19 +302,21 @@ fn step_fail(phase: Phase, text: String, attempt: &str) -> TlsError {
     TlsError { phase, text, attempt: attempt.into(), client_limitation: false, server_sent: None }
 }
 
+/// The order of a request for the TLS step when the server answered it by selecting a
+/// TLS-based protocol: SSL-selected before CredSSP-selected, then by requested value.
+fn tls_key(a: &crate::report::NegotiationAttempt) -> Option<(bool, u32)> {
+    match &a.answer {
+        Answer::Selected { protocol, .. } if matches!(protocol.as_str(), "ssl" | "hybrid" | "hybrid_ex") => {
+            Some((protocol != "ssl", a.requested_value))
+        }
+        _ => None,
+    }
+}
+
 /// X.224 requests that the server answered by selecting a TLS-based protocol, best first
 /// (SSL-selected before CredSSP-selected, then by requested value).
 fn tls_requests(neg: &crate::report::NegotiationReport) -> Vec<u32> {
-    let mut v: Vec<(bool, u32)> = neg
-        .attempts
-        .iter()
-        .filter_map(|a| match &a.answer {
-            Answer::Selected { protocol, .. } if matches!(protocol.as_str(), "ssl" | "hybrid" | "hybrid_ex") => {
-                Some((protocol != "ssl", a.requested_value))
-            }
-            _ => None,
-        })
-        .collect();
+    let mut v: Vec<(bool, u32)> = neg.attempts.iter().filter_map(tls_key).collect();
     v.sort_unstable();
     let mut out: Vec<u32> = Vec::new();
     for (_, r) in v {
@@ -323,6 +325,14 @@ fn tls_requests(neg: &crate::report::NegotiationReport) -> Vec<u32> {
         }
     }
     out
+}
+
+/// The request the TLS step will use, once the answers so far settle it: the best
+/// SSL-selected request when no request still unanswered (`pending`) could come before it.
+/// `None` while an unanswered request could still change it.
+pub(crate) fn settled_request(answered: &[&crate::report::NegotiationAttempt], pending: &[u32]) -> Option<u32> {
+    let best = answered.iter().filter_map(|a| tls_key(a)).min()?;
+    (!best.0 && pending.iter().all(|p| *p > best.1)).then_some(best.1)
 }
 
 /// Opens a connection whose X.224 exchange selected a TLS-based protocol.
@@ -354,7 +364,7 @@ async fn open_for_tls(
 }
 
 /// What a raw ClientHello got back.
-struct RawOutcome {
+pub(crate) struct RawOutcome {
     flight: ServerFlight,
     /// Why reading stopped before the flight was finished (closed, timeout, decode error).
     end: Option<String>,
@@ -500,12 +510,47 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Runs the TLS step when the negotiation answers allow it, filling `report.tls`.
+/// The version probes and the Direct Approach after X.224 request `requested`: what the
+/// TLS step reports in `versions`, `version_attempts` and `direct_approach`.
+pub(crate) struct VersionProbes {
+    /// The X.224 request the version probes sent before their ClientHello.
+    pub requested: u32,
+    versions: Vec<(TlsVersion, Result<RawOutcome, TlsError>)>,
+    direct_approach: TlsAttempt,
+}
+
+/// One raw ClientHello per TLS version after X.224 `requested` (up to `parallel_connections`
+/// at once), then the Direct Approach at the best accepted version below 1.3.
+pub(crate) async fn version_probes(
+    ctx: &Ctx<'_>,
+    addr: std::net::SocketAddr,
+    requested: u32,
+    name: &str,
+) -> VersionProbes {
+    let versions = futures_util::future::join_all(TlsVersion::ALL.iter().map(|&v| async move {
+        let hello = ClientHello::new(v, suites_for(v), Some(name));
+        (v, raw_attempt(ctx, addr, Some(requested), &hello, &format!("tls version {}", v.label())).await)
+    }))
+    .await;
+    let dv = versions
+        .iter()
+        .filter(|(v, out)| *v != TlsVersion::Tls13 && attempt_report(v.label(), Some(v.wire()), true, out).accepted)
+        .map(|(v, _)| *v)
+        .max()
+        .unwrap_or(TlsVersion::Tls12);
+    let hello = ClientHello::new(dv, suites_for(dv), Some(name));
+    let out = raw_attempt(ctx, addr, None, &hello, "tls direct approach").await;
+    VersionProbes { requested, versions, direct_approach: attempt_report(dv.label(), None, false, &out) }
+}
+
+/// Runs the TLS step when the negotiation answers allow it, filling `report.tls`. `early`:
+/// version probes already run during the negotiation plan (used when they asked the same).
 pub(crate) async fn run_step(
     ctx: &mut Ctx<'_>,
     addr: std::net::SocketAddr,
     target: &crate::target::Target,
     report: &mut crate::report::Report,
+    early: Option<VersionProbes>,
 ) {
     if !ctx.opts.steps.tls {
         return;
@@ -604,23 +649,15 @@ pub(crate) async fn run_step(
         }
     }
 
-    // (b) versions, one connection each, plus the Direct Approach.
+    // (b) versions, one connection each, plus the Direct Approach (started during the
+    // negotiation plan when its answers settled the request early).
     let mut accepted: Vec<TlsVersion> = Vec::new();
     if ctx.opts.steps.tls_versions {
-        // Up to `parallel_connections` versions at once (xrdp's backlog is 2).
-        let shared: &Ctx<'_> = ctx;
-        let mut outs = Vec::new();
-        for chunk in TlsVersion::ALL.chunks(shared.opts.parallel_connections.max(1)) {
-            let name = &name;
-            outs.extend(
-                futures_util::future::join_all(chunk.iter().map(|&v| async move {
-                    let hello = ClientHello::new(v, suites_for(v), Some(name));
-                    (v, raw_attempt(shared, addr, Some(requested), &hello, &format!("tls version {}", v.label())).await)
-                }))
-                .await,
-            );
-        }
-        for (v, out) in outs {
+        let probes = match early {
+            Some(e) if e.requested == requested => e,
+            _ => version_probes(ctx, addr, requested, &name).await,
+        };
+        for (v, out) in probes.versions {
             let a = attempt_report(v.label(), Some(v.wire()), true, &out);
             if a.accepted {
                 accepted.push(v);
@@ -635,10 +672,7 @@ pub(crate) async fn run_step(
             tls.versions.insert(v.label().into(), a.accepted);
             tls.version_attempts.push(a);
         }
-        let dv = accepted.iter().copied().filter(|v| *v != TlsVersion::Tls13).max().unwrap_or(TlsVersion::Tls12);
-        let hello = ClientHello::new(dv, suites_for(dv), Some(&name));
-        let out = raw_attempt(ctx, addr, None, &hello, "tls direct approach").await;
-        tls.direct_approach = Some(attempt_report(dv.label(), None, false, &out));
+        tls.direct_approach = Some(probes.direct_approach);
     } else if let Some(v) = tls.version.as_deref().and_then(|l| TlsVersion::ALL.into_iter().find(|x| x.label() == l)) {
         accepted.push(v);
     }
