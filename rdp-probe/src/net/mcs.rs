@@ -189,8 +189,11 @@ async fn rdp_once(
 /// (when it got an answer and the methods step is on) one connection per method.
 pub(crate) struct RdpProbes {
     all: Result<Outcome, NetError>,
-    methods: Option<Vec<(&'static str, u32, Result<Outcome, NetError>)>>,
+    methods: Option<Vec<MethodProbe>>,
 }
+
+/// One per-method offer: its name, its encryptionMethods value, what came back.
+type MethodProbe = (&'static str, u32, Result<Outcome, NetError>);
 
 /// Runs the Standard RDP Security exchanges (`legacy`: X.224 without RDP_NEG_REQ); the
 /// per-method offers run up to `parallel_connections` at once (xrdp's backlog is 2).

@@ -126,7 +126,6 @@ pub(crate) struct Recorded<S> {
 }
 
 impl<S> Recorded<S> {
-
     /// Starts keeping the first bytes received from now on.
     pub(crate) fn start_capture(&mut self) {
         self.capture = Some(Vec::new());

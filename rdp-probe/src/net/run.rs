@@ -304,9 +304,11 @@ enum Event {
     Mcs(super::mcs::RdpProbes),
 }
 
-type Pending<'a> = futures_util::stream::FuturesUnordered<
-    std::pin::Pin<Box<dyn std::future::Future<Output = Event> + Send + 'a>>,
->;
+/// A plan request with its answer (its connection already kept or closed) and duration.
+type Answered = (PlanStep, Result<ServerAnswer, NetError>, std::time::Duration);
+
+type Pending<'a> =
+    futures_util::stream::FuturesUnordered<std::pin::Pin<Box<dyn std::future::Future<Output = Event> + Send + 'a>>>;
 
 /// Whether a later step can continue on this negotiation connection: TLS, CredSSP or MCS
 /// inside TLS after a TLS-based selection; MCS after Standard RDP Security was accepted for
@@ -320,9 +322,7 @@ fn worth_keeping(opts: &ProbeOptions, step: &PlanStep, a: &ServerAnswer) -> bool
     }
     match &cc.negotiation {
         Some(NegotiationResponse::Response { selected_protocol, .. }) => match selected_protocol {
-            Protocol::Ssl | Protocol::Hybrid | Protocol::HybridEx => {
-                opts.steps.tls || opts.steps.nla || opts.steps.mcs
-            }
+            Protocol::Ssl | Protocol::Hybrid | Protocol::HybridEx => opts.steps.tls || opts.steps.nla || opts.steps.mcs,
             Protocol::Rdp => opts.steps.mcs && step.requested.0 == 0,
             _ => false,
         },
@@ -417,8 +417,7 @@ async fn overlap(
             Event::Negotiated(i, step, res, t.elapsed())
         }));
     }
-    let mut done: Vec<Option<(PlanStep, Result<ServerAnswer, NetError>, std::time::Duration)>> =
-        rest.iter().map(|_| None).collect();
+    let mut done: Vec<Option<Answered>> = rest.iter().map(|_| None).collect();
     let (mut tls_started, mut mcs_started) = (false, false);
     let mut overall = false;
     loop {

@@ -327,12 +327,14 @@ fn tls_requests(neg: &crate::report::NegotiationReport) -> Vec<u32> {
     out
 }
 
-/// The request the TLS step will use, once the answers so far settle it: the best
-/// SSL-selected request when no request still unanswered (`pending`) could come before it.
-/// `None` while an unanswered request could still change it.
+/// The request the TLS step will most likely use, from the answers so far: the best
+/// request answered with a TLS-based selection once every request that could come before it
+/// (`pending`: unanswered values) is answered. Certain when it selected SSL; when it
+/// selected CredSSP, a larger request answered later with SSL would still come first (the
+/// TLS step then repeats its version probes with that request). `None`: not yet known.
 pub(crate) fn settled_request(answered: &[&crate::report::NegotiationAttempt], pending: &[u32]) -> Option<u32> {
     let best = answered.iter().filter_map(|a| tls_key(a)).min()?;
-    (!best.0 && pending.iter().all(|p| *p > best.1)).then_some(best.1)
+    pending.iter().all(|p| *p > best.1).then_some(best.1)
 }
 
 /// Opens a connection whose X.224 exchange selected a TLS-based protocol.
@@ -754,4 +756,55 @@ pub(crate) async fn run_step(
     }
     report.timings_ms.insert("tls".into(), ms(t_step.elapsed()));
     report.tls = Some(tls);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::NegotiationAttempt;
+
+    fn att(req: u32, protocol: Option<&str>) -> NegotiationAttempt {
+        let answer = match protocol {
+            Some(p) => Answer::Selected {
+                protocol: p.into(),
+                protocol_value: 0,
+                flags: vec![],
+                flags_value: 0,
+                requested: true,
+            },
+            None => Answer::Failure { code: "ssl_required_by_server".into(), code_value: 1 },
+        };
+        NegotiationAttempt {
+            requested_value: req,
+            requested: vec![],
+            request_flags: 0,
+            with_neg_req: true,
+            answer,
+            source_ref: None,
+            ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn settled_request_waits_for_requests_that_could_come_first() {
+        // xrdp negotiate: 0x0B selected ssl, 0x00 and 0x01 not answered yet: 0x01 may win.
+        let full = att(0x0B, Some("ssl"));
+        assert_eq!(settled_request(&[&full], &[0, 1, 2, 4, 8, 0x10]), None);
+        // 0x00 got rdp, 0x01 ssl: nothing unanswered can come before 0x01.
+        let (rdp, ssl) = (att(0, Some("rdp")), att(1, Some("ssl")));
+        assert_eq!(settled_request(&[&full, &rdp, &ssl], &[2, 4, 8, 0x10]), Some(1));
+        // NLA required: 0x00 and 0x01 refused, 0x02 hybrid: the best known once 0x02 answered.
+        let (hyb, r0, r1) = (att(0x0B, Some("hybrid")), att(0, None), att(1, None));
+        assert_eq!(settled_request(&[&hyb, &r0, &r1], &[2, 4, 8, 0x10]), None);
+        let h2 = att(2, Some("hybrid"));
+        assert_eq!(settled_request(&[&hyb, &r0, &r1, &h2], &[4, 8, 0x10]), Some(2));
+        // The same order as the TLS step's own choice.
+        let neg = crate::report::NegotiationReport {
+            attempts: vec![hyb.clone(), r0.clone(), r1.clone(), h2.clone()],
+            ..Default::default()
+        };
+        assert_eq!(tls_requests(&neg).first(), Some(&2));
+        // Nothing TLS-based selected: nothing to start.
+        assert_eq!(settled_request(&[&r0, &r1], &[]), None);
+    }
 }

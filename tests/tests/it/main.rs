@@ -10,6 +10,7 @@ mod mcs;
 mod negotiation;
 mod nla;
 mod proxy;
+mod reuse;
 mod roundtrip;
 mod scan;
 mod snapshots;
