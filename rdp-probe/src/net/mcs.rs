@@ -182,7 +182,15 @@ async fn rdp_once(
 ) -> Result<Outcome, NetError> {
     let label = format!("mcs rdp methods {:#x}", methods.0);
     let mut s = open(ctx, addr, Protocol::Rdp, legacy, &label).await?;
-    exchange(ctx, &mut s, 0, methods).await
+    let continued = s.continued();
+    match exchange(ctx, &mut s, 0, methods).await {
+        // A kept negotiation connection closed while it waited: ask again on a new one.
+        Err(e) if continued && e.closed_by_peer() => {
+            let mut s = open(ctx, addr, Protocol::Rdp, legacy, &label).await?;
+            exchange(ctx, &mut s, 0, methods).await
+        }
+        r => r,
+    }
 }
 
 /// The Standard RDP Security exchanges: the Connect-Initial offering every method, then
@@ -284,6 +292,14 @@ pub(crate) async fn run_step(
 async fn tls_once(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Target) -> Result<Outcome, NetError> {
     let s = open(ctx, addr, Protocol::Ssl, false, "mcs tls").await?;
     let name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
-    let mut tls = super::tls::upgrade(ctx, s, &name).await?;
+    let continued = s.continued();
+    let mut tls = match super::tls::upgrade(ctx, s, &name).await {
+        // A kept negotiation connection closed while it waited: ask again on a new one.
+        Err(e) if continued && e.closed_by_peer() => {
+            let s = open(ctx, addr, Protocol::Ssl, false, "mcs tls").await?;
+            super::tls::upgrade(ctx, s, &name).await?
+        }
+        r => r?,
+    };
     exchange(ctx, &mut tls.stream, SecurityProtocols::SSL.0, EncryptionMethods::ALL).await
 }

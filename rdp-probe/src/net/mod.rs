@@ -87,6 +87,16 @@ pub enum NetErrorKind {
 }
 
 impl NetError {
+    /// The peer closed the connection (EOF, reset, or a plain close where a TLS answer was
+    /// due): on a kept connection, perhaps only because it waited idle, so a step asks again
+    /// on a new connection before it reports this.
+    pub(crate) fn closed_by_peer(&self) -> bool {
+        match &self.kind {
+            NetErrorKind::Closed { .. } | NetErrorKind::Reset => true,
+            NetErrorKind::NotTls { sent, .. } => sent.is_empty(),
+            _ => false,
+        }
+    }
     pub(crate) fn new(phase: Phase, kind: NetErrorKind) -> Self {
         NetError { phase, kind }
     }
@@ -123,9 +133,16 @@ pub(crate) struct Recorded<S> {
     /// This connection's share of `parallel_connections` while an exchange runs on it;
     /// released when the connection is dropped or kept idle for a later step.
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// A negotiation connection a later step continues on (it waited idle in between).
+    continued: bool,
 }
 
 impl<S> Recorded<S> {
+    /// Whether this is a kept negotiation connection a later step continues on.
+    pub(crate) fn continued(&self) -> bool {
+        self.continued
+    }
+
     /// Starts keeping the first bytes received from now on.
     pub(crate) fn start_capture(&mut self) {
         self.capture = Some(Vec::new());
@@ -264,6 +281,7 @@ impl<'a> Ctx<'a> {
         let mut stream = k.stream;
         self.note(stream.connection, label, format!("continue on connection {} ({})", stream.connection, stream.label));
         stream.label = label.into();
+        stream.continued = true;
         Some((stream, k.answer))
     }
 
@@ -399,6 +417,7 @@ impl<'a> Ctx<'a> {
             started: Instant::now(),
             capture: None,
             permit,
+            continued: false,
         })
     }
 

@@ -591,8 +591,17 @@ pub(crate) async fn run_step(
         match open_for_tls(ctx, addr, r, "tls rustls").await {
             Ok(s) => {
                 requested = Some(r);
-                let t = Instant::now();
-                match upgrade(ctx, s, &name).await {
+                let mut t = Instant::now();
+                let continued = s.continued();
+                let mut upgraded = upgrade(ctx, s, &name).await;
+                if continued && matches!(&upgraded, Err(e) if e.closed_by_peer()) {
+                    // The kept negotiation connection closed while it waited: ask again.
+                    if let Ok(s) = open_for_tls(ctx, addr, r, "tls rustls").await {
+                        t = Instant::now();
+                        upgraded = upgrade(ctx, s, &name).await;
+                    }
+                }
+                match upgraded {
                     Ok(sess) => {
                         tls.handshake_ms = Some(ms(t.elapsed()));
                         tls.rustls_handshake = true;
