@@ -4,7 +4,7 @@
 //! sequential probe (`parallel_connections(1)`) reports the same facts.
 
 use rdp_probe::report::Direction;
-use rdp_probe::{ProbeOptions, Report, Status, Target};
+use rdp_probe::{ProbeOptions, Report, Status, Steps, Target};
 use rdp_probe_tests::*;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -119,4 +119,56 @@ fn shadow_nla_reuses_tls_and_credssp_connections() {
         r.transcript.iter().any(|e| e.label == "nla credssp" && e.data.starts_with("continue on")),
         "CredSSP continues on a negotiation connection"
     );
+}
+
+/// A server that closes a connection left waiting after its X.224 answer (here: the first
+/// one that asked for Standard RDP Security, closed right after its Connection Confirm) does
+/// not turn into a "closed" fact: the MCS step asks again on a new connection and reports
+/// what the server answers there, as it did before connections were kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_connection_closed_while_waiting_is_asked_again() {
+    use super::hostile::{cc, hostile, opts, read_frame};
+    use rdp_probe::x224::Protocol;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+
+    let first_rdp = Arc::new(AtomicBool::new(true));
+    let h = hostile(move |mut s: TcpStream| {
+        let first_rdp = first_rdp.clone();
+        async move {
+            let Some(cr) = read_frame(&mut s).await else { return };
+            // RDP_NEG_REQ ends the CR: type 1, flags, length 8, requestedProtocols (LE).
+            let n = cr.len();
+            let requested =
+                (n >= 8 && cr[n - 8] == 1).then(|| u32::from_le_bytes([cr[n - 4], cr[n - 3], cr[n - 2], cr[n - 1]]));
+            if s.write_all(&cc(Protocol::Rdp)).await.is_err() {
+                return;
+            }
+            if requested == Some(0) && first_rdp.swap(false, Ordering::SeqCst) {
+                return; // closed while the probe kept it
+            }
+            if read_frame(&mut s).await.is_some() {
+                // Any MCS Connect-Initial: a Disconnect-Provider-Ultimatum (rn-user-requested).
+                let _ = s.write_all(&[3, 0, 0, 9, 2, 0xf0, 0x80, 0x21, 0x80]).await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    })
+    .await;
+    let mut o = opts(1000, 10_000, Steps { mcs: true, mcs_methods: false, ..Steps::NEGOTIATION });
+    o.raw = true;
+    let t = Target::from_addr(h.addr.ip(), h.addr.port());
+    let r = rdp_probe::probe(&t, &o).await;
+    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    let mcs = r.mcs.as_ref().unwrap();
+    let err = mcs.error.as_ref().map(|e| e.detail.clone()).unwrap_or_default();
+    assert!(err.contains("Disconnect-Provider-Ultimatum"), "the answer on a new connection, not the close: {mcs:#?}");
+    let continued =
+        r.transcript.iter().filter(|e| e.data.starts_with("continue on") && e.label.starts_with("mcs rdp")).count();
+    let reopened =
+        r.transcript.iter().filter(|e| e.data.starts_with("connect ") && e.label.starts_with("mcs rdp")).count();
+    assert_eq!((continued, reopened), (1, 1), "kept connection tried, then a new one");
+    connections(&r);
 }
