@@ -18,7 +18,7 @@ use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// What one Connect-Initial brought back.
-enum Outcome {
+pub(crate) enum Outcome {
     /// A Connect-Response with rt-successful and server data.
     Blocks(Box<mcs::ConnectResponse>, Box<ServerBlocks>),
     /// A Connect-Response with another result.
@@ -68,6 +68,17 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
 /// sends a CR without RDP_NEG_REQ.
 async fn open(ctx: &Ctx<'_>, addr: SocketAddr, want: Protocol, legacy: bool, label: &str) -> Result<Stream, NetError> {
     if legacy {
+        if let Some((s, answer)) = ctx.take_kept(0, false, label) {
+            return match answer {
+                ServerAnswer::Confirm(cc) => match cc.negotiation {
+                    None | Some(NegotiationResponse::Response { selected_protocol: Protocol::Rdp, .. }) => Ok(s),
+                    other => Err(refused(other.as_ref())),
+                },
+                other => {
+                    Err(NetError::new(Phase::ReadCc, NetErrorKind::Io(format!("no Connection Confirm: {other:?}"))))
+                }
+            };
+        }
         let cr = ConnectionRequest { cookie: ctx.opts.cookie.clone(), negotiation: None, correlation: None };
         let bytes = cr.encode().map_err(|e| NetError::new(Phase::SendCr, NetErrorKind::Decode(e)))?;
         let mut s = ctx.open(addr, label).await?;
@@ -171,11 +182,54 @@ async fn rdp_once(
 ) -> Result<Outcome, NetError> {
     let label = format!("mcs rdp methods {:#x}", methods.0);
     let mut s = open(ctx, addr, Protocol::Rdp, legacy, &label).await?;
-    exchange(ctx, &mut s, 0, methods).await
+    let continued = s.continued();
+    match exchange(ctx, &mut s, 0, methods).await {
+        // A kept negotiation connection closed while it waited: ask again on a new one.
+        Err(e) if continued && e.closed_by_peer() => {
+            let mut s = open(ctx, addr, Protocol::Rdp, legacy, &label).await?;
+            exchange(ctx, &mut s, 0, methods).await
+        }
+        r => r,
+    }
 }
 
-/// Runs the mcs step when the negotiation answers allow it, filling `report.mcs`.
-pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Target, report: &mut Report) {
+/// The Standard RDP Security exchanges: the Connect-Initial offering every method, then
+/// (when it got an answer and the methods step is on) one connection per method.
+pub(crate) struct RdpProbes {
+    all: Result<Outcome, NetError>,
+    methods: Option<Vec<MethodProbe>>,
+}
+
+/// One per-method offer: its name, its encryptionMethods value, what came back.
+type MethodProbe = (&'static str, u32, Result<Outcome, NetError>);
+
+/// Runs the Standard RDP Security exchanges (`legacy`: X.224 without RDP_NEG_REQ); the
+/// per-method offers run up to `parallel_connections` at once (xrdp's backlog is 2).
+pub(crate) async fn rdp_probes(ctx: &Ctx<'_>, addr: SocketAddr, legacy: bool) -> RdpProbes {
+    let all = rdp_once(ctx, addr, legacy, EncryptionMethods::ALL).await;
+    let methods = if ctx.opts.steps.mcs_methods && all.is_ok() {
+        Some(
+            futures_util::future::join_all(METHODS.iter().map(|(name, value)| async move {
+                (*name, *value, rdp_once(ctx, addr, legacy, EncryptionMethods(*value)).await)
+            }))
+            .await,
+        )
+    } else {
+        None
+    };
+    RdpProbes { all, methods }
+}
+
+/// Runs the mcs step when the negotiation answers allow it, filling `report.mcs`. `early`:
+/// the Standard RDP Security exchanges already run during the negotiation plan, after the
+/// server accepted PROTOCOL_RDP (request 0x00).
+pub(crate) async fn run_step(
+    ctx: &mut Ctx<'_>,
+    addr: SocketAddr,
+    target: &Target,
+    report: &mut Report,
+    early: Option<RdpProbes>,
+) {
     if !ctx.opts.steps.mcs {
         return;
     }
@@ -190,26 +244,21 @@ pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Targe
 
     if rdp {
         out.transport = Some("tcp".into());
-        let first = rdp_once(ctx, addr, legacy, EncryptionMethods::ALL).await;
-        match &first {
+        let probes = match early {
+            Some(e) if !legacy => e,
+            _ => rdp_probes(ctx, addr, legacy).await,
+        };
+        match &probes.all {
             Ok(o) => apply(&mut out, o),
             Err(e) => out.error = Some(step_error(e)),
         }
-        if ctx.opts.steps.mcs_methods && first.is_ok() {
+        if let Some(results) = probes.methods {
             let mut answers = BTreeMap::new();
-            // Up to `parallel_connections` offers at once (xrdp's backlog is 2).
-            let ctx: &Ctx<'_> = ctx;
-            'methods: for chunk in METHODS.chunks(ctx.opts.parallel_connections.max(1)) {
-                let results = futures_util::future::join_all(chunk.iter().map(|(name, value)| async move {
-                    (*name, *value, rdp_once(ctx, addr, legacy, EncryptionMethods(*value)).await)
-                }))
-                .await;
-                for (name, value, r) in results {
-                    let overall = matches!(&r, Err(e) if e.phase == Phase::Overall);
-                    answers.insert(name.to_string(), method_answer(value, &r));
-                    if overall {
-                        break 'methods;
-                    }
+            for (name, value, r) in results {
+                let overall = matches!(&r, Err(e) if e.phase == Phase::Overall);
+                answers.insert(name.to_string(), method_answer(value, &r));
+                if overall {
+                    break;
                 }
             }
             out.set_method_answers(answers);
@@ -243,6 +292,14 @@ pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Targe
 async fn tls_once(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Target) -> Result<Outcome, NetError> {
     let s = open(ctx, addr, Protocol::Ssl, false, "mcs tls").await?;
     let name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
-    let mut tls = super::tls::upgrade(ctx, s, &name).await?;
+    let continued = s.continued();
+    let mut tls = match super::tls::upgrade(ctx, s, &name).await {
+        // A kept negotiation connection closed while it waited: ask again on a new one.
+        Err(e) if continued && e.closed_by_peer() => {
+            let s = open(ctx, addr, Protocol::Ssl, false, "mcs tls").await?;
+            super::tls::upgrade(ctx, s, &name).await?
+        }
+        r => r?,
+    };
     exchange(ctx, &mut tls.stream, SecurityProtocols::SSL.0, EncryptionMethods::ALL).await
 }

@@ -87,6 +87,16 @@ pub enum NetErrorKind {
 }
 
 impl NetError {
+    /// The peer closed the connection (EOF, reset, or a plain close where a TLS answer was
+    /// due): on a kept connection, perhaps only because it waited idle, so a step asks again
+    /// on a new connection before it reports this.
+    pub(crate) fn closed_by_peer(&self) -> bool {
+        match &self.kind {
+            NetErrorKind::Closed { .. } | NetErrorKind::Reset => true,
+            NetErrorKind::NotTls { sent, .. } => sent.is_empty(),
+            _ => false,
+        }
+    }
     pub(crate) fn new(phase: Phase, kind: NetErrorKind) -> Self {
         NetError { phase, kind }
     }
@@ -120,9 +130,19 @@ pub(crate) struct Recorded<S> {
     /// The first bytes received since [`Recorded::start_capture`] (at most
     /// [`crate::tls::not_tls::MAX_KEPT`]): what a server sent instead of a ServerHello.
     capture: Option<Vec<u8>>,
+    /// This connection's share of `parallel_connections` while an exchange runs on it;
+    /// released when the connection is dropped or kept idle for a later step.
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// A negotiation connection a later step continues on (it waited idle in between).
+    continued: bool,
 }
 
 impl<S> Recorded<S> {
+    /// Whether this is a kept negotiation connection a later step continues on.
+    pub(crate) fn continued(&self) -> bool {
+        self.continued
+    }
+
     /// Starts keeping the first bytes received from now on.
     pub(crate) fn start_capture(&mut self) {
         self.capture = Some(Vec::new());
@@ -199,6 +219,22 @@ pub(crate) struct Ctx<'a> {
     last_connect: Mutex<Option<Instant>>,
     /// The local address of the first direct (proxy-less) connection.
     pub first_local: std::sync::OnceLock<SocketAddr>,
+    /// Exchanges in flight at once (`parallel_connections`): a permit from opening a
+    /// connection until it is dropped or kept idle.
+    slots: Arc<tokio::sync::Semaphore>,
+    /// Negotiation connections kept open after their X.224 answer, for a later step that
+    /// asks the same question (TLS, CredSSP, MCS): no second connection for the same request.
+    kept: Mutex<Vec<Kept>>,
+}
+
+/// A negotiation connection kept open after the server's X.224 answer.
+pub(crate) struct Kept {
+    /// requestedProtocols of the Connection Request sent on it.
+    pub requested: u32,
+    /// Whether that request carried an RDP_NEG_REQ (`false`: the legacy request).
+    pub with_neg_req: bool,
+    pub stream: Stream,
+    pub answer: crate::x224::ServerAnswer,
 }
 
 pub(crate) fn ms(d: Duration) -> f64 {
@@ -214,6 +250,45 @@ impl<'a> Ctx<'a> {
             connections: std::sync::atomic::AtomicU32::new(0),
             last_connect: Mutex::new(None),
             first_local: std::sync::OnceLock::new(),
+            slots: Arc::new(tokio::sync::Semaphore::new(opts.parallel_connections.max(1))),
+            kept: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Keeps a negotiation connection open for a later step (its permit is released).
+    pub fn keep(&self, kept: Kept) {
+        let mut kept = kept;
+        kept.stream.permit = None;
+        if let Ok(mut v) = self.kept.lock() {
+            v.push(kept);
+        }
+    }
+
+    /// Takes the kept connection whose Connection Request was `requested` (with or without
+    /// RDP_NEG_REQ), relabelled for the step that continues on it; the transcript notes the
+    /// reuse under the connection's number.
+    pub fn take_kept(
+        &self,
+        requested: u32,
+        with_neg_req: bool,
+        label: &str,
+    ) -> Option<(Stream, crate::x224::ServerAnswer)> {
+        let k = {
+            let mut v = self.kept.lock().ok()?;
+            let i = v.iter().position(|k| k.requested == requested && k.with_neg_req == with_neg_req)?;
+            v.remove(i)
+        };
+        let mut stream = k.stream;
+        self.note(stream.connection, label, format!("continue on connection {} ({})", stream.connection, stream.label));
+        stream.label = label.into();
+        stream.continued = true;
+        Some((stream, k.answer))
+    }
+
+    /// Closes the kept connections no step took.
+    pub fn drop_kept(&self) {
+        if let Ok(mut v) = self.kept.lock() {
+            v.clear();
         }
     }
 
@@ -256,6 +331,12 @@ impl<'a> Ctx<'a> {
     /// the inter-connection delay, the connect timeout and the probe deadline. Retries on
     /// "too many open files" until the deadline instead of failing: a scan backs off, never drops.
     pub async fn open(&self, addr: SocketAddr, label: &str) -> Result<Stream, NetError> {
+        // At most `parallel_connections` exchanges in flight per target (xrdp's backlog is 2).
+        let permit = match tokio::time::timeout_at(self.deadline.into(), self.slots.clone().acquire_owned()).await {
+            Ok(Ok(p)) => Some(p),
+            Ok(Err(_)) => None,
+            Err(_) => return Err(NetError::new(Phase::Overall, NetErrorKind::Timeout)),
+        };
         // Concurrent opens (the plan runs up to `parallel_connections` at once) take turns
         // through the lock: each reserves its start time, then sleeps outside the lock.
         let wait = match self.last_connect.lock() {
@@ -335,6 +416,8 @@ impl<'a> Ctx<'a> {
             label: label.into(),
             started: Instant::now(),
             capture: None,
+            permit,
+            continued: false,
         })
     }
 

@@ -108,16 +108,7 @@ async fn exchange(
 ) -> Result<(), NlaError> {
     let (stream, answer) =
         super::run::open_negotiated(ctx, addr, requested, "nla credssp").await.map_err(|e| net_fail(&e))?;
-    let selected = match &answer {
-        ServerAnswer::Confirm(cc) => match &cc.negotiation {
-            Some(NegotiationResponse::Response { selected_protocol, .. }) => *selected_protocol,
-            Some(NegotiationResponse::Failure { code, .. }) => {
-                return Err(fail(Phase::ReadCc, format!("server refused CredSSP: {}", code.name())))
-            }
-            _ => return Err(fail(Phase::ReadCc, "server answered without selecting a protocol")),
-        },
-        _ => return Err(fail(Phase::ReadCc, "server did not confirm the connection")),
-    };
+    let selected = selected_credssp(&answer)?;
     r.selected = Some(selected.name());
     if selected == Protocol::HybridEx {
         r.hybrid_ex = true;
@@ -126,11 +117,49 @@ async fn exchange(
         return Err(fail(Phase::ReadCc, format!("server selected {} instead of CredSSP", selected.name())));
     }
     let server_name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
-    let mut tls = super::tls::upgrade(ctx, stream, &server_name).await.map_err(|e| {
+    let continued = stream.continued();
+    let upgraded = match super::tls::upgrade(ctx, stream, &server_name).await {
+        // A kept negotiation connection closed while it waited: ask again on a new one.
+        Err(e) if continued && e.closed_by_peer() => {
+            let (stream, answer) =
+                super::run::open_negotiated(ctx, addr, requested, "nla credssp").await.map_err(|e| net_fail(&e))?;
+            let again = selected_credssp(&answer)?;
+            if !matches!(again, Protocol::Hybrid | Protocol::HybridEx) {
+                return Err(fail(Phase::ReadCc, format!("server selected {} instead of CredSSP", again.name())));
+            }
+            super::tls::upgrade(ctx, stream, &server_name).await
+        }
+        u => u,
+    };
+    let mut tls = upgraded.map_err(|e| {
         // Judged with the TLS step's facts: our own limitation, or what the server sent.
         let (client_limitation, text) = super::tls::judge_upgrade_failure(&e, tls_facts);
         NlaError { client_limitation, ..fail(e.phase, text) }
     })?;
+    continue_exchange(ctx, &mut tls, r).await
+}
+
+/// The protocol the server selected for the CredSSP request, or why there is none.
+fn selected_credssp(answer: &ServerAnswer) -> Result<Protocol, NlaError> {
+    match answer {
+        ServerAnswer::Confirm(cc) => match &cc.negotiation {
+            Some(NegotiationResponse::Response { selected_protocol, .. }) => Ok(*selected_protocol),
+            Some(NegotiationResponse::Failure { code, .. }) => {
+                Err(fail(Phase::ReadCc, format!("server refused CredSSP: {}", code.name())))
+            }
+            _ => Err(fail(Phase::ReadCc, "server answered without selecting a protocol")),
+        },
+        _ => Err(fail(Phase::ReadCc, "server did not confirm the connection")),
+    }
+}
+
+/// The CredSSP exchange inside the TLS session: NEGOTIATE, CHALLENGE, and with credentials
+/// AUTHENTICATE and pubKeyAuth.
+async fn continue_exchange(
+    ctx: &mut Ctx<'_>,
+    tls: &mut super::tls::TlsSession,
+    r: &mut NlaReport,
+) -> Result<(), NlaError> {
     r.tls_version = tls.version.clone();
     r.tls_cipher_suite = tls.cipher_suite.clone();
 
@@ -160,8 +189,7 @@ async fn exchange(
     let Some(creds) = ctx.opts.credentials.clone() else { return Ok(()) };
     let user = if creds.domain.is_empty() { creds.user.clone() } else { format!("{}\\{}", creds.domain, creds.user) };
     let mut auth = AuthReport { user, ..AuthReport::default() };
-    let res =
-        check_credentials(ctx, &mut tls, &negotiate, challenge_bytes, &challenge, ts.version, &creds, &mut auth).await;
+    let res = check_credentials(ctx, tls, &negotiate, challenge_bytes, &challenge, ts.version, &creds, &mut auth).await;
     if let Err(e) = res {
         auth.accepted = false;
         if auth.status.is_empty() {

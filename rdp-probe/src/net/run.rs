@@ -5,7 +5,7 @@ use crate::options::ProbeOptions;
 use crate::probe::{answer_from, assess, identify_service, negotiation_plan, PlanStep};
 use crate::report::{Answer, NegotiationAttempt, Phase, Report, Status};
 use crate::target::Target;
-use crate::x224::{ConnectionRequest, NegotiationRequest, ServerAnswer};
+use crate::x224::{ConnectionRequest, NegotiationRequest, NegotiationResponse, Protocol, ServerAnswer};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -17,13 +17,14 @@ struct Times {
     read_cc: f64,
 }
 
-/// One connection: connect, send the CR for `step`, read and decode the first frame.
+/// One connection: connect, send the CR for `step`, read and decode the first frame. The
+/// stream comes back with the answer, so a later step can continue on it.
 async fn negotiate_once(
     ctx: &Ctx<'_>,
     addr: SocketAddr,
     step: &PlanStep,
     times: &mut Times,
-) -> Result<ServerAnswer, NetError> {
+) -> Result<(ServerAnswer, super::Stream), NetError> {
     let cr = ConnectionRequest {
         cookie: ctx.opts.cookie.clone(),
         negotiation: step
@@ -50,18 +51,21 @@ async fn negotiate_once(
         // A COTP service that is not RDP: classified like any other foreign service.
         return Err(NetError::new(Phase::ReadCc, NetErrorKind::NotTpkt(frame)));
     }
-    Ok(answer)
+    Ok((answer, s))
 }
 
-/// Opens a connection and completes X.224 negotiation for `requested`; returns the stream
-/// when the server selected a protocol (any), for later phases (TLS, CredSSP, MCS).
-#[allow(dead_code)] // used by the TLS, NLA and MCS steps
+/// Completes X.224 negotiation for `requested` for a later phase (TLS, CredSSP, MCS): on the
+/// negotiation connection that asked the same when one was kept, else on a new connection.
+/// Returns the stream with the server's answer.
 pub(crate) async fn open_negotiated(
     ctx: &Ctx<'_>,
     addr: SocketAddr,
     requested: crate::x224::SecurityProtocols,
     label: &str,
 ) -> Result<(super::Stream, ServerAnswer), NetError> {
+    if let Some(kept) = ctx.take_kept(requested.0, true, label) {
+        return Ok(kept);
+    }
     let cr = ConnectionRequest {
         cookie: ctx.opts.cookie.clone(),
         negotiation: Some(NegotiationRequest { flags: Default::default(), requested_protocols: requested }),
@@ -197,10 +201,17 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
     let mut plan = negotiation_plan(ctx.opts.steps.negotiation_extended);
     let mut attempts: Vec<NegotiationAttempt> = Vec::new();
     let mut first_error: Option<NetError> = None;
+    let mut early = Early::default();
+    let name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
     let mut i = 0;
     'plan: while i < plan.len() {
-        // The first request runs alone (is anything there? is it RDP?); the rest run up to
-        // `parallel_connections` at once.
+        // The first request runs alone (is anything there? is it RDP?). After an RDP answer
+        // the rest of the plan and the later steps its answers allow overlap.
+        if !attempts.is_empty() && attempts.iter().any(|a| is_rdp_answer(&a.answer)) {
+            let rest: Vec<PlanStep> = plan.iter().skip(i).copied().collect();
+            overlap(ctx, addr, &name, rest, &mut attempts, &mut first_error, &mut early).await;
+            break 'plan;
+        }
         let n = if attempts.is_empty() { 1 } else { ctx.opts.parallel_connections.max(1) };
         let batch: Vec<PlanStep> = plan.iter().skip(i).take(n).copied().collect();
         i += batch.len();
@@ -221,26 +232,8 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
                     report.timings_ms.insert("read_cc".into(), times.read_cc);
                 }
             }
-            let (answer, source_ref) = match &res {
-                Ok(a) => answer_from(&step, a),
-                Err(e) => (error_answer(e), None),
-            };
-            attempts.push(NegotiationAttempt::from_step(&step, answer, source_ref, ms(elapsed)));
-            if let Err(e) = res {
-                let rdp_seen = attempts.iter().any(|a| is_rdp_answer(&a.answer));
-                let stop = match &e.kind {
-                    // Nothing there or another service: no point in more connections.
-                    NetErrorKind::Refused | NetErrorKind::Unreachable(_) | NetErrorKind::NotTpkt(_) => !rdp_seen,
-                    NetErrorKind::Timeout => !rdp_seen || e.phase == Phase::Overall,
-                    NetErrorKind::Proxy(_) | NetErrorKind::Io(_) => !rdp_seen,
-                    _ => false,
-                };
-                if first_error.is_none() {
-                    first_error = Some(e);
-                }
-                if stop {
-                    break 'plan;
-                }
+            if record(ctx, step, res, elapsed, &mut attempts, &mut first_error) {
+                break 'plan;
             }
         }
         // Legacy fallback: the full request was dropped without an answer: maybe a server
@@ -281,6 +274,7 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
         }
         report.negotiation =
             if attempts.iter().any(|a| a.source_ref.is_some()) { Some(assess(attempts)) } else { None };
+        ctx.drop_kept();
         find_ports(ctx, addr, report).await;
         return;
     }
@@ -288,8 +282,193 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
     let neg = assess(attempts);
     report.negotiation = Some(neg);
 
-    // Later steps: each owns its connections and reports its own failures.
-    super::tls::run_step(ctx, addr, target, report).await;
+    // Later steps: each reports its own failures; they continue on the negotiation
+    // connections that asked what they need, and use what ran during the plan.
+    super::tls::run_step(ctx, addr, target, report, early.tls).await;
     super::nla::run_step(ctx, addr, target, report).await;
-    super::mcs::run_step(ctx, addr, target, report).await;
+    super::mcs::run_step(ctx, addr, target, report, early.mcs).await;
+    ctx.drop_kept();
+}
+
+/// Later-step work started while the negotiation plan still ran.
+#[derive(Default)]
+struct Early {
+    tls: Option<super::tls::VersionProbes>,
+    mcs: Option<super::mcs::RdpProbes>,
+}
+
+/// What the plan's connections and the work started during the plan bring back.
+enum Event {
+    Negotiated(usize, PlanStep, Result<(ServerAnswer, super::Stream), NetError>, std::time::Duration),
+    Tls(super::tls::VersionProbes),
+    Mcs(super::mcs::RdpProbes),
+}
+
+/// A plan request with its answer (its connection already kept or closed) and duration.
+type Answered = (PlanStep, Result<ServerAnswer, NetError>, std::time::Duration);
+
+type Pending<'a> =
+    futures_util::stream::FuturesUnordered<std::pin::Pin<Box<dyn std::future::Future<Output = Event> + Send + 'a>>>;
+
+/// Whether a later step can continue on this negotiation connection: TLS, CredSSP or MCS
+/// inside TLS after a TLS-based selection; MCS after Standard RDP Security was accepted for
+/// request 0x00 or the legacy request.
+fn worth_keeping(opts: &ProbeOptions, step: &PlanStep, a: &ServerAnswer) -> bool {
+    let ServerAnswer::Confirm(cc) = a else { return false };
+    // Through a proxy every step still gets its own connection: the proxy tests count one
+    // CONNECT per question (tests/it/proxy.rs); reuse there is a later decision.
+    if step.flags.0 != 0 || opts.proxy.is_some() {
+        return false;
+    }
+    match &cc.negotiation {
+        Some(NegotiationResponse::Response { selected_protocol, .. }) => match selected_protocol {
+            Protocol::Ssl | Protocol::Hybrid | Protocol::HybridEx => opts.steps.tls || opts.steps.nla || opts.steps.mcs,
+            Protocol::Rdp => opts.steps.mcs && step.requested.0 == 0,
+            _ => false,
+        },
+        None => opts.steps.mcs && !step.with_neg_req,
+        _ => false,
+    }
+}
+
+/// Records one plan answer in `attempts` (and the first error), keeping its connection when
+/// a later step can continue on it. Returns whether the plan must stop.
+fn record(
+    ctx: &Ctx<'_>,
+    step: PlanStep,
+    res: Result<(ServerAnswer, super::Stream), NetError>,
+    elapsed: std::time::Duration,
+    attempts: &mut Vec<NegotiationAttempt>,
+    first_error: &mut Option<NetError>,
+) -> bool {
+    record_answer(step, keep_or_close(ctx, &step, res), elapsed, attempts, first_error)
+}
+
+/// Keeps the connection when a later step can continue on it (releasing its share of
+/// `parallel_connections`), else closes it; returns the answer.
+fn keep_or_close(
+    ctx: &Ctx<'_>,
+    step: &PlanStep,
+    res: Result<(ServerAnswer, super::Stream), NetError>,
+) -> Result<ServerAnswer, NetError> {
+    res.map(|(a, stream)| {
+        if worth_keeping(ctx.opts, step, &a) {
+            ctx.keep(super::Kept {
+                requested: step.requested.0,
+                with_neg_req: step.with_neg_req,
+                stream,
+                answer: a.clone(),
+            });
+        }
+        a
+    })
+}
+
+/// [`record`] for an answer whose connection is already kept or closed.
+fn record_answer(
+    step: PlanStep,
+    res: Result<ServerAnswer, NetError>,
+    elapsed: std::time::Duration,
+    attempts: &mut Vec<NegotiationAttempt>,
+    first_error: &mut Option<NetError>,
+) -> bool {
+    let (answer, source_ref) = match &res {
+        Ok(a) => answer_from(&step, a),
+        Err(e) => (error_answer(e), None),
+    };
+    attempts.push(NegotiationAttempt::from_step(&step, answer, source_ref, ms(elapsed)));
+    let Err(e) = res else { return false };
+    let rdp_seen = attempts.iter().any(|a| is_rdp_answer(&a.answer));
+    let stop = match &e.kind {
+        // Nothing there or another service: no point in more connections.
+        NetErrorKind::Refused | NetErrorKind::Unreachable(_) | NetErrorKind::NotTpkt(_) => !rdp_seen,
+        NetErrorKind::Timeout => !rdp_seen || e.phase == Phase::Overall,
+        NetErrorKind::Proxy(_) | NetErrorKind::Io(_) => !rdp_seen,
+        _ => false,
+    };
+    if first_error.is_none() {
+        *first_error = Some(e);
+    }
+    stop
+}
+
+/// The rest of the plan after an RDP answer, all requests queued at once (the per-target
+/// bound on exchanges in flight, `parallel_connections`, paces them), with the later steps'
+/// probes started as soon as the answers show they apply: the TLS version probes once the
+/// request the TLS step will use is settled, the Standard RDP Security exchanges once
+/// request 0x00 got PROTOCOL_RDP. Attempts are recorded in plan order.
+async fn overlap(
+    ctx: &Ctx<'_>,
+    addr: SocketAddr,
+    name: &str,
+    rest: Vec<PlanStep>,
+    attempts: &mut Vec<NegotiationAttempt>,
+    first_error: &mut Option<NetError>,
+    early: &mut Early,
+) {
+    use futures_util::StreamExt;
+    let opts = ctx.opts;
+    let mut pending: Pending<'_> = futures_util::stream::FuturesUnordered::new();
+    for (i, step) in rest.iter().copied().enumerate() {
+        pending.push(Box::pin(async move {
+            let t = Instant::now();
+            let mut times = Times::default();
+            let res = negotiate_once(ctx, addr, &step, &mut times).await;
+            Event::Negotiated(i, step, res, t.elapsed())
+        }));
+    }
+    let mut done: Vec<Option<Answered>> = rest.iter().map(|_| None).collect();
+    let (mut tls_started, mut mcs_started) = (false, false);
+    let mut overall = false;
+    loop {
+        // What the answers so far allow to start.
+        let answered: Vec<NegotiationAttempt> = attempts
+            .iter()
+            .cloned()
+            .chain(done.iter().flatten().filter_map(|(step, res, _)| match res {
+                Ok(a) => {
+                    let (answer, source_ref) = answer_from(step, a);
+                    Some(NegotiationAttempt::from_step(step, answer, source_ref, 0.0))
+                }
+                Err(_) => None,
+            }))
+            .collect();
+        if !tls_started && opts.steps.tls && opts.steps.tls_versions && !overall {
+            let unanswered: Vec<u32> =
+                rest.iter().zip(&done).filter(|(_, d)| d.is_none()).map(|(s, _)| s.requested.0).collect();
+            let refs: Vec<&NegotiationAttempt> = answered.iter().collect();
+            if let Some(r) = super::tls::settled_request(&refs, &unanswered) {
+                tls_started = true;
+                pending.push(Box::pin(async move { Event::Tls(super::tls::version_probes(ctx, addr, r, name).await) }));
+            }
+        }
+        if !mcs_started && opts.steps.mcs && !overall {
+            let rdp_accepted = answered.iter().any(|a| {
+                a.with_neg_req
+                    && a.requested_value == 0
+                    && a.request_flags == 0
+                    && matches!(a.answer, Answer::Selected { protocol_value: 0, .. })
+            });
+            if rdp_accepted {
+                mcs_started = true;
+                pending.push(Box::pin(async move { Event::Mcs(super::mcs::rdp_probes(ctx, addr, false).await) }));
+            }
+        }
+        let Some(ev) = pending.next().await else { break };
+        match ev {
+            Event::Negotiated(i, step, res, elapsed) => {
+                overall |= matches!(&res, Err(e) if e.phase == Phase::Overall);
+                if let Some(slot) = done.get_mut(i) {
+                    *slot = Some((step, keep_or_close(ctx, &step, res), elapsed));
+                }
+            }
+            Event::Tls(p) => early.tls = Some(p),
+            Event::Mcs(p) => early.mcs = Some(p),
+        }
+    }
+    for (step, res, elapsed) in done.into_iter().flatten() {
+        if record_answer(step, res, elapsed, attempts, first_error) {
+            break;
+        }
+    }
 }

@@ -302,19 +302,21 @@ fn step_fail(phase: Phase, text: String, attempt: &str) -> TlsError {
     TlsError { phase, text, attempt: attempt.into(), client_limitation: false, server_sent: None }
 }
 
+/// The order of a request for the TLS step when the server answered it by selecting a
+/// TLS-based protocol: SSL-selected before CredSSP-selected, then by requested value.
+fn tls_key(a: &crate::report::NegotiationAttempt) -> Option<(bool, u32)> {
+    match &a.answer {
+        Answer::Selected { protocol, .. } if matches!(protocol.as_str(), "ssl" | "hybrid" | "hybrid_ex") => {
+            Some((protocol != "ssl", a.requested_value))
+        }
+        _ => None,
+    }
+}
+
 /// X.224 requests that the server answered by selecting a TLS-based protocol, best first
 /// (SSL-selected before CredSSP-selected, then by requested value).
 fn tls_requests(neg: &crate::report::NegotiationReport) -> Vec<u32> {
-    let mut v: Vec<(bool, u32)> = neg
-        .attempts
-        .iter()
-        .filter_map(|a| match &a.answer {
-            Answer::Selected { protocol, .. } if matches!(protocol.as_str(), "ssl" | "hybrid" | "hybrid_ex") => {
-                Some((protocol != "ssl", a.requested_value))
-            }
-            _ => None,
-        })
-        .collect();
+    let mut v: Vec<(bool, u32)> = neg.attempts.iter().filter_map(tls_key).collect();
     v.sort_unstable();
     let mut out: Vec<u32> = Vec::new();
     for (_, r) in v {
@@ -323,6 +325,16 @@ fn tls_requests(neg: &crate::report::NegotiationReport) -> Vec<u32> {
         }
     }
     out
+}
+
+/// The request the TLS step will most likely use, from the answers so far: the best
+/// request answered with a TLS-based selection once every request that could come before it
+/// (`pending`: unanswered values) is answered. Certain when it selected SSL; when it
+/// selected CredSSP, a larger request answered later with SSL would still come first (the
+/// TLS step then repeats its version probes with that request). `None`: not yet known.
+pub(crate) fn settled_request(answered: &[&crate::report::NegotiationAttempt], pending: &[u32]) -> Option<u32> {
+    let best = answered.iter().filter_map(|a| tls_key(a)).min()?;
+    pending.iter().all(|p| *p > best.1).then_some(best.1)
 }
 
 /// Opens a connection whose X.224 exchange selected a TLS-based protocol.
@@ -354,7 +366,7 @@ async fn open_for_tls(
 }
 
 /// What a raw ClientHello got back.
-struct RawOutcome {
+pub(crate) struct RawOutcome {
     flight: ServerFlight,
     /// Why reading stopped before the flight was finished (closed, timeout, decode error).
     end: Option<String>,
@@ -500,12 +512,47 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Runs the TLS step when the negotiation answers allow it, filling `report.tls`.
+/// The version probes and the Direct Approach after X.224 request `requested`: what the
+/// TLS step reports in `versions`, `version_attempts` and `direct_approach`.
+pub(crate) struct VersionProbes {
+    /// The X.224 request the version probes sent before their ClientHello.
+    pub requested: u32,
+    versions: Vec<(TlsVersion, Result<RawOutcome, TlsError>)>,
+    direct_approach: TlsAttempt,
+}
+
+/// One raw ClientHello per TLS version after X.224 `requested` (up to `parallel_connections`
+/// at once), then the Direct Approach at the best accepted version below 1.3.
+pub(crate) async fn version_probes(
+    ctx: &Ctx<'_>,
+    addr: std::net::SocketAddr,
+    requested: u32,
+    name: &str,
+) -> VersionProbes {
+    let versions = futures_util::future::join_all(TlsVersion::ALL.iter().map(|&v| async move {
+        let hello = ClientHello::new(v, suites_for(v), Some(name));
+        (v, raw_attempt(ctx, addr, Some(requested), &hello, &format!("tls version {}", v.label())).await)
+    }))
+    .await;
+    let dv = versions
+        .iter()
+        .filter(|(v, out)| *v != TlsVersion::Tls13 && attempt_report(v.label(), Some(v.wire()), true, out).accepted)
+        .map(|(v, _)| *v)
+        .max()
+        .unwrap_or(TlsVersion::Tls12);
+    let hello = ClientHello::new(dv, suites_for(dv), Some(name));
+    let out = raw_attempt(ctx, addr, None, &hello, "tls direct approach").await;
+    VersionProbes { requested, versions, direct_approach: attempt_report(dv.label(), None, false, &out) }
+}
+
+/// Runs the TLS step when the negotiation answers allow it, filling `report.tls`. `early`:
+/// version probes already run during the negotiation plan (used when they asked the same).
 pub(crate) async fn run_step(
     ctx: &mut Ctx<'_>,
     addr: std::net::SocketAddr,
     target: &crate::target::Target,
     report: &mut crate::report::Report,
+    early: Option<VersionProbes>,
 ) {
     if !ctx.opts.steps.tls {
         return;
@@ -544,8 +591,17 @@ pub(crate) async fn run_step(
         match open_for_tls(ctx, addr, r, "tls rustls").await {
             Ok(s) => {
                 requested = Some(r);
-                let t = Instant::now();
-                match upgrade(ctx, s, &name).await {
+                let mut t = Instant::now();
+                let continued = s.continued();
+                let mut upgraded = upgrade(ctx, s, &name).await;
+                if continued && matches!(&upgraded, Err(e) if e.closed_by_peer()) {
+                    // The kept negotiation connection closed while it waited: ask again.
+                    if let Ok(s) = open_for_tls(ctx, addr, r, "tls rustls").await {
+                        t = Instant::now();
+                        upgraded = upgrade(ctx, s, &name).await;
+                    }
+                }
+                match upgraded {
                     Ok(sess) => {
                         tls.handshake_ms = Some(ms(t.elapsed()));
                         tls.rustls_handshake = true;
@@ -604,23 +660,15 @@ pub(crate) async fn run_step(
         }
     }
 
-    // (b) versions, one connection each, plus the Direct Approach.
+    // (b) versions, one connection each, plus the Direct Approach (started during the
+    // negotiation plan when its answers settled the request early).
     let mut accepted: Vec<TlsVersion> = Vec::new();
     if ctx.opts.steps.tls_versions {
-        // Up to `parallel_connections` versions at once (xrdp's backlog is 2).
-        let shared: &Ctx<'_> = ctx;
-        let mut outs = Vec::new();
-        for chunk in TlsVersion::ALL.chunks(shared.opts.parallel_connections.max(1)) {
-            let name = &name;
-            outs.extend(
-                futures_util::future::join_all(chunk.iter().map(|&v| async move {
-                    let hello = ClientHello::new(v, suites_for(v), Some(name));
-                    (v, raw_attempt(shared, addr, Some(requested), &hello, &format!("tls version {}", v.label())).await)
-                }))
-                .await,
-            );
-        }
-        for (v, out) in outs {
+        let probes = match early {
+            Some(e) if e.requested == requested => e,
+            _ => version_probes(ctx, addr, requested, &name).await,
+        };
+        for (v, out) in probes.versions {
             let a = attempt_report(v.label(), Some(v.wire()), true, &out);
             if a.accepted {
                 accepted.push(v);
@@ -635,10 +683,7 @@ pub(crate) async fn run_step(
             tls.versions.insert(v.label().into(), a.accepted);
             tls.version_attempts.push(a);
         }
-        let dv = accepted.iter().copied().filter(|v| *v != TlsVersion::Tls13).max().unwrap_or(TlsVersion::Tls12);
-        let hello = ClientHello::new(dv, suites_for(dv), Some(&name));
-        let out = raw_attempt(ctx, addr, None, &hello, "tls direct approach").await;
-        tls.direct_approach = Some(attempt_report(dv.label(), None, false, &out));
+        tls.direct_approach = Some(probes.direct_approach);
     } else if let Some(v) = tls.version.as_deref().and_then(|l| TlsVersion::ALL.into_iter().find(|x| x.label() == l)) {
         accepted.push(v);
     }
@@ -720,4 +765,55 @@ pub(crate) async fn run_step(
     }
     report.timings_ms.insert("tls".into(), ms(t_step.elapsed()));
     report.tls = Some(tls);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::NegotiationAttempt;
+
+    fn att(req: u32, protocol: Option<&str>) -> NegotiationAttempt {
+        let answer = match protocol {
+            Some(p) => Answer::Selected {
+                protocol: p.into(),
+                protocol_value: 0,
+                flags: vec![],
+                flags_value: 0,
+                requested: true,
+            },
+            None => Answer::Failure { code: "ssl_required_by_server".into(), code_value: 1 },
+        };
+        NegotiationAttempt {
+            requested_value: req,
+            requested: vec![],
+            request_flags: 0,
+            with_neg_req: true,
+            answer,
+            source_ref: None,
+            ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn settled_request_waits_for_requests_that_could_come_first() {
+        // xrdp negotiate: 0x0B selected ssl, 0x00 and 0x01 not answered yet: 0x01 may win.
+        let full = att(0x0B, Some("ssl"));
+        assert_eq!(settled_request(&[&full], &[0, 1, 2, 4, 8, 0x10]), None);
+        // 0x00 got rdp, 0x01 ssl: nothing unanswered can come before 0x01.
+        let (rdp, ssl) = (att(0, Some("rdp")), att(1, Some("ssl")));
+        assert_eq!(settled_request(&[&full, &rdp, &ssl], &[2, 4, 8, 0x10]), Some(1));
+        // NLA required: 0x00 and 0x01 refused, 0x02 hybrid: the best known once 0x02 answered.
+        let (hyb, r0, r1) = (att(0x0B, Some("hybrid")), att(0, None), att(1, None));
+        assert_eq!(settled_request(&[&hyb, &r0, &r1], &[2, 4, 8, 0x10]), None);
+        let h2 = att(2, Some("hybrid"));
+        assert_eq!(settled_request(&[&hyb, &r0, &r1, &h2], &[4, 8, 0x10]), Some(2));
+        // The same order as the TLS step's own choice.
+        let neg = crate::report::NegotiationReport {
+            attempts: vec![hyb.clone(), r0.clone(), r1.clone(), h2.clone()],
+            ..Default::default()
+        };
+        assert_eq!(tls_requests(&neg).first(), Some(&2));
+        // Nothing TLS-based selected: nothing to start.
+        assert_eq!(settled_request(&[&r0, &r1], &[]), None);
+    }
 }

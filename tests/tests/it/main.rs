@@ -11,6 +11,7 @@ mod mcs;
 mod negotiation;
 mod nla;
 mod proxy;
+mod reuse;
 mod roundtrip;
 mod scan;
 mod snapshots;
