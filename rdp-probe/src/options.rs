@@ -212,8 +212,9 @@ pub struct ProbeOptions {
     pub proxy: Option<Proxy>,
     /// Pause between two connections to the same target (politeness, IDS thresholds).
     pub connection_delay: Duration,
-    /// Connections to one target in flight at once while running the plan (the first request
-    /// always runs alone). 2 by default: xrdp's listen backlog is 2; 1 is strictly sequential.
+    /// Exchanges with one target in flight at once, across every step (negotiation plan, TLS
+    /// versions, MCS methods; the first request always runs alone). 2 by default: xrdp's listen
+    /// backlog is 2 (at 4 its SYN queue overflows and costs ~1 s); 1 is strictly sequential.
     pub parallel_connections: usize,
     /// Record every byte exchanged in [`crate::Report::transcript`].
     pub raw: bool,
