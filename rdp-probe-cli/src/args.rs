@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// Probe Remote Desktop (RDP) listeners: which step fails and why.
 #[derive(Debug, Parser)]
-#[command(name = "rdp-probe", version, about, long_about = None)]
+#[command(name = "rdp-probe", version, about, long_about = None, after_help = examples())]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Cli {
     /// `explain ID` or `watch HOST`; without one, probe the targets.
@@ -17,42 +17,19 @@ pub struct Cli {
     /// (10.0.0.1-10.0.0.50, 10.0.0.1-50).
     #[arg(required_unless_present = "input_list")]
     pub targets: Vec<String>,
-    /// Port(s) for targets that name none: 3389 or 3389,3390-3399.
-    #[arg(short, long, default_value = "3389")]
-    pub port: String,
-    /// Seconds to wait for each connect and each read.
-    #[arg(short = 't', long, default_value_t = 5.0)]
-    pub timeout: f64,
-    /// Seconds for the whole probe of one target.
-    #[arg(long, default_value_t = 60.0)]
-    pub overall_timeout: f64,
     /// One JSON object per target per line (JSON Lines) on stdout (same as --format json).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
     /// Output format: human, json (JSON Lines), csv, nagios (one plugin status line + perfdata).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Output")]
     pub format: Option<Format>,
-    /// nagios: warn when the certificate expires within DAYS.
-    #[arg(long, default_value_t = 30, value_name = "DAYS")]
-    pub cert_warn_days: i64,
-    /// nagios: critical when the certificate expires within DAYS.
-    #[arg(long, default_value_t = 7, value_name = "DAYS")]
-    pub cert_crit_days: i64,
-    /// nagios: warn when connect + X.224 answer takes longer than MS milliseconds.
-    #[arg(long, default_value_t = 1000.0, value_name = "MS")]
-    pub warn_ms: f64,
-    /// nagios: critical when connect + X.224 answer takes longer than MS milliseconds.
-    #[arg(long, default_value_t = 5000.0, value_name = "MS")]
-    pub crit_ms: f64,
-    /// nagios: let warning/critical findings set the plugin state too.
-    #[arg(long)]
-    pub nagios_findings: bool,
     /// Show every byte exchanged (hex dump, both directions), like an enhanced telnet.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub raw: bool,
-    /// Cookie sent in the X.224 Connection Request (`Cookie: mstshash=NAME`); empty for none.
-    #[arg(long, default_value = "user")]
-    pub cookie: String,
+    /// Colour the human output by verdict and severity: auto (when stdout is a terminal and
+    /// NO_COLOR is unset or empty), always, never. JSON, CSV and Nagios are never coloured.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub color: ColorWhen,
     /// Which steps run after the negotiation (--quick, --ciphers, --no-tls, --no-nla, --no-mcs).
     #[command(flatten)]
     pub steps: StepArgs,
@@ -60,29 +37,110 @@ pub struct Cli {
     /// tries common alternatives, `--find-port=3390,13389` a list (the list needs the `=`, so
     /// `--find-port HOST` probes HOST).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "common", value_name = "PORTS")]
+    #[arg(help_heading = "Steps")]
     pub find_port: Option<String>,
     /// Check compatibility with a kind of client: win7, win10, legacy, freerdp.
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", help_heading = "Steps")]
     pub client: Option<String>,
-    /// NLA logon check (opt-in): DOMAIN\\user or user@domain. The password comes from the
-    /// environment variable RDP_PROBE_PASSWORD, --password-stdin, or a prompt; never from argv.
-    /// One attempt per target (account lockout is a real risk).
-    #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
-    /// Read the password for --user from the first line of standard input.
-    #[arg(long, requires = "user")]
-    pub password_stdin: bool,
-    /// How to connect: --source, --proxy.
-    #[command(flatten)]
-    pub conn: ConnArgs,
+    /// Port(s) for targets that name none: 3389 or 3389,3390-3399.
+    #[arg(short, long, default_value = "3389", help_heading = "Scanning")]
+    pub port: String,
     /// Scanning many targets: inputs, concurrency, rate, sharding, output ([`ScanArgs`]).
     #[command(flatten)]
     pub scan: ScanArgs,
+    /// NLA logon check (opt-in): DOMAIN\user or user@domain. The password comes from the
+    /// environment variable RDP_PROBE_PASSWORD, --password-stdin, or a prompt; never from argv.
+    /// One attempt per target (account lockout is a real risk).
+    #[arg(long, value_name = "USER", help_heading = "Credentials")]
+    pub user: Option<String>,
+    /// Read the password for --user from the first line of standard input.
+    #[arg(long, requires = "user", help_heading = "Credentials")]
+    pub password_stdin: bool,
+    /// nagios: warn when the certificate expires within DAYS.
+    #[arg(long, default_value_t = 30, value_name = "DAYS", help_heading = "Nagios")]
+    pub cert_warn_days: i64,
+    /// nagios: critical when the certificate expires within DAYS.
+    #[arg(long, default_value_t = 7, value_name = "DAYS", help_heading = "Nagios")]
+    pub cert_crit_days: i64,
+    /// nagios: warn when connect + X.224 answer takes longer than MS milliseconds.
+    #[arg(long, default_value_t = 1000.0, value_name = "MS", help_heading = "Nagios")]
+    pub warn_ms: f64,
+    /// nagios: critical when connect + X.224 answer takes longer than MS milliseconds.
+    #[arg(long, default_value_t = 5000.0, value_name = "MS", help_heading = "Nagios")]
+    pub crit_ms: f64,
+    /// nagios: let warning/critical findings set the plugin state too.
+    #[arg(long, help_heading = "Nagios")]
+    pub nagios_findings: bool,
+    /// Seconds to wait for each connect and each read.
+    #[arg(short = 't', long, default_value_t = 5.0, help_heading = "Network")]
+    pub timeout: f64,
+    /// Seconds for the whole probe of one target.
+    #[arg(long, default_value_t = 60.0, help_heading = "Network")]
+    pub overall_timeout: f64,
+    /// Cookie sent in the X.224 Connection Request (`Cookie: mstshash=NAME`); empty for none.
+    #[arg(long, default_value = "user", help_heading = "Network")]
+    pub cookie: String,
+    /// How to connect: --source, --proxy.
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// Examples: the command and what it does. The end of `--help` and the manual's EXAMPLES.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    ("rdp-probe rdp.example.org", "Probe one host (port 3389): the verdict, the findings with remedies, each step."),
+    (
+        "rdp-probe --csv -p 3389,3390 10.0.0.0/24 > audit.csv",
+        "Scan a subnet, one CSV row per target (--json for JSON Lines, --quick for a fast sweep).",
+    ),
+    (
+        "rdp-probe --format nagios --cert-warn-days 21 rdp.example.org",
+        "Nagios/Icinga check: one status line with perfdata, exit 0/1/2/3.",
+    ),
+    (
+        "rdp-probe --user 'CORP\\alice' --password-stdin rdp.example.org < password.txt",
+        "NLA logon check, one attempt (or RDP_PROBE_PASSWORD, or a prompt; never on argv).",
+    ),
+    (
+        "lab/lab.sh up && rdp-probe 127.0.0.1:13389",
+        "The local lab: real xrdp and FreeRDP servers on loopback (see the README).",
+    ),
+    ("rdp-probe explain nla-not-required", "What a finding means and how to fix it."),
+];
+
+/// The end of `--help`: [`EXAMPLES`] under a heading styled like clap's own.
+fn examples() -> clap::builder::StyledStr {
+    let h = clap::builder::Styles::default().get_header().to_owned();
+    let mut s = format!("{h}Examples:{h:#}\n");
+    for (cmd, what) in EXAMPLES {
+        s.push_str(&format!("  {cmd}\n      {what}\n"));
+    }
+    s.into()
+}
+
+/// When to colour the human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// When stdout is a terminal and NO_COLOR is unset or empty.
+    Auto,
+    /// Always (also into a pipe or file).
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
+    /// Print a shell completion script to stdout (see the README for where to install it).
+    #[command(display_order = 100)]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout: `rdp-probe manpage | man -l -`.
+    #[command(display_order = 101)]
+    Manpage,
     /// Print the long explanation of a finding id (or list them all without an id).
     Explain {
         /// Finding id, e.g. nla-not-required.
@@ -122,6 +180,7 @@ pub enum Command {
 
 /// The step flags, shared by the main command and `watch`.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Steps")]
 pub struct StepArgs {
     /// Negotiation only (fast sweep): no TLS, NLA or MCS steps.
     #[arg(long)]
@@ -142,6 +201,7 @@ pub struct StepArgs {
 
 /// How to connect, shared by the main command and `watch`.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Network")]
 pub struct ConnArgs {
     /// Local address to connect from.
     #[arg(long)]
@@ -166,6 +226,7 @@ pub enum Format {
 
 /// Options for scanning many targets.
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Scanning")]
 pub struct ScanArgs {
     /// Probes in flight at once [default: from the open-file limit, which is raised to its
     /// hard limit at start: 90% of it, at most 5000].
@@ -192,7 +253,7 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub retries: u32,
     /// One CSV row per target on stdout (header first); same as --format csv.
-    #[arg(long, conflicts_with = "json")]
+    #[arg(long, conflicts_with = "json", help_heading = "Output")]
     pub csv: bool,
 }
 

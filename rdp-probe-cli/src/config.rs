@@ -7,12 +7,17 @@ use crate::output::{nagios::Thresholds, Format};
 use rdp_probe::scan::ScanOptions;
 use rdp_probe::targets::{parse_ports, Shard, TargetSpec};
 use rdp_probe::{ProbeOptions, Proxy, Steps, Target};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// What to run, with everything it needs.
 #[derive(Debug)]
 pub enum Config {
+    /// `completions SHELL`: the completion script for that shell.
+    Completions(clap_complete::Shell),
+    /// `manpage`: the manual page (roff).
+    Manpage,
     /// `explain [ID]`.
     Explain(Option<String>),
     /// `watch TARGET`.
@@ -62,6 +67,8 @@ pub struct ProbeConfig {
     pub ports: Vec<u16>,
     /// Output format: human, json or csv (`--csv` folded in).
     pub format: Format,
+    /// Colour the human output (`--color`, resolved; never for JSON or CSV).
+    pub color: bool,
 }
 
 impl Config {
@@ -69,6 +76,8 @@ impl Config {
     /// the options are listed in `--help`'s groups, the first bad value wins.
     pub fn from_cli(cli: &Cli) -> Result<Config, String> {
         match &cli.command {
+            Some(args::Command::Completions { shell }) => return Ok(Config::Completions(*shell)),
+            Some(args::Command::Manpage) => return Ok(Config::Manpage),
             Some(args::Command::Explain { id }) => return Ok(Config::Explain(id.clone())),
             Some(args::Command::Watch { target, interval, count, timeout, port, tls, cookie, steps, conn }) => {
                 let target = Target::parse(target, *port).map_err(|e| e.to_string())?;
@@ -165,7 +174,19 @@ impl Config {
             input_lists: s.input_list.clone(),
             ports,
             format,
+            color: format == Format::Human
+                && color_wanted(cli.color, std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR")),
         }))
+    }
+}
+
+/// Whether to colour: `always`, `never`, or with `auto` when stdout is a terminal and
+/// `NO_COLOR` is unset or empty (<https://no-color.org>).
+pub fn color_wanted(when: args::ColorWhen, stdout_is_tty: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    match when {
+        args::ColorWhen::Always => true,
+        args::ColorWhen::Never => false,
+        args::ColorWhen::Auto => stdout_is_tty && no_color.is_none_or(|v| v.is_empty()),
     }
 }
 
@@ -348,6 +369,25 @@ mod tests {
             "--proxy \"ftp://x\": only socks5://host:port is supported"
         );
         assert_eq!(err(&["--format", "nagios", "-p", "x", "h"]), "invalid port or range: x");
+    }
+
+    #[test]
+    fn color_choice() {
+        use args::ColorWhen::{Always, Auto, Never};
+        let set = |v: &str| Some(std::ffi::OsString::from(v));
+        assert!(color_wanted(Always, false, set("1")));
+        assert!(!color_wanted(Never, true, None));
+        assert!(color_wanted(Auto, true, None));
+        assert!(color_wanted(Auto, true, set("")), "an empty NO_COLOR does not count");
+        assert!(!color_wanted(Auto, true, set("1")));
+        assert!(!color_wanted(Auto, false, None));
+        // In `cargo test` stdout is captured, not a terminal: auto is off; JSON/CSV never colour.
+        assert!(!probe(&["h"]).color);
+        assert!(probe(&["--color", "always", "h"]).color);
+        assert!(!probe(&["--color", "always", "--json", "h"]).color);
+        assert!(!probe(&["--color", "always", "--csv", "h"]).color);
+        assert!(matches!(config(&["completions", "zsh"]), Ok(Config::Completions(clap_complete::Shell::Zsh))));
+        assert!(matches!(config(&["manpage"]), Ok(Config::Manpage)));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod args;
 mod config;
 mod explain;
+mod generate;
 mod output;
 mod scan;
 mod watch;
@@ -74,6 +75,8 @@ pub fn code_for(r: &Report) -> u8 {
 
 fn run(config: &Config) -> Result<u8, String> {
     match config {
+        Config::Completions(shell) => generate::print(&generate::completions(*shell)),
+        Config::Manpage => generate::print(&generate::manpage()?),
         Config::Explain(id) => Ok(explain::run(id.as_deref())),
         Config::Watch(w) => watch::run(w),
         Config::Nagios(n) => run_nagios(n),

@@ -3,7 +3,7 @@
 //! summary after many.
 
 use crate::config::ProbeConfig;
-use crate::output::{compact, csv, human, json, Format};
+use crate::output::{compact, csv, human, json, Format, Paint};
 use crate::{code_for, exit};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -62,6 +62,7 @@ pub fn run(cfg: &ProbeConfig) -> Result<u8, String> {
     }
     let single = head.len() == 1 && shard.is_none();
     let format = cfg.format;
+    let paint = Paint { on: cfg.color };
     let all = head.into_iter().chain(targets);
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
@@ -85,7 +86,14 @@ pub fn run(cfg: &ProbeConfig) -> Result<u8, String> {
     let (worst, summary) = rt.block_on(async {
         let mut worst = exit::OK;
         let mut summary = compact::Summary::default();
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        // Coloured text goes through anstream, which turns the styles into console calls
+        // where a terminal needs them (older Windows consoles); plain text is written as is.
+        let sink: Box<dyn Write> = if paint.on {
+            Box::new(anstream::AutoStream::new(std::io::stdout().lock(), anstream::ColorChoice::Always))
+        } else {
+            Box::new(std::io::stdout().lock())
+        };
+        let mut out = std::io::BufWriter::new(sink);
         if format == Format::Csv {
             let _ = writeln!(out, "{}", csv::HEADER);
         }
@@ -96,8 +104,8 @@ pub fn run(cfg: &ProbeConfig) -> Result<u8, String> {
             let text = match format {
                 Format::Json => json::line(&r),
                 Format::Csv => csv::row(&r) + "\n",
-                Format::Human if single => human::render(&r, opts.raw),
-                Format::Human => compact::line(&r),
+                Format::Human if single => human::render(&r, opts.raw, paint),
+                Format::Human => compact::line(&r, paint),
             };
             match &progress {
                 Some(pb) => {

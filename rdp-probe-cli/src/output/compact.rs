@@ -1,20 +1,24 @@
 //! Many targets, for people: one compact line per report, then a summary (on stderr).
 
-use super::{findings_with_severity, json_name};
+use super::{json_name, most_severe_first, pad, Paint};
 use rdp_probe::report::{NlaRequirement, SecurityLayer};
 use rdp_probe::Report;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The compact human line for one report of many: the verdict (with the blocking step), the
-/// negotiation, and every finding with its severity, most severe first.
-pub fn line(r: &Report) -> String {
-    let verdict = match &r.verdict {
+/// negotiation, and every finding with its severity, most severe first; coloured by `paint`.
+pub fn line(r: &Report, paint: Paint) -> String {
+    let plain = match &r.verdict {
         Some(v) => match v.blocking_step {
             Some(s) if !v.state.is_usable() => format!("{}({s})", v.state),
             _ => v.state.to_string(),
         },
         None => r.status.map_or("error", |s| s.as_str()).to_string(),
+    };
+    let verdict = match &r.verdict {
+        Some(v) => pad(paint.verdict(v.state, &plain), &plain, 20),
+        None => format!("{plain:<20}"),
     };
     let total = r.timings_ms.get("total").copied().unwrap_or_default();
     let mut detail = match (&r.negotiation, r.status) {
@@ -29,11 +33,13 @@ pub fn line(r: &Report) -> String {
             format!("{phase}{}", r.error.as_deref().unwrap_or(""))
         }
     };
-    let findings = findings_with_severity(r);
+    let findings: Vec<String> = most_severe_first(r)
+        .map(|f| paint.severity(f.severity, &format!("{}:{}", f.id, f.severity.as_str())))
+        .collect();
     if !findings.is_empty() {
         detail.push_str(&format!(" findings: {}", findings.join(",")));
     }
-    format!("{:<24} {verdict:<20} {detail}  ({total:.0} ms)\n", r.target)
+    format!("{:<24} {verdict} {detail}  ({total:.0} ms)\n", r.target)
 }
 
 /// Counts for the summary.

@@ -1,5 +1,6 @@
 //! Human-readable report: a short verdict first, then each step with its evidence.
 
+use super::{pad, Paint};
 use rdp_probe::report::{Answer, Direction, NegotiationReport};
 use rdp_probe::{Report, Status, Verdict, VerdictState};
 use std::fmt::Write;
@@ -20,7 +21,7 @@ fn status_line(r: &Report) -> String {
 }
 
 /// The verdict first: `USABLE — ...`, `UNUSABLE at tls — ...`, `UNREACHABLE (tcp) — ...`.
-fn verdict_line(v: &Verdict) -> String {
+fn verdict_line(v: &Verdict, paint: Paint) -> String {
     let step = v.blocking_step.map(|s| s.as_str());
     let head = match (v.state, step) {
         (VerdictState::Usable, _) => "USABLE".to_string(),
@@ -31,7 +32,7 @@ fn verdict_line(v: &Verdict) -> String {
         (VerdictState::Unreachable, Some(s)) => format!("UNREACHABLE ({s})"),
         (VerdictState::Unreachable, None) => "UNREACHABLE".to_string(),
     };
-    format!("{head} — {}", v.summary)
+    format!("{} — {}", paint.verdict(v.state, &head), v.summary)
 }
 
 /// Whether a step's error is rdp-probe's own limit rather than the server's: the error record's
@@ -93,7 +94,7 @@ fn negotiation(out: &mut String, n: &NegotiationReport) {
     }
 }
 
-fn findings(out: &mut String, r: &Report) {
+fn findings(out: &mut String, r: &Report, paint: Paint) {
     use rdp_probe::findings::Severity;
     if r.findings.is_empty() {
         return;
@@ -101,7 +102,8 @@ fn findings(out: &mut String, r: &Report) {
     let _ = writeln!(out, "  Findings");
     for sev in [Severity::Critical, Severity::Warning, Severity::Info] {
         for f in r.findings.iter().filter(|f| f.severity == sev) {
-            let _ = writeln!(out, "    {:<8} {:<28} {}", sev.as_str().to_uppercase(), f.id, f.summary);
+            let word = sev.as_str().to_uppercase();
+            let _ = writeln!(out, "    {} {:<28} {}", pad(paint.severity(sev, &word), &word, 8), f.id, f.summary);
             if sev != Severity::Info {
                 let _ = writeln!(out, "    {:<8} {:<28} fix: {}", "", "", f.remedy);
             }
@@ -377,14 +379,14 @@ fn describe(dir: Direction, b: &[u8]) -> Option<String> {
     }
 }
 
-/// Renders one report for people.
-pub fn render(r: &Report, raw: bool) -> String {
+/// Renders one report for people, coloured by `paint`.
+pub fn render(r: &Report, raw: bool, paint: Paint) -> String {
     let mut out = String::new();
     let addr = r.address.as_deref().unwrap_or("-");
     let _ = writeln!(out, "{} ({addr})", r.target);
     match &r.verdict {
         Some(v) => {
-            let _ = writeln!(out, "  Verdict      {}", verdict_line(v));
+            let _ = writeln!(out, "  Verdict      {}", verdict_line(v, paint));
             if let Some(c) = &v.clients {
                 let _ = writeln!(out, "  Clients      {c}");
             }
@@ -433,7 +435,7 @@ pub fn render(r: &Report, raw: bool) -> String {
         let guess = r.implementation.as_deref().map(|g| format!("  (looks like {g})")).unwrap_or_default();
         let _ = writeln!(out, "  Fingerprint  {fp}{guess}");
     }
-    findings(&mut out, r);
+    findings(&mut out, r, paint);
     if let Some(t) = &r.tls {
         tls(&mut out, t);
     }
@@ -515,10 +517,18 @@ mod tests {
     fn verdict_lines() {
         let v = |state, step| Verdict { state, blocking_step: step, summary: "why".into(), clients: None };
         use rdp_probe::BlockingStep as B;
-        assert_eq!(verdict_line(&v(VerdictState::Usable, None)), "USABLE — why");
-        assert_eq!(verdict_line(&v(VerdictState::UsableWithWarnings, None)), "USABLE WITH WARNINGS — why");
-        assert_eq!(verdict_line(&v(VerdictState::Unusable, Some(B::Tls))), "UNUSABLE at tls — why");
-        assert_eq!(verdict_line(&v(VerdictState::NotRdp, Some(B::X224))), "NOT RDP — why");
-        assert_eq!(verdict_line(&v(VerdictState::Unreachable, Some(B::Tcp))), "UNREACHABLE (tcp) — why");
+        assert_eq!(verdict_line(&v(VerdictState::Usable, None), Paint::default()), "USABLE — why");
+        assert_eq!(
+            verdict_line(&v(VerdictState::UsableWithWarnings, None), Paint::default()),
+            "USABLE WITH WARNINGS — why"
+        );
+        assert_eq!(verdict_line(&v(VerdictState::Unusable, Some(B::Tls)), Paint::default()), "UNUSABLE at tls — why");
+        assert_eq!(verdict_line(&v(VerdictState::NotRdp, Some(B::X224)), Paint::default()), "NOT RDP — why");
+        assert_eq!(
+            verdict_line(&v(VerdictState::Unreachable, Some(B::Tcp)), Paint::default()),
+            "UNREACHABLE (tcp) — why"
+        );
+        let on = verdict_line(&v(VerdictState::Unusable, Some(B::Tls)), Paint { on: true });
+        assert!(on.starts_with("\x1b[") && on.contains("UNUSABLE at tls\x1b[0m — why"), "{on:?}");
     }
 }

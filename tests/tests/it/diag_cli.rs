@@ -466,3 +466,205 @@ fn logon_lines() {
     );
     assert!(!out.contains("status shown"), "{out}");
 }
+
+/// Runs the CLI with `stdin` as its standard input and returns stdout (exit code checked).
+fn cli_pipe(args: &[&str], stdin: &[u8], program: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .args(args)
+        .env("MANWIDTH", "100")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let o = child.wait_with_output().unwrap();
+    (o.status.code().unwrap_or(-1), stdout(&o), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// `completions SHELL` for every shell clap_complete knows: the bash script names real flags
+/// and `bash -n` accepts it; the others name them too.
+#[test]
+fn completions_scripts() {
+    let o = cli(&["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let bash = o.stdout;
+    let text = String::from_utf8_lossy(&bash);
+    for flag in ["--find-port", "--shard", "--color", "--input-list", "--nagios-findings"] {
+        assert!(text.contains(flag), "{flag} missing:\n{text}");
+    }
+    assert!(text.contains("complete -F _rdp-probe") || text.contains("complete -F _rdp__probe"), "{text}");
+    let (code, out, err) = cli_pipe(&["-n"], &bash, "bash");
+    assert_eq!(code, 0, "bash -n rejects the script: {out}{err}");
+
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let o = cli(&["completions", shell]);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {o:?}");
+        assert!(out.contains("find-port") && out.contains("watch"), "{shell}:\n{out}");
+    }
+    let o = cli(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2), "clap's usage error for an unknown shell: {o:?}");
+}
+
+/// `manpage` renders with `man -l -` (man-db; groff when man is missing) and documents the
+/// flags under the --help headings, the exit codes and the examples.
+#[test]
+fn manpage_renders() {
+    let o = cli(&["manpage"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let roff = o.stdout;
+    assert!(String::from_utf8_lossy(&roff).contains(".TH rdp-probe 1"), "{roff:?}");
+    let have = |p: &str| {
+        Command::new("sh").args(["-c", &format!("command -v {p}")]).output().is_ok_and(|o| o.status.success())
+    };
+    let (code, page, err) = if have("man") {
+        cli_pipe(&["-l", "-"], &roff, "man")
+    } else {
+        cli_pipe(&["-man", "-Tutf8", "-P-c"], &roff, "groff")
+    };
+    assert_eq!(code, 0, "{page}{err}");
+    assert!(!err.contains("warning"), "{err}");
+    for needle in [
+        "NAME",
+        "rdp-probe - Probe Remote Desktop (RDP) listeners",
+        "SYNOPSIS",
+        "OUTPUT",
+        "STEPS",
+        "SCANNING",
+        "CREDENTIALS",
+        "NAGIOS",
+        "NETWORK",
+        "--find-port[=<PORTS>]",
+        "--shard <K/N>",
+        "--color <WHEN>",
+        "--password-stdin",
+        "EXIT STATUS",
+        "EXAMPLES",
+        "rdp-probe --format nagios --cert-warn-days 21 rdp.example.org",
+    ] {
+        assert!(page.contains(needle), "{needle} missing:\n{page}");
+    }
+    assert!(!page.contains('\x1b') && !page.contains('\x08'), "{page:?}");
+}
+
+/// `--help`: the options under headings, in order, the examples last; every flag still there.
+#[test]
+fn help_headings_and_examples() {
+    let o = cli(&["--help"]);
+    let help = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{help}");
+    let at = |h: &str| help.find(&format!("\n{h}:\n")).unwrap_or_else(|| panic!("{h}:\n{help}"));
+    let order = ["Options", "Output", "Steps", "Scanning", "Credentials", "Nagios", "Network", "Examples"].map(at);
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{help}");
+    for flag in [
+        "--json",
+        "--format",
+        "--raw",
+        "--color",
+        "--csv",
+        "--quick",
+        "--ciphers",
+        "--no-tls",
+        "--no-nla",
+        "--no-mcs",
+        "--find-port",
+        "--client",
+        "--port",
+        "--concurrency",
+        "--rate",
+        "--per-host",
+        "--shard",
+        "--input-list",
+        "--connection-delay",
+        "--retries",
+        "--user",
+        "--password-stdin",
+        "--cert-warn-days",
+        "--cert-crit-days",
+        "--warn-ms",
+        "--crit-ms",
+        "--nagios-findings",
+        "--timeout",
+        "--overall-timeout",
+        "--cookie",
+        "--source",
+        "--proxy",
+    ] {
+        assert!(help.contains(&format!(" {flag}")), "{flag} missing:\n{help}");
+    }
+    let examples = &help[at("Examples")..];
+    for e in ["rdp-probe --csv", "--format nagios", "--user", "lab/lab.sh up"] {
+        assert!(examples.contains(e), "{e}:\n{examples}");
+    }
+    assert!(!help.contains('\x1b'), "no colour in a pipe");
+}
+
+fn has_escape(s: &str) -> bool {
+    s.contains('\x1b')
+}
+
+/// `--color always` colours the severity and the verdict in the human and compact outputs;
+/// `--color never`, a pipe (auto) and the machine formats have no escapes.
+#[test]
+fn color_choice() {
+    let closed = closed_port().to_string();
+    let out = stdout(&cli(&["--color", "always", "-t", "1", "--quick", &closed]));
+    let verdict = out.lines().find(|l| l.starts_with("  Verdict      ")).unwrap_or_else(|| panic!("{out:?}"));
+    assert!(verdict.starts_with("  Verdict      \x1b[") && verdict.contains("UNREACHABLE (tcp)\x1b[0m — "), "{out:?}");
+    let crit = out.lines().find(|l| l.contains("tcp-refused")).unwrap_or_else(|| panic!("{out:?}"));
+    assert!(crit.starts_with("    \x1b[") && crit.contains("CRITICAL\x1b[0m tcp-refused "), "{crit:?}");
+    // The columns stay where they are without colour.
+    let plain = stdout(&cli(&["--color", "never", "-t", "1", "--quick", &closed]));
+    assert!(!has_escape(&plain), "{plain:?}");
+    let col = |s: &str| s.lines().find(|l| l.contains("tcp-refused")).map(|l| l.find("tcp-refused"));
+    let strip = |s: &str| s.replace("\x1b[1m", "").replace("\x1b[31m", "").replace("\x1b[0m", "");
+    assert_eq!(col(&strip(&out)), col(&plain), "{out:?}\n{plain:?}");
+
+    // Compact lines (two targets).
+    let other = closed_port().to_string();
+    let many = stdout(&cli(&["--color", "always", "-t", "1", "--quick", &closed, &other]));
+    let line = many.lines().find(|l| l.starts_with(&closed)).unwrap_or_else(|| panic!("{many:?}"));
+    assert!(line.contains("\x1b[") && line.contains("unreachable(tcp)\x1b[0m"), "{line:?}");
+    assert!(line.contains("tcp-refused:critical\x1b[0m"), "{line:?}");
+    let plain_many = stdout(&cli(&["-t", "1", "--quick", &closed, &other]));
+    assert!(!has_escape(&plain_many) && plain_many.contains(" unreachable(tcp) "), "{plain_many:?}");
+
+    // Default in a pipe (auto), and NO_COLOR with auto: none.
+    assert!(!has_escape(&stdout(&cli(&["-t", "1", "--quick", &closed]))));
+    let o = Command::new(rdp_probe_bin()).args(["-t", "1", "--quick", &closed]).env("NO_COLOR", "1").output().unwrap();
+    assert!(!has_escape(&stdout(&o)));
+
+    // Machine formats never.
+    for fmt in [&["--json"][..], &["--csv"], &["--format", "csv"], &["--format", "nagios"]] {
+        let o = cli(&[fmt, &["--color", "always", "-t", "1", "--quick", &closed]].concat());
+        let out = stdout(&o);
+        assert!(!out.is_empty() && !has_escape(&out), "{fmt:?}: {out:?}");
+    }
+}
+
+/// `--color auto` on a terminal (a pseudo-terminal from util-linux `script`) colours, unless
+/// NO_COLOR is set and not empty.
+#[test]
+fn color_auto_on_a_terminal() {
+    let closed = closed_port().to_string();
+    let bin = rdp_probe_bin();
+    let on_tty = |no_color: Option<&str>| {
+        let mut c = Command::new("script");
+        c.args(["-qec", &format!("{} -t 1 --quick {closed}", bin.display()), "/dev/null"]).stdin(Stdio::null());
+        c.env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let o = c.output().expect("script (util-linux) runs");
+        let out = stdout(&o);
+        assert!(out.contains("UNREACHABLE (tcp)"), "{out:?}");
+        out
+    };
+    assert!(has_escape(&on_tty(None)), "auto on a terminal colours");
+    assert!(has_escape(&on_tty(Some(""))), "an empty NO_COLOR does not count");
+    assert!(!has_escape(&on_tty(Some("1"))), "NO_COLOR=1 turns auto off");
+}
