@@ -15,10 +15,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 #   nmap                    rdp-enum-encryption / rdp-ntlm-info cross-checks
 #   sslscan, freerdp2-x11   TLS and NLA cross-checks (sslscan --rdp, xfreerdp /auth-only)
 #   faketime                a shadow server with a skewed clock (finding clock-skew)
+#   prometheus              prometheus + promtool: the exporter tests (rdp-probe serve) scrape with it
 # Build: gcc, g++ (ring, libFuzzer), libc6-dev; curl + ca-certificates for rustup.
 # util-linux (unshare, mount) is essential in Debian.
 PACKAGES=(xrdp freerdp2-shadow-x11 xvfb winpr-utils openssl nmap sslscan freerdp2-x11 faketime
-  gcc g++ libc6-dev curl ca-certificates)
+  prometheus gcc g++ libc6-dev curl ca-certificates)
 
 sudo=()
 if [[ $(id -u) != 0 ]]; then

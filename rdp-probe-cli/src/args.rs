@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[command(name = "rdp-probe", version, about, long_about = None, after_help = examples())]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Cli {
-    /// `explain ID` or `watch HOST`; without one, probe the targets.
+    /// `explain ID`, `watch HOST` or `serve`; without one, probe the targets.
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Targets: host, host:port, [v6]:port, IPv6 address, CIDR (10.0.0.0/24), range
@@ -176,6 +176,9 @@ pub enum Command {
         #[command(flatten)]
         conn: ConnArgs,
     },
+    /// Prometheus exporter: `GET /probe?target=HOST:PORT[&module=NAME]` probes one target and
+    /// answers its metrics; `GET /metrics` the exporter's own.
+    Serve(crate::serve::ServeArgs),
 }
 
 /// The step flags, shared by the main command and `watch`.

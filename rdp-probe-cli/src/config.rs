@@ -26,6 +26,8 @@ pub enum Config {
     Nagios(NagiosConfig),
     /// The main command: probe the targets (one or many).
     Probe(ProbeConfig),
+    /// `serve`: the Prometheus exporter.
+    Serve(crate::serve::ServeConfig),
 }
 
 /// `watch TARGET`: one target, probed repeatedly.
@@ -79,6 +81,7 @@ impl Config {
             Some(args::Command::Completions { shell }) => return Ok(Config::Completions(*shell)),
             Some(args::Command::Manpage) => return Ok(Config::Manpage),
             Some(args::Command::Explain { id }) => return Ok(Config::Explain(id.clone())),
+            Some(args::Command::Serve(a)) => return crate::serve::ServeConfig::from_args(a).map(Config::Serve),
             Some(args::Command::Watch { target, interval, count, timeout, port, tls, cookie, steps, conn }) => {
                 let target = Target::parse(target, *port).map_err(|e| e.to_string())?;
                 let (interval, timeout) = (*interval, *timeout);
@@ -191,7 +194,7 @@ pub fn color_wanted(when: args::ColorWhen, stdout_is_tty: bool, no_color: Option
 }
 
 /// The library's steps for the step flags (shared by the main command and `watch`).
-fn step_flags(f: &StepArgs) -> Steps {
+pub(crate) fn step_flags(f: &StepArgs) -> Steps {
     let mut steps = if f.quick {
         Steps::NEGOTIATION
     } else if f.ciphers {

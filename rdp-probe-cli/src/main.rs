@@ -1,5 +1,5 @@
 //! `rdp-probe`: thin CLI over the rdp-probe library. Parses the arguments ([`args`]), converts
-//! them once ([`config::Config::from_cli`]), runs ([`scan`], [`watch`], [`explain`], nagios
+//! them once ([`config::Config::from_cli`]), runs ([`scan`], [`watch`], [`explain`], [`serve`], nagios
 //! below), prints through [`output`], and maps outcomes to exit codes (see README "Exit codes").
 
 mod args;
@@ -8,6 +8,7 @@ mod explain;
 mod generate;
 mod output;
 mod scan;
+mod serve;
 mod watch;
 
 use args::Cli;
@@ -81,6 +82,7 @@ fn run(config: &Config) -> Result<u8, String> {
         Config::Watch(w) => watch::run(w),
         Config::Nagios(n) => run_nagios(n),
         Config::Probe(p) => scan::run(p),
+        Config::Serve(s) => serve::run(s),
     }
 }
 

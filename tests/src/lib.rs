@@ -7,10 +7,12 @@
 //! `cargo test` leaves nothing behind.
 //!
 //! Needs: `xrdp`, `freerdp2-shadow-x11`, `xvfb`, `winpr-utils`, `openssl`, `nmap`, `faketime` (only
-//! [`ShadowConfig::faketime`]), and root for
+//! [`ShadowConfig::faketime`]), `prometheus` (only [`prometheus`] and [`promtool_check_metrics`]),
+//! and root for
 //! `unshare` (only [`ShadowConfig::hostname`] and [`XrdpConfig::rsakeys`] use it).
 
 mod certs;
+mod exporter;
 mod listeners;
 mod nmap;
 mod ports;
@@ -19,6 +21,10 @@ mod shadow;
 mod xrdp;
 
 pub use certs::{make_ca, make_cert, KeyKind};
+pub use exporter::{
+    exporter, http_get, prometheus, prometheus_query, promtool_check_metrics, require_program, url_encode, write_file,
+    HttpResponse,
+};
 pub use listeners::{banner_server, closed_port, http_server, silent_listener, Listener};
 pub use nmap::{nmap_datadir, run_nmap_script};
 pub use ports::free_port;

@@ -4,6 +4,7 @@
 mod api;
 mod diag_cli;
 mod diagnosis;
+mod exporter;
 mod findings;
 mod fuzz_regressions;
 mod hostile;
