@@ -71,7 +71,7 @@ fn watch_server_stops() {
     let x = xrdp(XrdpConfig { security_layer: "rdp".into(), ..Default::default() });
     let addr = x.addr.to_string();
     let mut child = Command::new(rdp_probe_bin())
-        .args(["watch", &addr, "-c", "3", "-i", "0.6", "-t", "1"])
+        .args(["watch", &addr, "-c", "3", "-i", "2", "-t", "1"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -85,6 +85,13 @@ fn watch_server_stops() {
         if l.starts_with("seq=1 ") {
             assert!(l.starts_with("seq=1 rdp "), "{l}");
             server.take(); // kills xrdp before the second try
+            // xrdp's forked children die a moment after the group is killed; until the last
+            // one is gone the listening socket may still accept (and then reset). Wait until
+            // the port refuses, well within the 2 s interval.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+            while std::net::TcpStream::connect(&addr).is_ok() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
         }
     }
     let st = child.wait().unwrap();
