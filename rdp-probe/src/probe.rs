@@ -355,10 +355,11 @@ pub fn service_description(kind: &str) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn att(req: u32, answer: Answer) -> NegotiationAttempt {
+    /// One attempt of the plan asking for `req` (shared with the verdict tests).
+    pub(crate) fn att(req: u32, answer: Answer) -> NegotiationAttempt {
         NegotiationAttempt {
             requested_value: req,
             requested: SecurityProtocols(req).display_names(),
@@ -369,7 +370,8 @@ mod tests {
             ms: 1.0,
         }
     }
-    fn sel(p: u32, req: u32) -> Answer {
+    /// RDP_NEG_RSP selecting `p` for a request of `req`.
+    pub(crate) fn sel(p: u32, req: u32) -> Answer {
         let requested = if p == 0 { req == 0 } else { req & p == p };
         Answer::Selected {
             protocol: Protocol::from(p).name(),
@@ -379,7 +381,8 @@ mod tests {
             requested,
         }
     }
-    fn fail(c: u32) -> Answer {
+    /// RDP_NEG_FAILURE with code `c`.
+    pub(crate) fn fail(c: u32) -> Answer {
         Answer::Failure { code: crate::x224::FailureCode::from(c).name(), code_value: c }
     }
 

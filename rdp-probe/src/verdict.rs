@@ -545,32 +545,9 @@ fn answer_words(a: &Answer) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::tests::{att, fail, sel};
     use crate::report::{McsReport, NegotiationAttempt, NlaReport, TlsReport};
-    use crate::x224::{FailureCode, Protocol, SecurityProtocols};
 
-    fn att(req: u32, answer: Answer) -> NegotiationAttempt {
-        NegotiationAttempt {
-            requested_value: req,
-            requested: SecurityProtocols(req).display_names(),
-            request_flags: 0,
-            with_neg_req: true,
-            answer,
-            source_ref: Some(0),
-            ms: 1.0,
-        }
-    }
-    fn sel(p: u32, req: u32) -> Answer {
-        Answer::Selected {
-            protocol: Protocol::from(p).name(),
-            protocol_value: p,
-            flags: vec![],
-            flags_value: 0,
-            requested: if p == 0 { req == 0 } else { req & p == p },
-        }
-    }
-    fn fail(c: u32) -> Answer {
-        Answer::Failure { code: FailureCode::from(c).name(), code_value: c }
-    }
     /// A report of an RDP listener with the plan's answers and findings derived.
     fn rdp(attempts: Vec<NegotiationAttempt>) -> Report {
         Report {

@@ -85,9 +85,9 @@ fn watch_server_stops() {
         if l.starts_with("seq=1 ") {
             assert!(l.starts_with("seq=1 rdp "), "{l}");
             server.take(); // kills xrdp before the second try
-            // xrdp's forked children die a moment after the group is killed; until the last
-            // one is gone the listening socket may still accept (and then reset). Wait until
-            // the port refuses, well within the 2 s interval.
+                           // xrdp's forked children die a moment after the group is killed; until the last
+                           // one is gone the listening socket may still accept (and then reset). Wait until
+                           // the port refuses, well within the 2 s interval.
             let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);
             while std::net::TcpStream::connect(&addr).is_ok() && std::time::Instant::now() < deadline {
                 std::thread::sleep(std::time::Duration::from_millis(20));
