@@ -16,10 +16,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 #   sslscan, freerdp2-x11   TLS and NLA cross-checks (sslscan --rdp, xfreerdp /auth-only)
 #   faketime                a shadow server with a skewed clock (finding clock-skew)
 #   prometheus              prometheus + promtool: the exporter tests (rdp-probe serve) scrape with it
+#   man-db, groff-base      man -l / man -w: the manual page tests and the .deb check
+#   bash-completion         the .deb check loads the installed completion; util-linux: script (colour test)
 # Build: gcc, g++ (ring, libFuzzer), libc6-dev; curl + ca-certificates for rustup.
 # util-linux (unshare, mount) is essential in Debian.
 PACKAGES=(xrdp freerdp2-shadow-x11 xvfb winpr-utils openssl nmap sslscan freerdp2-x11 faketime
-  prometheus gcc g++ libc6-dev curl ca-certificates)
+  prometheus man-db groff-base bash-completion util-linux gcc g++ libc6-dev curl ca-certificates)
 
 sudo=()
 if [[ $(id -u) != 0 ]]; then
