@@ -2,7 +2,7 @@
 //! server, in the admin's terms. Every finding id is stable (README "Findings"); `explain`
 //! gives the long text for `rdp-probe explain ID`.
 
-use crate::report::{Answer, NlaRequirement, Phase, Report, SecurityLayer, Status};
+use crate::report::{Answer, ErrorKind, NlaRequirement, Phase, Report, SecurityLayer, Status};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -263,9 +263,9 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
         }
         Some(Status::Error) => {
             if let Some(e) = &r.error {
-                if e.starts_with("proxy") {
+                if r.error_kind == Some(ErrorKind::Proxy) {
                     out.push(make("proxy-failed", format!("{addr}: {e}"), "connect"));
-                } else if e.contains("unreachable") {
+                } else if r.error_kind == Some(ErrorKind::Unreachable) {
                     out.push(make("host-unreachable", format!("{addr}: {e}"), "connect"));
                 } else {
                     out.push(make(
@@ -396,7 +396,8 @@ pub fn localize_remedies(implementation: Option<&str>, out: &mut [Finding]) {
 
 fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
     if let Some(e) = &tls.error {
-        let code3 = e.text.contains("ssl_cert_not_on_server") || e.text.contains("SSL_CERT_NOT_ON_SERVER");
+        // The server refused TLS in the X.224 answer (SSL_CERT_NOT_ON_SERVER): no handshake ran.
+        let code3 = e.kind == Some(ErrorKind::ServerRefused) && e.phase == Phase::ReadCc;
         // Our own limits (rdp-probe cannot follow TLS 1.0) are not the server's failure.
         if tls.certificate.is_none()
             && !code3
@@ -534,7 +535,7 @@ fn method_rank(m: &str) -> Option<u8> {
 fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>) {
     let standard = m.transport.as_deref() == Some("tcp");
     if let Some(e) = &m.error {
-        let dropped = ["closed", "reset", "timed out"].iter().any(|w| e.detail.contains(w));
+        let dropped = e.kind.is_some_and(ErrorKind::dropped);
         if e.phase == Phase::Mcs && dropped {
             out.push(make(
                 "listener-closes-after-mcs",
@@ -790,6 +791,7 @@ mod tests {
                     phase: Phase::Mcs,
                     detail: "connection closed by peer after 0 bytes".into(),
                     client_limitation: false,
+                    kind: Some(ErrorKind::Closed),
                 }),
                 ..Default::default()
             }),
@@ -797,6 +799,109 @@ mod tests {
         };
         let f = analyze(&r);
         assert!(f.iter().any(|f| f.id == "listener-closes-after-mcs" && f.severity == Severity::Critical), "{f:?}");
+    }
+
+    fn failed(kind: Option<ErrorKind>, text: &str) -> Report {
+        Report {
+            target: "h".into(),
+            address: Some("192.0.2.1:3389".into()),
+            status: Some(Status::Error),
+            error: Some(text.into()),
+            error_phase: Some(Phase::Connect),
+            error_kind: kind,
+            ..Report::default()
+        }
+    }
+    fn ids(r: &Report) -> Vec<String> {
+        analyze(r).into_iter().map(|f| f.id).collect()
+    }
+
+    /// Former text match `error.starts_with("proxy")`: the kind decides, not the words.
+    #[test]
+    fn proxy_failure_is_read_from_the_kind() {
+        let r = failed(Some(ErrorKind::Proxy), "socks5 server said no");
+        assert!(ids(&r).contains(&"proxy-failed".to_string()), "{:?}", ids(&r));
+        let v = crate::verdict::assess(&r);
+        assert_eq!(v.blocking_step, Some(crate::verdict::BlockingStep::Proxy), "{v:?}");
+        // The word alone no longer makes it a proxy failure.
+        let r = failed(Some(ErrorKind::Io), "proxy: looks like one, is not");
+        assert!(!ids(&r).contains(&"proxy-failed".to_string()), "{:?}", ids(&r));
+        assert_ne!(crate::verdict::assess(&r).blocking_step, Some(crate::verdict::BlockingStep::Proxy));
+    }
+
+    /// Former text match `error.contains("unreachable")`.
+    #[test]
+    fn unreachable_host_is_read_from_the_kind() {
+        let r = failed(Some(ErrorKind::Unreachable), "no route to host");
+        assert!(ids(&r).contains(&"host-unreachable".to_string()), "{:?}", ids(&r));
+        let v = crate::verdict::assess(&r);
+        assert_eq!(
+            (v.state, v.blocking_step),
+            (crate::verdict::VerdictState::Unreachable, Some(crate::verdict::BlockingStep::Tcp)),
+            "{v:?}"
+        );
+        let r = failed(Some(ErrorKind::Decode), "unreachable code in the answer");
+        assert!(!ids(&r).contains(&"host-unreachable".to_string()), "{:?}", ids(&r));
+        assert!(ids(&r).contains(&"not-rdp-protocol-error".to_string()), "{:?}", ids(&r));
+        assert_eq!(crate::verdict::assess(&r).blocking_step, Some(crate::verdict::BlockingStep::X224));
+    }
+
+    fn with_tls_error(kind: ErrorKind, phase: Phase, text: &str) -> Report {
+        Report {
+            target: "h".into(),
+            status: Some(Status::Rdp),
+            tls: Some(crate::report::TlsReport {
+                error: Some(crate::report::tls::TlsError {
+                    phase,
+                    text: text.into(),
+                    attempt: "negotiation".into(),
+                    client_limitation: false,
+                    server_sent: None,
+                    kind: Some(kind),
+                }),
+                ..crate::report::TlsReport::default()
+            }),
+            ..Report::default()
+        }
+    }
+
+    /// Former text match `text.contains("ssl_cert_not_on_server")`: an RDP_NEG_FAILURE in the
+    /// X.224 answer is no handshake failure, whatever the text says.
+    #[test]
+    fn tls_refusal_in_negotiation_is_read_from_the_kind() {
+        let r = with_tls_error(ErrorKind::ServerRefused, Phase::ReadCc, "the listener has no usable certificate");
+        assert!(!ids(&r).contains(&"tls-handshake-failed".to_string()), "{:?}", ids(&r));
+        let r = with_tls_error(ErrorKind::Tls, Phase::Tls, "alert fatal: ssl_cert_not_on_server-like words");
+        assert!(ids(&r).contains(&"tls-handshake-failed".to_string()), "{:?}", ids(&r));
+    }
+
+    fn mcs_error(kind: ErrorKind, detail: &str) -> Report {
+        Report {
+            target: "h".into(),
+            status: Some(Status::Rdp),
+            mcs: Some(crate::report::McsReport {
+                transport: Some("tcp".into()),
+                error: Some(crate::report::mcs::StepError {
+                    phase: Phase::Mcs,
+                    detail: detail.into(),
+                    client_limitation: false,
+                    kind: Some(kind),
+                }),
+                ..Default::default()
+            }),
+            ..Report::default()
+        }
+    }
+
+    /// Former text match on "closed" / "reset" / "timed out" in the MCS error.
+    #[test]
+    fn dropped_at_mcs_is_read_from_the_kind() {
+        for k in [ErrorKind::Closed, ErrorKind::Reset, ErrorKind::Timeout] {
+            let r = mcs_error(k, "the server went away");
+            assert!(ids(&r).contains(&"listener-closes-after-mcs".to_string()), "{k:?}: {:?}", ids(&r));
+        }
+        let r = mcs_error(ErrorKind::Other, "Connect-Response result rt_closed, reset, timed out");
+        assert!(!ids(&r).contains(&"listener-closes-after-mcs".to_string()), "{:?}", ids(&r));
     }
 
     #[test]

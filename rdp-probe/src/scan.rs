@@ -272,6 +272,7 @@ impl Future for Task {
                 target: self.target.clone(),
                 status: Some(Status::Error),
                 error: Some(format!("probe task failed: {e}")),
+                error_kind: Some(crate::report::ErrorKind::Other),
                 ..Report::default()
             }),
         }

@@ -10,7 +10,7 @@
 //! protocol would get in (the summary then names that client).
 
 use crate::findings::Severity;
-use crate::report::{Answer, Phase, Report, Status};
+use crate::report::{Answer, ErrorKind, Phase, Report, Status};
 
 /// What a stock client can do with this listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -421,12 +421,12 @@ pub fn assess(r: &Report) -> Verdict {
                 ),
             )
         }
-        Some(Status::Error) if err.starts_with("proxy") => v(
+        Some(Status::Error) if r.error_kind == Some(ErrorKind::Proxy) => v(
             VerdictState::Unreachable,
             Some(BlockingStep::Proxy),
             format!("the SOCKS5 proxy did not connect us to {addr}: {err}"),
         ),
-        Some(Status::Error) if err.contains("unreachable") => {
+        Some(Status::Error) if r.error_kind == Some(ErrorKind::Unreachable) => {
             v(VerdictState::Unreachable, Some(BlockingStep::Tcp), format!("{addr}: {err}"))
         }
         Some(Status::Error) | None => v(
@@ -578,6 +578,7 @@ mod tests {
                 attempt: "rustls".into(),
                 client_limitation: false,
                 server_sent: None,
+                kind: Some(ErrorKind::Tls),
             }),
             versions: [("1.2", false), ("1.3", false)].iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             ..TlsReport::default()
@@ -601,7 +602,12 @@ mod tests {
         let v = assess(&r);
         assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::X224)));
         assert!(v.summary.contains("never answers"), "{}", v.summary);
-        let r = Report { status: Some(Status::Error), error: Some("proxy: refused".into()), ..Report::default() };
+        let r = Report {
+            status: Some(Status::Error),
+            error: Some("proxy: refused".into()),
+            error_kind: Some(ErrorKind::Proxy),
+            ..Report::default()
+        };
         assert_eq!(assess(&r).blocking_step, Some(BlockingStep::Proxy));
     }
 
@@ -661,6 +667,7 @@ mod tests {
                 phase: Phase::Mcs,
                 detail: "connection closed by peer".into(),
                 client_limitation: false,
+                kind: Some(ErrorKind::Closed),
             }),
             ..McsReport::default()
         });
@@ -722,6 +729,7 @@ mod tests {
                 phase: Phase::Tls,
                 detail: "rdp-probe cannot complete a TLS 1.0 handshake".into(),
                 client_limitation: true,
+                kind: Some(ErrorKind::ClientLimitation),
             }),
             ..McsReport::default()
         });

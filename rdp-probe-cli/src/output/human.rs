@@ -504,6 +504,7 @@ mod tests {
             attempt: "rustls".into(),
             client_limitation: true,
             server_sent: None,
+            kind: Some(rdp_probe::report::ErrorKind::ClientLimitation),
         };
         error_line(&mut out, e.client_limitation, &e.text, e.phase);
         assert_eq!(out, "    limit      rdp-probe cannot speak TLS 1.0 with rustls (tls)\n");

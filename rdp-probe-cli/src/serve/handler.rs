@@ -225,6 +225,7 @@ async fn run_probe(
                 status: Some(Status::Timeout),
                 error_phase: Some(Phase::Overall),
                 error: Some("the probe did not finish within the scrape deadline".into()),
+                error_kind: Some(rdp_probe::report::ErrorKind::Timeout),
                 ..Report::default()
             };
             r.findings = rdp_probe::findings::analyze(&r);
@@ -248,6 +249,7 @@ fn dns_failure(target: &Target, error: String, ms: f64) -> Report {
         status: Some(Status::DnsError),
         error_phase: Some(Phase::Resolve),
         error: Some(error),
+        error_kind: Some(rdp_probe::report::ErrorKind::Dns),
         ..Report::default()
     };
     r.timings_ms.insert("resolve".into(), ms);

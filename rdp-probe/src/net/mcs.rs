@@ -108,7 +108,12 @@ fn refused(n: Option<&NegotiationResponse>) -> NetError {
         Some(NegotiationResponse::Response { selected_protocol, .. }) => {
             format!("negotiation selected {selected_protocol}")
         }
-        Some(NegotiationResponse::Failure { code, .. }) => format!("negotiation refused: {code}"),
+        Some(NegotiationResponse::Failure { code, .. }) => {
+            return NetError::new(
+                Phase::ReadCc,
+                NetErrorKind::NegotiationRefused(format!("negotiation refused: {code}")),
+            )
+        }
         Some(NegotiationResponse::Unknown { ty, .. }) => format!("unknown negotiation answer type {ty}"),
         None => "no negotiation answer".into(),
     };
@@ -116,7 +121,7 @@ fn refused(n: Option<&NegotiationResponse>) -> NetError {
 }
 
 fn step_error(e: &NetError) -> StepError {
-    StepError { phase: e.phase, detail: e.kind.to_string(), client_limitation: false }
+    StepError { phase: e.phase, detail: e.kind.to_string(), client_limitation: false, kind: Some(e.error_kind()) }
 }
 
 /// The error of the MCS-over-TLS path: a failed TLS upgrade is judged with the TLS step's
@@ -126,7 +131,8 @@ fn tls_path_error(e: &NetError, tls: Option<&crate::report::tls::TlsReport>) -> 
         return step_error(e);
     }
     let (client_limitation, detail) = super::tls::judge_upgrade_failure(e, tls);
-    StepError { phase: e.phase, detail, client_limitation }
+    let kind = if client_limitation { crate::report::ErrorKind::ClientLimitation } else { e.error_kind() };
+    StepError { phase: e.phase, detail, client_limitation, kind: Some(kind) }
 }
 
 /// Fills the report from the first (all-methods) exchange.
@@ -144,6 +150,7 @@ fn apply(report: &mut McsReport, outcome: &Outcome) {
                 phase: Phase::Mcs,
                 detail: format!("Connect-Response result {}", mcs::result_name(*r)),
                 client_limitation: false,
+                kind: Some(crate::report::ErrorKind::Other),
             });
         }
         Outcome::Disconnect(reason) => {
@@ -154,6 +161,7 @@ fn apply(report: &mut McsReport, outcome: &Outcome) {
                     mcs::reason_name(*reason)
                 ),
                 client_limitation: false,
+                kind: Some(crate::report::ErrorKind::Other),
             });
         }
     }

@@ -3,7 +3,7 @@
 
 use crate::codec::{DecodeError, MAX_TPKT_LEN};
 use crate::options::{ProbeOptions, Proxy};
-use crate::report::{Direction, Phase, TranscriptEntry};
+use crate::report::{Direction, ErrorKind, Phase, TranscriptEntry};
 use crate::tpkt;
 use std::io;
 use std::net::SocketAddr;
@@ -81,12 +81,51 @@ pub enum NetErrorKind {
     /// Proxy failure.
     #[error("proxy: {0}")]
     Proxy(String),
+    /// The server answered our X.224 request with an RDP_NEG_FAILURE (the text names the code).
+    #[error("{0}")]
+    NegotiationRefused(String),
     /// Any other I/O error.
     #[error("{0}")]
     Io(String),
 }
 
+impl From<&NetErrorKind> for ErrorKind {
+    /// The one place that types a driver error for the report.
+    fn from(k: &NetErrorKind) -> Self {
+        match k {
+            NetErrorKind::Timeout => ErrorKind::Timeout,
+            NetErrorKind::Refused => ErrorKind::Refused,
+            NetErrorKind::Reset => ErrorKind::Reset,
+            NetErrorKind::Closed { .. } => ErrorKind::Closed,
+            NetErrorKind::Unreachable(_) => ErrorKind::Unreachable,
+            NetErrorKind::NotTpkt(_) => ErrorKind::NotTpkt,
+            NetErrorKind::Decode(_) => ErrorKind::Decode,
+            NetErrorKind::Tls(_) => ErrorKind::Tls,
+            NetErrorKind::NotTls { .. } => ErrorKind::NotTls,
+            NetErrorKind::ClientLimitation { .. } => ErrorKind::ClientLimitation,
+            NetErrorKind::Proxy(_) => ErrorKind::Proxy,
+            NetErrorKind::NegotiationRefused(_) => ErrorKind::ServerRefused,
+            NetErrorKind::Io(_) => ErrorKind::Io,
+        }
+    }
+}
+
+impl From<&NetError> for ErrorKind {
+    /// As the kind alone, except that a failed name resolution (not a timeout) is `dns`.
+    fn from(e: &NetError) -> Self {
+        match (&e.kind, e.phase) {
+            (NetErrorKind::Timeout | NetErrorKind::Proxy(_), _) => ErrorKind::from(&e.kind),
+            (_, Phase::Resolve) => ErrorKind::Dns,
+            (k, _) => ErrorKind::from(k),
+        }
+    }
+}
+
 impl NetError {
+    /// The typed kind of this error, for the report.
+    pub(crate) fn error_kind(&self) -> ErrorKind {
+        ErrorKind::from(self)
+    }
     /// The peer closed the connection (EOF, reset, or a plain close where a TLS answer was
     /// due): on a kept connection, perhaps only because it waited idle, so a step asks again
     /// on a new connection before it reports this.
@@ -618,4 +657,96 @@ pub(crate) async fn resolve(ctx: &Ctx<'_>, host: &str, port: u16) -> Result<Vec<
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_driver_error_has_its_kind() {
+        let decode = crate::codec::DecodeError::truncated("test", "length");
+        let cases = [
+            (NetErrorKind::Timeout, ErrorKind::Timeout),
+            (NetErrorKind::Refused, ErrorKind::Refused),
+            (NetErrorKind::Reset, ErrorKind::Reset),
+            (NetErrorKind::Closed { received: 3 }, ErrorKind::Closed),
+            (NetErrorKind::Unreachable("no route".into()), ErrorKind::Unreachable),
+            (NetErrorKind::NotTpkt(b"SSH-2.0".to_vec()), ErrorKind::NotTpkt),
+            (NetErrorKind::Decode(decode), ErrorKind::Decode),
+            (NetErrorKind::Tls("alert".into()), ErrorKind::Tls),
+            (NetErrorKind::NotTls { sent: vec![3, 0], text: "x".into() }, ErrorKind::NotTls),
+            (NetErrorKind::ClientLimitation { version: true, text: "x".into() }, ErrorKind::ClientLimitation),
+            (NetErrorKind::Proxy("refused".into()), ErrorKind::Proxy),
+            (NetErrorKind::NegotiationRefused("negotiation refused: x".into()), ErrorKind::ServerRefused),
+            (NetErrorKind::Io("other".into()), ErrorKind::Io),
+        ];
+        for (k, want) in cases {
+            assert_eq!(ErrorKind::from(&k), want, "{k:?}");
+            assert_eq!(NetError::new(Phase::ReadCc, k.clone()).error_kind(), want, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn a_failed_lookup_is_dns_unless_it_timed_out() {
+        assert_eq!(NetError::new(Phase::Resolve, NetErrorKind::Io("NXDOMAIN".into())).error_kind(), ErrorKind::Dns);
+        assert_eq!(NetError::new(Phase::Resolve, NetErrorKind::Timeout).error_kind(), ErrorKind::Timeout);
+        assert_eq!(NetError::new(Phase::Connect, NetErrorKind::Io("x".into())).error_kind(), ErrorKind::Io);
+    }
+
+    #[test]
+    fn io_errors_are_typed_by_their_io_kind_not_their_text() {
+        let e = io::Error::new(io::ErrorKind::HostUnreachable, "some text");
+        assert_eq!(NetError::io(Phase::Connect, &e).error_kind(), ErrorKind::Unreachable);
+        let e = io::Error::other("network unreachable, proxy down");
+        assert_eq!(NetError::io(Phase::Connect, &e).error_kind(), ErrorKind::Io);
+        let e = io::Error::new(io::ErrorKind::ConnectionReset, "x");
+        assert_eq!(NetError::io(Phase::Mcs, &e).error_kind(), ErrorKind::Reset);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn kinds_spell_snake_case_in_json() {
+        use ErrorKind::*;
+        let all = [
+            Refused,
+            Timeout,
+            Reset,
+            Closed,
+            Proxy,
+            Unreachable,
+            Dns,
+            NotTpkt,
+            Decode,
+            NotTls,
+            Tls,
+            Io,
+            ClientLimitation,
+            ServerRefused,
+            Other,
+        ];
+        let spelled: Vec<String> = all.iter().map(|k| serde_json::to_string(k).unwrap_or_default()).collect();
+        let want = [
+            "refused",
+            "timeout",
+            "reset",
+            "closed",
+            "proxy",
+            "unreachable",
+            "dns",
+            "not_tpkt",
+            "decode",
+            "not_tls",
+            "tls",
+            "io",
+            "client_limitation",
+            "server_refused",
+            "other",
+        ];
+        for ((k, s), w) in all.iter().zip(&spelled).zip(want) {
+            assert_eq!(s, &format!("\"{w}\""));
+            assert_eq!(k.as_str(), w);
+            assert_eq!(serde_json::from_str::<ErrorKind>(s).ok(), Some(*k));
+        }
+    }
 }

@@ -7,7 +7,7 @@ use super::{Ctx, NetError, NetErrorKind};
 use crate::credssp::{self, TsRequest};
 use crate::ntlm::{self, ChallengeMessage, NegotiateMessage, SealingState};
 use crate::report::nla::{AuthReport, NlaError, NlaReport, NtlmInfo};
-use crate::report::{NegotiationReport, Phase, Report};
+use crate::report::{ErrorKind, NegotiationReport, Phase, Report};
 use crate::target::Target;
 use crate::x224::{NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
 use std::net::SocketAddr;
@@ -35,12 +35,12 @@ fn now_unix() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
-fn fail(phase: Phase, text: impl Into<String>) -> NlaError {
-    NlaError { phase, text: text.into(), client_limitation: false }
+fn fail(phase: Phase, kind: ErrorKind, text: impl Into<String>) -> NlaError {
+    NlaError { phase, text: text.into(), client_limitation: false, kind: Some(kind) }
 }
 
 fn net_fail(e: &NetError) -> NlaError {
-    fail(e.phase, e.kind.to_string())
+    fail(e.phase, e.error_kind(), e.kind.to_string())
 }
 
 /// Runs the nla step when the negotiation answers allow it, filling `report.nla`.
@@ -114,7 +114,11 @@ async fn exchange(
         r.hybrid_ex = true;
     }
     if !matches!(selected, Protocol::Hybrid | Protocol::HybridEx) {
-        return Err(fail(Phase::ReadCc, format!("server selected {} instead of CredSSP", selected.name())));
+        return Err(fail(
+            Phase::ReadCc,
+            ErrorKind::Other,
+            format!("server selected {} instead of CredSSP", selected.name()),
+        ));
     }
     let server_name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
     let continued = stream.continued();
@@ -125,7 +129,11 @@ async fn exchange(
                 super::run::open_negotiated(ctx, addr, requested, "nla credssp").await.map_err(|e| net_fail(&e))?;
             let again = selected_credssp(&answer)?;
             if !matches!(again, Protocol::Hybrid | Protocol::HybridEx) {
-                return Err(fail(Phase::ReadCc, format!("server selected {} instead of CredSSP", again.name())));
+                return Err(fail(
+                    Phase::ReadCc,
+                    ErrorKind::Other,
+                    format!("server selected {} instead of CredSSP", again.name()),
+                ));
             }
             super::tls::upgrade(ctx, stream, &server_name).await
         }
@@ -134,7 +142,8 @@ async fn exchange(
     let mut tls = upgraded.map_err(|e| {
         // Judged with the TLS step's facts: our own limitation, or what the server sent.
         let (client_limitation, text) = super::tls::judge_upgrade_failure(&e, tls_facts);
-        NlaError { client_limitation, ..fail(e.phase, text) }
+        let kind = if client_limitation { ErrorKind::ClientLimitation } else { e.error_kind() };
+        NlaError { client_limitation, ..fail(e.phase, kind, text) }
     })?;
     continue_exchange(ctx, &mut tls, r).await
 }
@@ -145,11 +154,11 @@ fn selected_credssp(answer: &ServerAnswer) -> Result<Protocol, NlaError> {
         ServerAnswer::Confirm(cc) => match &cc.negotiation {
             Some(NegotiationResponse::Response { selected_protocol, .. }) => Ok(*selected_protocol),
             Some(NegotiationResponse::Failure { code, .. }) => {
-                Err(fail(Phase::ReadCc, format!("server refused CredSSP: {}", code.name())))
+                Err(fail(Phase::ReadCc, ErrorKind::ServerRefused, format!("server refused CredSSP: {}", code.name())))
             }
-            _ => Err(fail(Phase::ReadCc, "server answered without selecting a protocol")),
+            _ => Err(fail(Phase::ReadCc, ErrorKind::Other, "server answered without selecting a protocol")),
         },
-        _ => Err(fail(Phase::ReadCc, "server did not confirm the connection")),
+        _ => Err(fail(Phase::ReadCc, ErrorKind::Other, "server did not confirm the connection")),
     }
 }
 
@@ -172,7 +181,7 @@ async fn continue_exchange(
     // TSRequest 2: the server's CHALLENGE (or an errorCode).
     let bytes = read_ts_request(ctx, &mut tls.stream).await.map_err(|e| net_fail(&e))?;
     let received_at = now_unix();
-    let ts = TsRequest::decode(&bytes).map_err(|e| fail(Phase::Nla, e.to_string()))?;
+    let ts = TsRequest::decode(&bytes).map_err(|e| fail(Phase::Nla, ErrorKind::Decode, e.to_string()))?;
     r.credssp_version = Some(ts.version);
     r.cve_2018_0886_fixed = Some(ts.version >= 5);
     if let Some(code) = ts.error_code {
@@ -180,9 +189,14 @@ async fn continue_exchange(
         r.ntstatus = Some(credssp::ntstatus_name(code));
     }
     let Some(challenge_bytes) = ts.nego_tokens.first() else {
-        return Err(fail(Phase::Nla, "the server's TSRequest carries no negoToken (no NTLM CHALLENGE)"));
+        return Err(fail(
+            Phase::Nla,
+            ErrorKind::Other,
+            "the server's TSRequest carries no negoToken (no NTLM CHALLENGE)",
+        ));
     };
-    let challenge = ChallengeMessage::decode(challenge_bytes).map_err(|e| fail(Phase::Nla, e.to_string()))?;
+    let challenge =
+        ChallengeMessage::decode(challenge_bytes).map_err(|e| fail(Phase::Nla, ErrorKind::Decode, e.to_string()))?;
     r.ntlm = Some(NtlmInfo::from_challenge(&challenge, received_at));
 
     // Never send AUTHENTICATE without credentials.
@@ -218,10 +232,10 @@ async fn check_credentials(
         .peer_certs
         .first()
         .and_then(|c| credssp::subject_public_key(c))
-        .ok_or_else(|| fail(Phase::Tls, "cannot read the server certificate's public key"))?;
-    let random = ntlm::AuthRandom::generate().map_err(|e| fail(Phase::Nla, e))?;
+        .ok_or_else(|| fail(Phase::Tls, ErrorKind::Other, "cannot read the server certificate's public key"))?;
+    let random = ntlm::AuthRandom::generate().map_err(|e| fail(Phase::Nla, ErrorKind::Other, e))?;
     let mut nonce = [0u8; 32];
-    getrandom::fill(&mut nonce).map_err(|e| fail(Phase::Nla, format!("random: {e}")))?;
+    getrandom::fill(&mut nonce).map_err(|e| fail(Phase::Nla, ErrorKind::Other, format!("random: {e}")))?;
     let now = ntlm::unix_to_filetime(now_unix());
     let a = ntlm::authenticate(
         negotiate,
@@ -260,7 +274,7 @@ async fn check_credentials(
         }
         Err(e) => return Err(net_fail(&e)),
     };
-    let ts = TsRequest::decode(&bytes).map_err(|e| fail(Phase::Nla, e.to_string()))?;
+    let ts = TsRequest::decode(&bytes).map_err(|e| fail(Phase::Nla, ErrorKind::Decode, e.to_string()))?;
     if let Some(code) = ts.error_code.filter(|c| *c != 0) {
         auth.error_code = Some(code);
         auth.ntstatus = Some(credssp::ntstatus_name(code));
@@ -275,7 +289,7 @@ async fn check_credentials(
     }
     let Some(pka) = ts.pub_key_auth else {
         auth.status = "error".into();
-        return Err(fail(Phase::Nla, "the server's answer has neither pubKeyAuth nor errorCode"));
+        return Err(fail(Phase::Nla, ErrorKind::Other, "the server's answer has neither pubKeyAuth nor errorCode"));
     };
     let (sig, sealed) = (pka.get(..16).unwrap_or_default(), pka.get(16..).unwrap_or_default());
     let expected = credssp::expected_server_pub_key_auth(version, &nonce, &key);
@@ -303,7 +317,7 @@ async fn check_credentials(
         }
         None => {
             auth.status = "error".into();
-            return Err(fail(Phase::Nla, "the server's pubKeyAuth signature does not verify"));
+            return Err(fail(Phase::Nla, ErrorKind::Other, "the server's pubKeyAuth signature does not verify"));
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 use super::{ms, resolve, Ctx, NetError, NetErrorKind};
 use crate::options::ProbeOptions;
 use crate::probe::{answer_from, assess, identify_service, negotiation_plan, PlanStep};
-use crate::report::{Answer, NegotiationAttempt, Phase, Report, Status};
+use crate::report::{Answer, ErrorKind, NegotiationAttempt, Phase, Report, Status};
 use crate::target::Target;
 use crate::x224::{ConnectionRequest, NegotiationRequest, NegotiationResponse, Protocol, ServerAnswer};
 use std::net::SocketAddr;
@@ -130,7 +130,10 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
         if report.status.is_none() || report.status == Some(Status::Rdp) && report.negotiation.is_none() {
             report.status = Some(Status::Timeout);
         }
-        report.error.get_or_insert_with(|| "overall probe deadline reached".into());
+        if report.error.is_none() {
+            report.error = Some("overall probe deadline reached".into());
+            report.error_kind = Some(ErrorKind::Timeout);
+        }
         report.error_phase.get_or_insert(Phase::Overall);
     }
     report.timings_ms.insert("total".into(), ms(started.elapsed()));
@@ -187,6 +190,7 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
         Err(e) => {
             report.status = Some(if e.kind == NetErrorKind::Timeout { Status::Timeout } else { Status::DnsError });
             report.error = Some(format!("name resolution failed: {}", e.kind));
+            report.error_kind = Some(e.error_kind());
             report.error_phase = Some(Phase::Resolve);
             report.timings_ms.insert("resolve".into(), ms(t.elapsed()));
             return;
@@ -253,6 +257,7 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
         let e = first_error.unwrap_or_else(|| NetError::new(Phase::ReadCc, NetErrorKind::Closed { received: 0 }));
         report.status = Some(status_of(&e));
         report.error_phase = Some(e.phase);
+        report.error_kind = Some(e.error_kind());
         if let NetErrorKind::NotTpkt(bytes) = &e.kind {
             let svc = identify_service(bytes);
             report.error =

@@ -5,7 +5,7 @@
 
 use super::{ms, Ctx, NetError, NetErrorKind, Stream};
 use crate::report::tls::{CipherSuiteInfo, TlsAttempt, TlsError, TlsReport};
-use crate::report::{Answer, Phase};
+use crate::report::{Answer, ErrorKind, Phase};
 use crate::tls::{suites, ClientHello, ServerFlight, ServerHello, TlsVersion};
 use crate::x224::{NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -294,12 +294,19 @@ fn tls_error(attempt: &str, e: &NetError) -> TlsError {
         NetErrorKind::NotTls { sent, .. } => (false, (!sent.is_empty()).then(|| crate::codec::hex(sent))),
         _ => (false, None),
     };
-    TlsError { phase: e.phase, text: e.kind.to_string(), attempt: attempt.into(), client_limitation, server_sent }
+    TlsError {
+        phase: e.phase,
+        text: e.kind.to_string(),
+        attempt: attempt.into(),
+        client_limitation,
+        server_sent,
+        kind: Some(e.error_kind()),
+    }
 }
 
 /// A TLS step failure that is not a [`NetError`].
-fn step_fail(phase: Phase, text: String, attempt: &str) -> TlsError {
-    TlsError { phase, text, attempt: attempt.into(), client_limitation: false, server_sent: None }
+fn step_fail(phase: Phase, kind: ErrorKind, text: String, attempt: &str) -> TlsError {
+    TlsError { phase, text, attempt: attempt.into(), client_limitation: false, server_sent: None, kind: Some(kind) }
 }
 
 /// The order of a request for the TLS step when the server answered it by selecting a
@@ -347,7 +354,7 @@ async fn open_for_tls(
     let (s, answer) = super::run::open_negotiated(ctx, addr, SecurityProtocols(requested), label)
         .await
         .map_err(|e| tls_error(label, &e))?;
-    let refused = |text: String| step_fail(Phase::ReadCc, text, label);
+    let refused = |text: String| step_fail(Phase::ReadCc, ErrorKind::Other, text, label);
     match answer {
         ServerAnswer::Confirm(cc) => match cc.negotiation {
             Some(NegotiationResponse::Response { selected_protocol, .. }) if selected_protocol != Protocol::Rdp => {
@@ -356,7 +363,9 @@ async fn open_for_tls(
             Some(NegotiationResponse::Response { .. }) => {
                 Err(refused("the server selected Standard RDP Security".into()))
             }
-            Some(NegotiationResponse::Failure { code, .. }) => Err(refused(code.name())),
+            Some(NegotiationResponse::Failure { code, .. }) => {
+                Err(step_fail(Phase::ReadCc, ErrorKind::ServerRefused, code.name(), label))
+            }
             Some(NegotiationResponse::Unknown { ty, .. }) => Err(refused(format!("unknown negotiation type {ty}"))),
             None => Err(refused("no negotiation response (legacy server)".into())),
         },
@@ -479,7 +488,10 @@ fn judge_rustls_failure(e: &NetError, tls: &TlsReport, raw_hello: Option<&Server
     if !handshake || matches!(&e.kind, NetErrorKind::NotTls { sent, .. } if !sent.is_empty()) {
         return None;
     }
-    let limitation = |text: String| TlsError { client_limitation: true, ..step_fail(Phase::Tls, text, "rustls") };
+    let limitation = |text: String| TlsError {
+        client_limitation: true,
+        ..step_fail(Phase::Tls, ErrorKind::ClientLimitation, text, "rustls")
+    };
     if let Some(v) = legacy_only_version(tls) {
         return Some(limitation(legacy_version_text(&v, "above")));
     }
@@ -569,6 +581,7 @@ pub(crate) async fn run_step(
             report.tls = Some(TlsReport {
                 error: Some(step_fail(
                     Phase::ReadCc,
+                    ErrorKind::ServerRefused,
                     "ssl_cert_not_on_server: the listener has no usable TLS certificate".into(),
                     "negotiation",
                 )),
@@ -648,12 +661,12 @@ pub(crate) async fn run_step(
                 {
                     tls.errors.push(TlsError {
                         server_sent: Some(crate::codec::hex(b)),
-                        ..step_fail(Phase::Tls, nt.after_selecting_tls(), "raw certificate")
+                        ..step_fail(Phase::Tls, ErrorKind::NotTls, nt.after_selecting_tls(), "raw certificate")
                     });
                 } else {
                     let a = attempt_report("1.2", None, true, &Ok(o));
                     let text = a.alert.map(|al| format!("alert {al}")).or(a.detail).unwrap_or_default();
-                    tls.errors.push(step_fail(Phase::Tls, text, "raw certificate"));
+                    tls.errors.push(step_fail(Phase::Tls, ErrorKind::Tls, text, "raw certificate"));
                 }
             }
             Err(e) => tls.errors.push(e),
@@ -725,6 +738,7 @@ pub(crate) async fn run_step(
                     Some(sh) => {
                         tls.errors.push(step_fail(
                             Phase::Tls,
+                            ErrorKind::Tls,
                             format!(
                                 "server answered version {} suite {} outside the offer",
                                 crate::tls::version_label(sh.version()),
@@ -760,8 +774,12 @@ pub(crate) async fn run_step(
         }
     }
     if tls.version.is_none() {
-        tls.error =
-            tls.errors.first().cloned().or(Some(step_fail(Phase::Tls, "no TLS handshake succeeded".into(), "rustls")));
+        tls.error = tls.errors.first().cloned().or(Some(step_fail(
+            Phase::Tls,
+            ErrorKind::Tls,
+            "no TLS handshake succeeded".into(),
+            "rustls",
+        )));
     }
     report.timings_ms.insert("tls".into(), ms(t_step.elapsed()));
     report.tls = Some(tls);

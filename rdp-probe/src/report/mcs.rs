@@ -9,7 +9,7 @@
 
 use crate::gcc::{self, CertificateKind, EncryptionMethods, ServerBlocks, ServerCertificate};
 use crate::mcs::DomainParameters;
-use crate::report::Phase;
+use crate::report::{ErrorKind, Phase};
 use std::collections::BTreeMap;
 
 /// The methods enumerated, in order: name and CS_SECURITY value.
@@ -107,6 +107,9 @@ pub struct StepError {
     /// server's TLS 1.0/1.1): `detail` then starts with "rdp-probe cannot".
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub client_limitation: bool,
+    /// The kind of the failure (typed; decisions read this, never the text).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub kind: Option<ErrorKind>,
 }
 
 /// What the server did with one offered encryption method (one connection).

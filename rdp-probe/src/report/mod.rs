@@ -47,6 +47,72 @@ impl Status {
     }
 }
 
+/// What kind of failure an error is: the typed twin of the error text (`error_kind` next to
+/// `error`, `kind` next to a step's `text` / `detail`). Decisions read this, never the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum ErrorKind {
+    /// TCP connection refused (RST in answer to SYN).
+    Refused,
+    /// A deadline expired.
+    Timeout,
+    /// The peer reset an established connection.
+    Reset,
+    /// The peer closed the connection (EOF) before the expected data.
+    Closed,
+    /// The SOCKS5 proxy did not connect us.
+    Proxy,
+    /// ICMP unreachable or no route to the host.
+    Unreachable,
+    /// The host name did not resolve.
+    Dns,
+    /// The peer's first bytes are not a TPKT frame: another service answers.
+    NotTpkt,
+    /// A frame could not be decoded.
+    Decode,
+    /// The server answered a ClientHello with something that is not TLS (or closed).
+    NotTls,
+    /// A TLS failure (alert, handshake error).
+    Tls,
+    /// Any other I/O error.
+    Io,
+    /// rdp-probe's own limitation (e.g. its TLS stack cannot speak TLS 1.0/1.1).
+    ClientLimitation,
+    /// The server refused the request with an RDP_NEG_FAILURE (e.g. `ssl_cert_not_on_server`).
+    ServerRefused,
+    /// Anything else (an unexpected answer, a protocol-level refusal, a local failure).
+    Other,
+}
+
+impl ErrorKind {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Refused => "refused",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Closed => "closed",
+            ErrorKind::Proxy => "proxy",
+            ErrorKind::Unreachable => "unreachable",
+            ErrorKind::Dns => "dns",
+            ErrorKind::NotTpkt => "not_tpkt",
+            ErrorKind::Decode => "decode",
+            ErrorKind::NotTls => "not_tls",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Io => "io",
+            ErrorKind::ClientLimitation => "client_limitation",
+            ErrorKind::ServerRefused => "server_refused",
+            ErrorKind::Other => "other",
+        }
+    }
+
+    /// The peer dropped the connection: closed it, reset it, or let the deadline pass.
+    pub fn dropped(self) -> bool {
+        matches!(self, ErrorKind::Closed | ErrorKind::Reset | ErrorKind::Timeout)
+    }
+}
+
 /// The step of a probe in which something happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -102,6 +168,9 @@ pub struct Report {
     /// The phase of the error.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub error_phase: Option<Phase>,
+    /// The kind of the error (typed; decisions read this, never `error`).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub error_kind: Option<ErrorKind>,
     /// Milliseconds per phase of the first connection (`resolve`, `connect`, `send_cr`,
     /// `read_cc`) and per later step (`negotiation`, `tls`, `nla`, `mcs`, `total`).
     pub timings_ms: BTreeMap<String, f64>,

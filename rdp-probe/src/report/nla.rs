@@ -1,7 +1,7 @@
 //! Report types of the nla layer: CredSSP version, the server identity from its NTLM
 //! CHALLENGE_MESSAGE, and the opt-in credential check. The JSON field names are a contract.
 
-use super::{NlaRequirement, Phase};
+use super::{ErrorKind, NlaRequirement, Phase};
 
 /// Results of the nla step (`nla` in JSON).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -59,6 +59,9 @@ pub struct NlaError {
     /// server's TLS 1.0/1.1): `text` then starts with "rdp-probe cannot".
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub client_limitation: bool,
+    /// The kind of the failure (typed; decisions read this, never the text).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub kind: Option<ErrorKind>,
 }
 
 /// Identity and clock from the NTLM CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2) (`nla.ntlm`).

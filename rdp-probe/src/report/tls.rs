@@ -1,7 +1,7 @@
 //! Report types of the TLS layer (issue 3). JSON field names are a contract: `tls.version`,
 //! `tls.cipher_suite`, `tls.versions`, `tls.ciphers`, `tls.certificate`, `tls.chain`.
 
-use super::Phase;
+use super::{ErrorKind, Phase};
 use std::collections::BTreeMap;
 
 /// Results of the TLS step: one rustls handshake (the session a modern client gets), raw
@@ -86,6 +86,9 @@ pub struct TlsError {
     /// Disconnect-Provider-Ultimatum `0300000902f0802180` when it cannot use its key).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub server_sent: Option<String>,
+    /// The kind of the failure (typed; decisions read this, never the text).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub kind: Option<ErrorKind>,
 }
 
 /// One raw ClientHello attempt and the server's answer.
