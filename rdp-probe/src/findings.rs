@@ -782,21 +782,7 @@ mod tests {
 
     #[test]
     fn dropped_at_mcs() {
-        let r = Report {
-            target: "h".into(),
-            status: Some(Status::Rdp),
-            mcs: Some(crate::report::McsReport {
-                transport: Some("tcp".into()),
-                error: Some(crate::report::mcs::StepError {
-                    phase: Phase::Mcs,
-                    detail: "connection closed by peer after 0 bytes".into(),
-                    client_limitation: false,
-                    kind: Some(ErrorKind::Closed),
-                }),
-                ..Default::default()
-            }),
-            ..Report::default()
-        };
+        let r = mcs_error(ErrorKind::Closed, "connection closed by peer after 0 bytes");
         let f = analyze(&r);
         assert!(f.iter().any(|f| f.id == "listener-closes-after-mcs" && f.severity == Severity::Critical), "{f:?}");
     }

@@ -139,16 +139,13 @@ impl Path {
 struct Block {
     step: BlockingStep,
     why: String,
+    /// The listener works; only the account given with `--user` fails its NLA logon.
+    account_only: bool,
 }
 
-/// Whether the TLS step saw a handshake complete (rustls), or a ServerHello of some version
-/// in the raw probes (a TLS 1.0/1.1-only server that mstsc still reaches).
-fn tls_completes(r: &Report) -> Option<bool> {
-    tls_handshake(r.tls.as_ref())
-}
-
-/// Whether a TLS handshake completed (`Some(true)`), was tried and failed (`Some(false)`), or
-/// was not tried (`None`).
+/// Whether a TLS handshake completed (`Some(true)`: rustls finished, or the raw probes got a
+/// ServerHello, as on a TLS 1.0/1.1-only server mstsc still reaches), was tried and failed
+/// (`Some(false)`), or was not tried (`None`).
 pub fn tls_handshake(t: Option<&crate::report::TlsReport>) -> Option<bool> {
     let t = t?;
     if t.rustls_handshake || t.versions.values().any(|v| *v) || (t.version.is_some() && t.certificate.is_some()) {
@@ -177,10 +174,11 @@ fn mcs_answered(r: &Report) -> bool {
 
 /// What stops `path` (None: it works, or the later steps were not checked).
 fn blocked(r: &Report, path: Path) -> Option<Block> {
-    if matches!(path, Path::Tls | Path::Nla) && tls_completes(r) == Some(false) {
+    if matches!(path, Path::Tls | Path::Nla) && tls_handshake(r.tls.as_ref()) == Some(false) {
         return Some(Block {
             step: BlockingStep::Tls,
             why: format!("selects {} but the TLS handshake fails: {}", path.name(), tls_cause(r)),
+            account_only: false,
         });
     }
     if path == Path::Nla {
@@ -194,6 +192,7 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
                             e.phase.as_str(),
                             e.text
                         ),
+                        account_only: false,
                     });
                 }
             }
@@ -204,6 +203,7 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
                         "the listener works, but the NLA logon of {} fails ({}): this account cannot connect",
                         a.user, a.status
                     ),
+                    account_only: true,
                 });
             }
         }
@@ -221,6 +221,7 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
     Some(Block {
         step: BlockingStep::Mcs,
         why: format!("accepts {} but drops the MCS Connect Initial: {}", path.name(), e.detail),
+        account_only: false,
     })
 }
 
@@ -509,7 +510,7 @@ fn rdp_verdict(r: &Report) -> Verdict {
     match stock {
         Ok(p) => match blocked(r, p) {
             None => good(p),
-            Some(b) if b.why.starts_with("the listener works") => Verdict {
+            Some(b) if b.account_only => Verdict {
                 state: VerdictState::Unusable,
                 blocking_step: Some(b.step),
                 summary: b.why,
