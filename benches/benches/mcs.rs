@@ -2,15 +2,15 @@
 //! certificate (captured from xrdp, crypt_level=high, 2048-bit key).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use rdp_probe::gcc::{ConferenceCreateResponse, ServerBlocks};
-use rdp_probe::mcs::ServerMcsPdu;
+use rdp_probe::wire::gcc::{ConferenceCreateResponse, ServerBlocks};
+use rdp_probe::wire::mcs::ServerMcsPdu;
 use std::hint::black_box;
 
 const XRDP_HIGH: &[u8] =
     include_bytes!("../../rdp-probe/tests/vectors/mcs/xrdp-rdp-high-33891-mcs/mcs-connect-response-meth0x1b.bin");
 
 fn decode(frame: &[u8]) -> Option<ServerBlocks> {
-    let data = rdp_probe::x224::decode_data(frame).ok()?;
+    let data = rdp_probe::wire::x224::decode_data(frame).ok()?;
     let ServerMcsPdu::ConnectResponse(cr) = ServerMcsPdu::decode(data).ok()? else { return None };
     let ccr = ConferenceCreateResponse::decode(cr.user_data.as_deref()?).ok()?;
     Some(ServerBlocks::decode(&ccr.user_data))

@@ -1,7 +1,8 @@
 //! TLS record/flight parser and certificate report throughput on a captured xrdp flight.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rdp_probe::tls::{certificate_report, chain_report, ClientHello, ServerFlight, TlsVersion};
+use rdp_probe::steps::tls_cert::{certificate_report, chain_report};
+use rdp_probe::wire::tls::{ClientHello, ServerFlight, TlsVersion};
 use std::hint::black_box;
 
 const LEGACY: &[u8] = include_bytes!("../../rdp-probe/tests/vectors/tls/xrdp-tls-legacy-33900-server-flight.bin");
@@ -31,7 +32,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| chain_report(black_box(std::slice::from_ref(&der)), 1_800_000_000, None))
     });
     g.bench_function("client_hello_encode", |b| {
-        let all = rdp_probe::tls::suites::legacy_suites();
+        let all = rdp_probe::wire::tls::suites::legacy_suites();
         b.iter(|| ClientHello::new(TlsVersion::Tls12, black_box(all.clone()), Some("host.example")).encode())
     });
     g.finish();

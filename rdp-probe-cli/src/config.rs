@@ -4,8 +4,8 @@
 
 use crate::args::{self, Cli, ConnArgs, StepArgs};
 use crate::output::{nagios::Thresholds, Format};
+use rdp_probe::scan::targets::{parse_ports, Shard, TargetSpec};
 use rdp_probe::scan::ScanOptions;
-use rdp_probe::targets::{parse_ports, Shard, TargetSpec};
 use rdp_probe::{ProbeOptions, Proxy, Steps, Target};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -254,7 +254,7 @@ fn probe_options(cli: &Cli) -> Result<ProbeOptions, String> {
     }
     if let Some(c) = &cli.client {
         b = b.client(
-            rdp_probe::client::ClientProfile::parse(c)
+            rdp_probe::diagnosis::client::ClientProfile::parse(c)
                 .ok_or_else(|| format!("unknown --client {c:?} (win7, win10, legacy, freerdp)"))?,
         );
     }

@@ -1,7 +1,7 @@
 //! `rdp-probe explain [ID]`: the finding catalogue.
 
 use crate::exit;
-use rdp_probe::findings::{explain, CATALOG};
+use rdp_probe::diagnosis::findings::{explain, CATALOG};
 
 /// `explain [ID]`.
 pub fn run(id: Option<&str>) -> u8 {
@@ -18,7 +18,7 @@ pub fn run(id: Option<&str>) -> u8 {
                 println!("{}\n", textwrap(f.explanation, 90));
                 // The catalog text is the Windows remedy; other servers have their own.
                 println!("Remedy (Windows, and servers not identified):\n{}", textwrap(f.remedy, 90));
-                for (imp, text) in rdp_probe::remedies::all_remedies(id) {
+                for (imp, text) in rdp_probe::diagnosis::remedies::all_remedies(id) {
                     println!("\nRemedy ({}):\n{}", imp.label(), textwrap(text, 90));
                 }
                 exit::OK

@@ -48,8 +48,8 @@ fn main() -> ExitCode {
 /// whatever the findings); usable (with or without warnings) the worst finding (critical 2,
 /// warning 1, else 0). Without a verdict: from the status as before.
 pub fn code_for(r: &Report) -> u8 {
-    use rdp_probe::findings::{worst, Severity};
-    use rdp_probe::verdict::VerdictState;
+    use rdp_probe::diagnosis::findings::{worst, Severity};
+    use rdp_probe::diagnosis::verdict::VerdictState;
     let by_findings = || match worst(&r.findings) {
         Some(Severity::Critical) => exit::PROBLEM,
         Some(Severity::Warning) => exit::WARNING,

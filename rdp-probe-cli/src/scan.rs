@@ -7,7 +7,7 @@ use crate::output::{compact, csv, human, json, Format, Paint};
 use crate::{code_for, exit};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use rdp_probe::targets::{expand, InputReader, TargetSpec};
+use rdp_probe::scan::targets::{expand, InputReader, TargetSpec};
 use rdp_probe::Target;
 use std::io::{BufReader, IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -5,7 +5,7 @@
 //! 127.0.0.1:3389.
 
 use futures_util::StreamExt;
-use rdp_probe::targets::{expand, TargetSpec};
+use rdp_probe::scan::targets::{expand, TargetSpec};
 use rdp_probe::{scan_with, ScanOptions};
 use rdp_probe::{ProbeOptions, Report, Steps};
 use std::time::Duration;

@@ -10,16 +10,16 @@
 //! decoders, so the wire modules carry no fuzz code; they reach only public items. [`TARGETS`]
 //! lists them all by cargo-fuzz target name.
 
-use crate::probe::{answer_from, assess, identify_service, negotiation_plan};
 use crate::report::NegotiationAttempt;
-use crate::tpkt;
-use crate::x224::{ConnectionConfirm, ConnectionRequest, ServerAnswer};
+use crate::steps::negotiation::{answer_from, assess, identify_service, negotiation_plan};
+use crate::wire::tpkt;
+use crate::wire::x224::{ConnectionConfirm, ConnectionRequest, ServerAnswer};
 
 /// TPKT: the header parser the I/O layer calls on the first four bytes, then the strict
 /// whole-frame split. Oracle: a frame that splits re-frames to a frame that splits the same.
 pub fn tpkt(data: &[u8]) {
     if let Ok(len) = tpkt::frame_len(data) {
-        assert!((tpkt::MIN_TPKT_LEN..=crate::codec::MAX_TPKT_LEN).contains(&len));
+        assert!((tpkt::MIN_TPKT_LEN..=crate::wire::codec::MAX_TPKT_LEN).contains(&len));
     }
     if let Ok(payload) = tpkt::decode(data) {
         if let Ok(again) = tpkt::encode(payload) {
@@ -87,7 +87,7 @@ pub type Target = fn(&[u8]);
 /// What a server sent instead of a TLS ServerHello (`tls::not_tls`): classified and described
 /// without panicking, whatever the bytes.
 pub fn not_tls(data: &[u8]) {
-    if let Some(n) = crate::tls::not_tls::classify(data) {
+    if let Some(n) = crate::wire::tls::not_tls::classify(data) {
         let _ = (n.name(), n.after_selecting_tls());
     }
 }
@@ -107,15 +107,15 @@ pub fn legacy_rsa(data: &[u8]) {
     };
     let Some((modulus, rest)) = field(rest) else { return };
     let Some((exponent, sig)) = field(&rest) else { return };
-    let key = crate::tls::legacy_rsa::RsaKey::new(&modulus, &exponent);
+    let key = crate::steps::legacy_rsa::RsaKey::new(&modulus, &exponent);
     let message: Vec<u8> = sig.iter().rev().copied().collect();
     let _ = key.verify(scheme, &message, &sig);
-    let _ = crate::tls::legacy_rsa::verify_where_ring_refuses(rest.as_slice(), scheme, &message, &sig);
+    let _ = crate::steps::legacy_rsa::verify_where_ring_refuses(rest.as_slice(), scheme, &message, &sig);
 }
 
 /// TLS record layer, handshake reassembly, ServerHello/Certificate/Alert, ClientHello decoder.
 pub fn tls_records(data: &[u8]) {
-    let mut f = crate::tls::ServerFlight::new();
+    let mut f = crate::wire::tls::ServerFlight::new();
     // Feed in two pieces to exercise reassembly at an arbitrary split.
     let split = data.first().map(|b| usize::from(*b)).unwrap_or(0).min(data.len());
     let (a, b) = data.split_at(split);
@@ -125,26 +125,26 @@ pub fn tls_records(data: &[u8]) {
     if let Some(sh) = &f.server_hello {
         let _ = (sh.version(), sh.alpn(), sh.key_share_group(), sh.is_hello_retry_request());
     }
-    let _ = crate::tls::record::ServerHello::decode(data);
-    let _ = crate::tls::record::decode_certificate_tls12(data);
-    let _ = crate::tls::hello::ParsedClientHello::decode(data);
+    let _ = crate::wire::tls::record::ServerHello::decode(data);
+    let _ = crate::wire::tls::record::decode_certificate_tls12(data);
+    let _ = crate::wire::tls::hello::ParsedClientHello::decode(data);
     let mut i = data;
-    while let Ok((_, rest)) = crate::tls::decode_record(i) {
+    while let Ok((_, rest)) = crate::wire::tls::decode_record(i) {
         i = rest;
     }
 }
 
 /// X.509 certificate report (and chain logic on a chain of the certificate with itself).
 pub fn certificate(data: &[u8]) {
-    let _ = crate::tls::certificate_report(data, 1_700_000_000, Some("host.example"));
-    let _ = crate::tls::chain_report(&[data.to_vec(), data.to_vec()], 0, Some("127.0.0.1"));
+    let _ = crate::steps::tls_cert::certificate_report(data, 1_700_000_000, Some("host.example"));
+    let _ = crate::steps::tls_cert::chain_report(&[data.to_vec(), data.to_vec()], 0, Some("127.0.0.1"));
 }
 
 /// Decodes arbitrary bytes as a TSRequest (and its stream framing); re-encodes what decodes.
 pub fn ts_request(data: &[u8]) {
-    let _ = crate::credssp::frame_len(data);
-    if let Ok(r) = crate::credssp::TsRequest::decode(data) {
-        let again = crate::credssp::TsRequest::decode(&r.encode());
+    let _ = crate::wire::credssp::frame_len(data);
+    if let Ok(r) = crate::wire::credssp::TsRequest::decode(data) {
+        let again = crate::wire::credssp::TsRequest::decode(&r.encode());
         debug_assert_eq!(again.as_ref().map(|a| a.nego_tokens.len()).ok(), Some(r.nego_tokens.len()));
         for t in &r.nego_tokens {
             ntlm_challenge(t);
@@ -154,23 +154,23 @@ pub fn ts_request(data: &[u8]) {
 
 /// Decodes arbitrary bytes as an NTLM CHALLENGE_MESSAGE and as an AV_PAIR list.
 pub fn ntlm_challenge(data: &[u8]) {
-    if let Ok(c) = crate::ntlm::ChallengeMessage::decode(data) {
+    if let Ok(c) = crate::wire::ntlm::ChallengeMessage::decode(data) {
         let _ = c.trusted_version().map(|v| v.windows_release());
-        let _ = c.timestamp().map(crate::ntlm::filetime_rfc3339);
+        let _ = c.timestamp().map(crate::wire::ntlm::filetime_rfc3339);
         for p in &c.av_pairs {
             let _ = p.text();
         }
     }
-    let _ = crate::ntlm::decode_av_pairs(data);
+    let _ = crate::wire::ntlm::decode_av_pairs(data);
 }
 
 /// Every server-side decoder of the MCS layer and the GCC layer beneath it on arbitrary bytes.
 pub fn mcs_connect_response(data: &[u8]) {
-    use crate::mcs::{ConnectInitial, ServerMcsPdu};
+    use crate::wire::mcs::{ConnectInitial, ServerMcsPdu};
     if let Ok(ServerMcsPdu::ConnectResponse(cr)) = ServerMcsPdu::decode(data) {
         if let Some(ud) = cr.user_data {
-            if let Ok(ccr) = crate::gcc::ConferenceCreateResponse::decode(&ud) {
-                let blocks = crate::gcc::ServerBlocks::decode(&ccr.user_data);
+            if let Ok(ccr) = crate::wire::gcc::ConferenceCreateResponse::decode(&ud) {
+                let blocks = crate::wire::gcc::ServerBlocks::decode(&ccr.user_data);
                 let _ = crate::report::mcs::McsReport::from_blocks(&blocks);
             }
         }
@@ -180,7 +180,7 @@ pub fn mcs_connect_response(data: &[u8]) {
 
 /// The GCC Conference Create Response and server block decoders on arbitrary bytes.
 pub fn gcc_server_blocks(data: &[u8]) {
-    use crate::gcc::{CertificateKind, ConferenceCreateResponse, ServerBlocks, ServerCertificate};
+    use crate::wire::gcc::{CertificateKind, ConferenceCreateResponse, ServerBlocks, ServerCertificate};
     let blocks = ServerBlocks::decode(data);
     if let Some(Some(Ok(c))) = blocks.security.as_ref().map(|s| s.server_certificate.clone()) {
         if let CertificateKind::Proprietary(p) = &c.kind {
@@ -252,7 +252,7 @@ mod tests {
     #[test]
     fn fuzz_entries_on_mutated_capture() {
         let frame = include_bytes!("../tests/vectors/mcs/xrdp-rdp-high-33891-mcs/mcs-connect-response-meth0x1b.bin");
-        let mcs = crate::x224::decode_data(frame).unwrap().to_vec();
+        let mcs = crate::wire::x224::decode_data(frame).unwrap().to_vec();
         for n in 0..mcs.len() {
             mcs_connect_response(&mcs[..n]);
             gcc_server_blocks(&mcs[n..]);

@@ -4,9 +4,16 @@
 //! and why, which security layers the server accepts, its TLS certificate, the identity in its
 //! NTLM challenge, its RDP version and encryption settings, and findings with remedies.
 //!
-//! The wire modules ([`tpkt`], [`x224`], [`tls`], [`credssp`], [`ntlm`], [`mcs`], [`gcc`]) are
-//! sans-IO: plain types with `encode`/`decode` over byte slices. [`mod@probe`] holds the plan and
-//! the logic that reads answers; the async driver runs it with a deadline on every step.
+//! The layers, bottom up:
+//! - [`wire`]: every PDU (TPKT, X.224, TLS records, CredSSP, NTLM, MCS, GCC) as a plain type with
+//!   `encode`/`decode` over byte slices; it knows no sockets, no report and no clock.
+//! - [`steps`]: the logic of each step without I/O: the negotiation plan and the reading of its
+//!   answers, the certificate report, handshake signature checks.
+//! - [`report`]: the typed report (the JSON contract).
+//! - [`diagnosis`]: findings and their catalogue, remedies, the verdict, the fingerprint,
+//!   client profiles.
+//! - the async driver (private; tokio) runs the steps with a deadline on every read and write;
+//!   [`mod@scan`] runs many targets.
 //!
 //! ## Embedding
 //!
@@ -44,42 +51,29 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 #![warn(missing_docs)]
 
-pub mod client;
-pub mod codec;
-pub mod credssp;
-pub mod findings;
-pub mod fingerprint;
+pub mod diagnosis;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod gcc;
-pub mod mcs;
 mod net;
-pub mod ntlm;
 pub mod options;
-pub mod probe;
-pub mod remedies;
 pub mod report;
-pub mod resolver;
 pub mod scan;
-pub mod target;
-pub mod targets;
-pub mod tls;
-pub mod tpkt;
-pub mod verdict;
-pub mod x224;
+pub mod steps;
+pub mod wire;
 
-pub use codec::{DecodeError, DecodeErrorKind};
-pub use findings::{Finding, Severity};
+pub use diagnosis::findings::{Finding, Severity};
+pub use diagnosis::verdict::{BlockingStep, Verdict, VerdictState};
+pub use net::resolver;
+pub use net::resolver::Resolver;
 pub use net::run::probe;
 pub use options::{
     Credentials, OptionsError, ProbeOptions, ProbeOptionsBuilder, Proxy, ProxyError, Steps, DEFAULT_PORT,
 };
 pub use report::{NlaRequirement, Phase, Report, SecurityLayer, Status};
-pub use resolver::Resolver;
+pub use scan::target::{Target, TargetError};
 pub use scan::{scan, scan_with, ScanOptions, ScanOptionsBuilder};
-pub use target::{Target, TargetError};
-pub use verdict::{BlockingStep, Verdict, VerdictState};
-pub use x224::Cookie;
+pub use wire::codec::{DecodeError, DecodeErrorKind};
+pub use wire::x224::Cookie;
 
 /// [`probe()`] with owned arguments: the future is `Send + 'static`, so it can be spawned, and
 /// one `Arc<ProbeOptions>` can serve many probes. Never fails: every outcome is a [`Report`].

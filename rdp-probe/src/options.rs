@@ -7,9 +7,9 @@
 //! [`ProbeOptionsBuilder::try_build`] refuses them instead. Options written as a struct literal
 //! can be checked with [`ProbeOptions::warnings`].
 
-use crate::codec::DecodeError;
-use crate::resolver::Resolver;
-use crate::x224::{ConnectionRequest, Cookie, MAX_COOKIE_LEN};
+use crate::net::resolver::Resolver;
+use crate::wire::codec::DecodeError;
+use crate::wire::x224::{ConnectionRequest, Cookie, MAX_COOKIE_LEN};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -226,7 +226,7 @@ pub struct ProbeOptions {
     /// and report where RDP answers instead (`Report::alternative_ports`).
     pub find_ports: Vec<u16>,
     /// Check compatibility with this kind of client (findings `client-incompatible`).
-    pub client: Option<crate::client::ClientProfile>,
+    pub client: Option<crate::diagnosis::client::ClientProfile>,
     /// With credentials: also send TSCredentials on HYBRID_EX servers to read the Early User
     /// Authorization Result (this would delegate the password to the server). NOT IMPLEMENTED
     /// YET: the NLA report records "not checked"; the CLI offers no flag for it.
@@ -427,7 +427,7 @@ impl ProbeOptionsBuilder {
         self
     }
     /// Client profile for compatibility findings.
-    pub fn client(mut self, c: crate::client::ClientProfile) -> Self {
+    pub fn client(mut self, c: crate::diagnosis::client::ClientProfile) -> Self {
         self.0.client = Some(c);
         self
     }

@@ -37,7 +37,7 @@ pub fn row(r: &Report) -> String {
         r.timings_ms.get("total").map(|t| format!("{t:.1}")).unwrap_or_default(),
         r.verdict.as_ref().map(|v| v.state.as_str().to_string()).unwrap_or_default(),
         r.verdict.as_ref().and_then(|v| v.blocking_step).map(|s| s.as_str().to_string()).unwrap_or_default(),
-        rdp_probe::findings::worst(&r.findings).map(|s| s.as_str().to_string()).unwrap_or_default(),
+        rdp_probe::diagnosis::findings::worst(&r.findings).map(|s| s.as_str().to_string()).unwrap_or_default(),
         findings_with_severity(r).join(";"),
         r.tls
             .as_ref()

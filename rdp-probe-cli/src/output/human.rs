@@ -95,7 +95,7 @@ fn negotiation(out: &mut String, n: &NegotiationReport) {
 }
 
 fn findings(out: &mut String, r: &Report, paint: Paint) {
-    use rdp_probe::findings::Severity;
+    use rdp_probe::diagnosis::findings::Severity;
     if r.findings.is_empty() {
         return;
     }
@@ -328,21 +328,23 @@ fn mcs(out: &mut String, m: &rdp_probe::report::McsReport) {
 /// One-line decode of transcript bytes with the library's sans-IO decoders, when they are one
 /// known PDU (X.224 CR/CC/DR/DT) or TLS records.
 fn describe(dir: Direction, b: &[u8]) -> Option<String> {
-    use rdp_probe::x224::{ConnectionRequest, NegotiationResponse, ServerAnswer};
+    use rdp_probe::wire::x224::{ConnectionRequest, NegotiationResponse, ServerAnswer};
     match b {
         [3, 0, ..] if dir == Direction::Sent => match ConnectionRequest::decode(b) {
             Ok(cr) => Some(format!(
                 "X.224 Connection Request{}{}",
                 match &cr.cookie {
-                    Some(rdp_probe::x224::Cookie::Mstshash(c)) => format!(", cookie mstshash={c}"),
-                    Some(rdp_probe::x224::Cookie::RoutingToken(_)) => ", routing token".into(),
+                    Some(rdp_probe::wire::x224::Cookie::Mstshash(c)) => format!(", cookie mstshash={c}"),
+                    Some(rdp_probe::wire::x224::Cookie::RoutingToken(_)) => ", routing token".into(),
                     None => String::new(),
                 },
                 cr.negotiation
                     .map(|n| format!(", RDP_NEG_REQ requestedProtocols {}", n.requested_protocols))
                     .unwrap_or_else(|| ", no RDP_NEG_REQ".into())
             )),
-            Err(_) => rdp_probe::x224::decode_data(b).ok().map(|m| format!("X.224 Data: MCS PDU, {} bytes", m.len())),
+            Err(_) => {
+                rdp_probe::wire::x224::decode_data(b).ok().map(|m| format!("X.224 Data: MCS PDU, {} bytes", m.len()))
+            }
         },
         [3, 0, ..] => match ServerAnswer::decode(b) {
             Ok(ServerAnswer::Confirm(cc)) => Some(format!(

@@ -26,8 +26,8 @@ pub enum Format {
 }
 
 /// The findings, most severe first.
-pub(crate) fn most_severe_first(r: &Report) -> impl Iterator<Item = &rdp_probe::findings::Finding> {
-    use rdp_probe::findings::Severity;
+pub(crate) fn most_severe_first(r: &Report) -> impl Iterator<Item = &rdp_probe::diagnosis::findings::Finding> {
+    use rdp_probe::diagnosis::findings::Severity;
     [Severity::Critical, Severity::Warning, Severity::Info]
         .into_iter()
         .flat_map(|sev| r.findings.iter().filter(move |f| f.severity == sev))
@@ -64,8 +64,8 @@ impl Paint {
     }
 
     /// `text` in the colour of a severity.
-    pub fn severity(self, sev: rdp_probe::findings::Severity, text: &str) -> String {
-        use rdp_probe::findings::Severity;
+    pub fn severity(self, sev: rdp_probe::diagnosis::findings::Severity, text: &str) -> String {
+        use rdp_probe::diagnosis::findings::Severity;
         let style = match sev {
             Severity::Critical => fg(anstyle::AnsiColor::Red).bold(),
             Severity::Warning => fg(anstyle::AnsiColor::Yellow),
@@ -100,7 +100,7 @@ pub(crate) fn pad(painted: String, plain: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rdp_probe::findings::Severity;
+    use rdp_probe::diagnosis::findings::Severity;
     use rdp_probe::VerdictState;
 
     #[test]

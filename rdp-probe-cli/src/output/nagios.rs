@@ -1,7 +1,7 @@
 //! `--format nagios`: one status line with perfdata and the Nagios/Icinga plugin exit codes
 //! (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), replacing check_rdp-style plugins.
 
-use rdp_probe::findings::Severity;
+use rdp_probe::diagnosis::findings::Severity;
 use rdp_probe::{Report, Status, VerdictState};
 
 /// Thresholds.

@@ -228,8 +228,8 @@ async fn run_probe(
                 error_kind: Some(rdp_probe::report::ErrorKind::Timeout),
                 ..Report::default()
             };
-            r.findings = rdp_probe::findings::analyze(&r);
-            r.verdict = Some(rdp_probe::verdict::assess(&r));
+            r.findings = rdp_probe::diagnosis::findings::analyze(&r);
+            r.verdict = Some(rdp_probe::diagnosis::verdict::assess(&r));
             r
         }
     };
@@ -254,8 +254,8 @@ fn dns_failure(target: &Target, error: String, ms: f64) -> Report {
     };
     r.timings_ms.insert("resolve".into(), ms);
     r.timings_ms.insert("total".into(), ms);
-    r.findings = rdp_probe::findings::analyze(&r);
-    r.verdict = Some(rdp_probe::verdict::assess(&r));
+    r.findings = rdp_probe::diagnosis::findings::analyze(&r);
+    r.verdict = Some(rdp_probe::diagnosis::verdict::assess(&r));
     r
 }
 

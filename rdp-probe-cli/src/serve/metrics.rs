@@ -142,7 +142,7 @@ pub fn unix_seconds(s: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
         return None;
     }
-    // Howard Hinnant's days_from_civil (the inverse of rdp_probe::codec::rfc3339).
+    // Howard Hinnant's days_from_civil (the inverse of rdp_probe::wire::codec::rfc3339).
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn rfc3339_roundtrip() {
         for ts in [0_i64, 951_782_400, 1_700_000_000, 1_867_795_473, 4_102_444_800, -86_400] {
-            assert_eq!(unix_seconds(&rdp_probe::codec::rfc3339(ts)), Some(ts), "{ts}");
+            assert_eq!(unix_seconds(&rdp_probe::wire::codec::rfc3339(ts)), Some(ts), "{ts}");
         }
         assert_eq!(unix_seconds("2029-03-04T00:04:33Z"), Some(1_867_277_073));
         assert_eq!(unix_seconds("2029-13-04T00:04:33Z"), None);
@@ -258,8 +258,8 @@ mod tests {
             ..Report::default()
         };
         r.timings_ms.insert("connect".into(), 1.5);
-        r.findings = rdp_probe::findings::analyze(&r);
-        r.verdict = Some(rdp_probe::verdict::assess(&r));
+        r.findings = rdp_probe::diagnosis::findings::analyze(&r);
+        r.verdict = Some(rdp_probe::diagnosis::verdict::assess(&r));
         let t = report_metrics(&r);
         assert_eq!(sample(&t, "rdp_up"), Some(0.0), "{t}");
         assert_eq!(sample(&t, "rdp_probe_duration_seconds{phase=\"connect\"}"), Some(0.0015), "{t}");

@@ -4,12 +4,12 @@
 //! logon, no licensing.
 
 use super::{Ctx, NetError, NetErrorKind, Stream};
-use crate::gcc::{self, ClientBlocks, ConferenceCreateResponse, EncryptionMethods, ServerBlocks};
-use crate::mcs::{self, ConnectInitial, ServerMcsPdu};
 use crate::report::mcs::{MethodAnswer, StepError, METHODS};
 use crate::report::{McsReport, NlaRequirement, Phase, Report};
-use crate::target::Target;
-use crate::x224::{
+use crate::scan::target::Target;
+use crate::wire::gcc::{self, ClientBlocks, ConferenceCreateResponse, EncryptionMethods, ServerBlocks};
+use crate::wire::mcs::{self, ConnectInitial, ServerMcsPdu};
+use crate::wire::x224::{
     self, ConnectionConfirm, ConnectionRequest, NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer,
 };
 use std::collections::BTreeMap;
@@ -27,7 +27,7 @@ pub(crate) enum Outcome {
     Disconnect(u8),
 }
 
-fn decode_err(e: crate::codec::DecodeError) -> NetError {
+fn decode_err(e: crate::wire::codec::DecodeError) -> NetError {
     NetError::new(Phase::Mcs, NetErrorKind::Decode(e))
 }
 

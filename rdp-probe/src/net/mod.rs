@@ -1,10 +1,10 @@
 //! The only tokio code: sockets, proxy, deadlines, framing of reads, the transcript recorder,
 //! and the TLS upgrade. Wire modules and the plan logic (probe.rs) know no sockets and no clock.
 
-use crate::codec::{DecodeError, MAX_TPKT_LEN};
 use crate::options::{ProbeOptions, Proxy};
 use crate::report::{Direction, ErrorKind, Phase, TranscriptEntry};
-use crate::tpkt;
+use crate::wire::codec::{DecodeError, MAX_TPKT_LEN};
+use crate::wire::tpkt;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -16,6 +16,7 @@ use tokio::net::{TcpSocket, TcpStream};
 
 pub(crate) mod mcs;
 pub(crate) mod nla;
+pub mod resolver;
 pub(crate) mod run;
 pub(crate) mod tls;
 
@@ -63,7 +64,7 @@ pub enum NetErrorKind {
     /// after it selected TLS: `sent` holds the bytes (empty for a plain close).
     #[error("{text}")]
     NotTls {
-        /// The bytes the server sent (at most [`crate::tls::not_tls::MAX_KEPT`]).
+        /// The bytes the server sent (at most [`crate::wire::tls::not_tls::MAX_KEPT`]).
         sent: Vec<u8>,
         /// What they are and what they mean.
         text: String,
@@ -167,7 +168,7 @@ pub(crate) struct Recorded<S> {
     label: String,
     started: Instant,
     /// The first bytes received since [`Recorded::start_capture`] (at most
-    /// [`crate::tls::not_tls::MAX_KEPT`]): what a server sent instead of a ServerHello.
+    /// [`crate::wire::tls::not_tls::MAX_KEPT`]): what a server sent instead of a ServerHello.
     capture: Option<Vec<u8>>,
     /// This connection's share of `parallel_connections` while an exchange runs on it;
     /// released when the connection is dropped or kept idle for a later step.
@@ -200,7 +201,7 @@ impl<S> Recorded<S> {
                     label: self.label.clone(),
                     direction,
                     at_ms: ms(self.started.elapsed()),
-                    data: crate::codec::hex(bytes),
+                    data: crate::wire::codec::hex(bytes),
                     decoded: None,
                 });
             }
@@ -215,7 +216,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Recorded<S> {
         if let Poll::Ready(Ok(())) = r {
             let new = buf.filled().get(before..).unwrap_or_default().to_vec();
             if let Some(c) = self.capture.as_mut() {
-                let room = crate::tls::not_tls::MAX_KEPT.saturating_sub(c.len());
+                let room = crate::wire::tls::not_tls::MAX_KEPT.saturating_sub(c.len());
                 c.extend_from_slice(new.get(..room.min(new.len())).unwrap_or_default());
             }
             if !new.is_empty() {
@@ -273,7 +274,7 @@ pub(crate) struct Kept {
     /// Whether that request carried an RDP_NEG_REQ (`false`: the legacy request).
     pub with_neg_req: bool,
     pub stream: Stream,
-    pub answer: crate::x224::ServerAnswer,
+    pub answer: crate::wire::x224::ServerAnswer,
 }
 
 pub(crate) fn ms(d: Duration) -> f64 {
@@ -311,7 +312,7 @@ impl<'a> Ctx<'a> {
         requested: u32,
         with_neg_req: bool,
         label: &str,
-    ) -> Option<(Stream, crate::x224::ServerAnswer)> {
+    ) -> Option<(Stream, crate::wire::x224::ServerAnswer)> {
         let k = {
             let mut v = self.kept.lock().ok()?;
             let i = v.iter().position(|k| k.requested == requested && k.with_neg_req == with_neg_req)?;
@@ -645,15 +646,15 @@ pub(crate) async fn resolve(ctx: &Ctx<'_>, host: &str, port: u16) -> Result<Vec<
     let resolver = match &ctx.opts.resolver {
         Some(r) => r,
         None => {
-            system = crate::resolver::Resolver::system();
+            system = crate::net::resolver::Resolver::system();
             &system
         }
     };
     let timeout = ctx.opts.connect_timeout;
     ctx.timed(Phase::Resolve, timeout, async move {
         resolver.lookup(host, port, timeout).await.map_err(|e| match e {
-            crate::resolver::LookupError::Timeout => NetError::new(Phase::Resolve, NetErrorKind::Timeout),
-            crate::resolver::LookupError::Failed(why) => NetError::new(Phase::Resolve, NetErrorKind::Io(why)),
+            crate::net::resolver::LookupError::Timeout => NetError::new(Phase::Resolve, NetErrorKind::Timeout),
+            crate::net::resolver::LookupError::Failed(why) => NetError::new(Phase::Resolve, NetErrorKind::Io(why)),
         })
     })
     .await
@@ -665,7 +666,7 @@ mod tests {
 
     #[test]
     fn every_driver_error_has_its_kind() {
-        let decode = crate::codec::DecodeError::truncated("test", "length");
+        let decode = crate::wire::codec::DecodeError::truncated("test", "length");
         let cases = [
             (NetErrorKind::Timeout, ErrorKind::Timeout),
             (NetErrorKind::Refused, ErrorKind::Refused),

@@ -4,12 +4,12 @@
 //! verdict, then stops before TSCredentials: the password never leaves us.
 
 use super::{Ctx, NetError, NetErrorKind};
-use crate::credssp::{self, TsRequest};
-use crate::ntlm::{self, ChallengeMessage, NegotiateMessage, SealingState};
 use crate::report::nla::{AuthReport, NlaError, NlaReport, NtlmInfo};
 use crate::report::{ErrorKind, NegotiationReport, Phase, Report};
-use crate::target::Target;
-use crate::x224::{NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
+use crate::scan::target::Target;
+use crate::wire::credssp::{self, TsRequest};
+use crate::wire::ntlm::{self, ChallengeMessage, NegotiateMessage, SealingState};
+use crate::wire::x224::{NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -21,7 +21,7 @@ pub(crate) fn plan(neg: &NegotiationReport) -> Option<SecurityProtocols> {
     let selected = neg.selected.as_deref();
     if matches!(selected, Some("hybrid") | Some("hybrid_ex")) {
         // The full request got CredSSP: repeat it (SSL|HYBRID|HYBRID_EX).
-        Some(SecurityProtocols(crate::probe::FULL_REQUEST))
+        Some(SecurityProtocols(crate::steps::negotiation::FULL_REQUEST))
     } else if accepted("hybrid") {
         Some(SecurityProtocols(SecurityProtocols::SSL.0 | SecurityProtocols::HYBRID.0))
     } else if accepted("hybrid_ex") {

@@ -2,10 +2,10 @@
 
 use super::{ms, resolve, Ctx, NetError, NetErrorKind};
 use crate::options::ProbeOptions;
-use crate::probe::{answer_from, assess, identify_service, negotiation_plan, PlanStep};
 use crate::report::{Answer, ErrorKind, NegotiationAttempt, Phase, Report, Status};
-use crate::target::Target;
-use crate::x224::{ConnectionRequest, NegotiationRequest, NegotiationResponse, Protocol, ServerAnswer};
+use crate::scan::target::Target;
+use crate::steps::negotiation::{answer_from, assess, identify_service, negotiation_plan, PlanStep};
+use crate::wire::x224::{ConnectionRequest, NegotiationRequest, NegotiationResponse, Protocol, ServerAnswer};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -47,7 +47,7 @@ async fn negotiate_once(
     times.read_cc = ms(t.elapsed());
     let frame = read?;
     let answer = ServerAnswer::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))?;
-    if crate::probe::is_generic_cotp(&answer) {
+    if crate::steps::negotiation::is_generic_cotp(&answer) {
         // A COTP service that is not RDP: classified like any other foreign service.
         return Err(NetError::new(Phase::ReadCc, NetErrorKind::NotTpkt(frame)));
     }
@@ -60,7 +60,7 @@ async fn negotiate_once(
 pub(crate) async fn open_negotiated(
     ctx: &Ctx<'_>,
     addr: SocketAddr,
-    requested: crate::x224::SecurityProtocols,
+    requested: crate::wire::x224::SecurityProtocols,
     label: &str,
 ) -> Result<(super::Stream, ServerAnswer), NetError> {
     if let Some(kept) = ctx.take_kept(requested.0, true, label) {
@@ -105,7 +105,7 @@ async fn find_ports(ctx: &mut Ctx<'_>, addr: SocketAddr, report: &mut Report) {
     let ports: Vec<u16> = ctx.opts.find_ports.iter().copied().filter(|p| *p != addr.port()).collect();
     for port in ports {
         let a = SocketAddr::new(addr.ip(), port);
-        let step = PlanStep::ask(crate::probe::FULL_REQUEST);
+        let step = PlanStep::ask(crate::steps::negotiation::FULL_REQUEST);
         let mut times = Times::default();
         let res = negotiate_once(ctx, a, &step, &mut times).await;
         let (status, service) = match res {
@@ -140,17 +140,18 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
     report.transcript = ctx.take_transcript();
     report.source = ctx.first_local.get().map(|a| a.to_string());
     if let Some(n) = report.negotiation.as_mut() {
-        n.summary = crate::probe::summarize(n, crate::verdict::tls_handshake(report.tls.as_ref()));
+        n.summary =
+            crate::steps::negotiation::summarize(n, crate::diagnosis::verdict::tls_handshake(report.tls.as_ref()));
     }
     note_untested_credentials(opts, &mut report);
-    report.fingerprint = crate::fingerprint::fingerprint(&report);
-    report.implementation = crate::fingerprint::guess_implementation(&report).map(str::to_string);
-    report.findings = crate::findings::analyze(&report);
+    report.fingerprint = crate::diagnosis::fingerprint::fingerprint(&report);
+    report.implementation = crate::diagnosis::fingerprint::guess_implementation(&report).map(str::to_string);
+    report.findings = crate::diagnosis::findings::analyze(&report);
     if let Some(c) = opts.client {
-        report.findings.extend(crate::findings::client_compatibility(&report, c));
-        crate::findings::sort(&mut report.findings);
+        report.findings.extend(crate::diagnosis::findings::client_compatibility(&report, c));
+        crate::diagnosis::findings::sort(&mut report.findings);
     }
-    report.verdict = Some(crate::verdict::assess(&report));
+    report.verdict = Some(crate::diagnosis::verdict::assess(&report));
     report
 }
 
@@ -260,8 +261,10 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
         report.error_kind = Some(e.error_kind());
         if let NetErrorKind::NotTpkt(bytes) = &e.kind {
             let svc = identify_service(bytes);
-            report.error =
-                Some(format!("not RDP: {} answers on this port", crate::probe::service_description(&svc.kind)));
+            report.error = Some(format!(
+                "not RDP: {} answers on this port",
+                crate::steps::negotiation::service_description(&svc.kind)
+            ));
             report.service = Some(svc);
         } else {
             report.error = Some(match (&e.kind, e.phase) {

@@ -1,13 +1,13 @@
 //! TLS upgrade after X.224 (MS-RDPBCGR 5.4.5.1) with rustls, accepting any certificate: the
 //! probe reports on certificates, it does not trust them. And the TLS step: one rustls
 //! handshake, raw ClientHello probes per version and per cipher suite (the sans-IO engine in
-//! [`crate::tls`]), the Direct Approach test (5.4.2.2) and the certificate report.
+//! [`crate::wire::tls`]), the Direct Approach test (5.4.2.2) and the certificate report.
 
 use super::{ms, Ctx, NetError, NetErrorKind, Stream};
 use crate::report::tls::{CipherSuiteInfo, TlsAttempt, TlsError, TlsReport};
 use crate::report::{Answer, ErrorKind, Phase};
-use crate::tls::{suites, ClientHello, ServerFlight, ServerHello, TlsVersion};
-use crate::x224::{NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
+use crate::wire::tls::{suites, ClientHello, ServerFlight, ServerHello, TlsVersion};
+use crate::wire::x224::{NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
@@ -18,13 +18,13 @@ use tokio::io::AsyncReadExt;
 /// A verifier that accepts every chain (the report judges it instead) and verifies handshake
 /// signatures: with ring through rustls, and where ring refuses only because of the key size
 /// (RSA under 2048 bits, e.g. RSA-1024 certificates) or the legacy `rsa_pkcs1_sha1` scheme,
-/// with [`crate::tls::legacy_rsa`]. A signature that does not verify still fails the
+/// with [`crate::steps::legacy_rsa`]. A signature that does not verify still fails the
 /// handshake; the small key itself is reported by the certificate report (`weak key`).
 #[derive(Debug)]
 pub(crate) struct AcceptAll(Arc<rustls::crypto::CryptoProvider>);
 
 impl AcceptAll {
-    /// `ring_said` unless [`crate::tls::legacy_rsa`] verifies the signature where ring refused.
+    /// `ring_said` unless [`crate::steps::legacy_rsa`] verifies the signature where ring refused.
     fn or_legacy(
         ring_said: Result<HandshakeSignatureValid, rustls::Error>,
         message: &[u8],
@@ -32,7 +32,7 @@ impl AcceptAll {
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
         let Err(e) = ring_said else { return ring_said };
-        match crate::tls::legacy_rsa::verify_where_ring_refuses(
+        match crate::steps::legacy_rsa::verify_where_ring_refuses(
             cert.as_ref(),
             u16::from(dss.scheme),
             message,
@@ -127,14 +127,14 @@ pub(crate) fn client_config() -> Arc<rustls::ClientConfig> {
 /// Reads, within a short deadline, the rest of a TPKT frame whose start is in `s.captured()`
 /// (the capture keeps it), so the classifier sees the whole PDU.
 async fn complete_tpkt(ctx: &Ctx<'_>, s: &mut Stream) {
-    let want = match crate::tpkt::frame_len(s.captured()) {
-        Ok(len) if len <= crate::tls::not_tls::MAX_KEPT => len,
+    let want = match crate::wire::tpkt::frame_len(s.captured()) {
+        Ok(len) if len <= crate::wire::tls::not_tls::MAX_KEPT => len,
         _ => return,
     };
     let d = ctx.opts.read_timeout.min(std::time::Duration::from_secs(1));
     let _ = ctx
         .timed(Phase::Tls, d, async {
-            let mut b = [0u8; crate::tls::not_tls::MAX_KEPT];
+            let mut b = [0u8; crate::wire::tls::not_tls::MAX_KEPT];
             while s.captured().len() < want {
                 let room = want.saturating_sub(s.captured().len()).min(b.len());
                 match s.read(b.get_mut(..room).unwrap_or_default()).await {
@@ -151,7 +151,7 @@ async fn complete_tpkt(ctx: &Ctx<'_>, s: &mut Stream) {
 /// limitation of our TLS stack, or the plain TLS / I/O error. `sent` is what the server sent
 /// on this connection after our ClientHello.
 fn handshake_error(e: &std::io::Error, sent: &[u8]) -> NetError {
-    use crate::tls::not_tls;
+    use crate::wire::tls::not_tls;
     use rustls::{AlertDescription, PeerIncompatible};
     if let Some(nt) = not_tls::classify(sent) {
         return NetError::new(Phase::Tls, NetErrorKind::NotTls { sent: sent.to_vec(), text: nt.after_selecting_tls() });
@@ -246,7 +246,7 @@ pub(crate) fn judge_upgrade_failure(e: &NetError, tls: Option<&TlsReport>) -> (b
     match &e.kind {
         NetErrorKind::ClientLimitation { text, .. } => (true, text.clone()),
         NetErrorKind::NotTls { sent, text } if !sent.is_empty() => {
-            (false, format!("{text} (server sent {})", crate::codec::hex(sent)))
+            (false, format!("{text} (server sent {})", crate::wire::codec::hex(sent)))
         }
         k => (false, k.to_string()),
     }
@@ -267,7 +267,7 @@ pub(crate) async fn upgrade(ctx: &Ctx<'_>, mut s: Stream, server_name: &str) -> 
             match connector.connect(name, s).into_fallible().await {
                 Ok(stream) => Ok(stream),
                 Err((e, mut s)) => {
-                    if crate::tls::not_tls::classify(s.captured()).is_some() {
+                    if crate::wire::tls::not_tls::classify(s.captured()).is_some() {
                         complete_tpkt(ctx, &mut s).await;
                     }
                     Err(handshake_error(&e, s.captured()))
@@ -278,9 +278,10 @@ pub(crate) async fn upgrade(ctx: &Ctx<'_>, mut s: Stream, server_name: &str) -> 
     let (_, conn) = stream.get_ref();
     let peer_certs =
         conn.peer_certificates().map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect()).unwrap_or_default();
-    let version = conn.protocol_version().map(|v| crate::tls::version_label(u16::from(v)));
+    let version = conn.protocol_version().map(|v| crate::wire::tls::version_label(u16::from(v)));
     let cipher_suite = conn.negotiated_cipher_suite().map(|s| suites::suite_display(u16::from(s.suite())));
-    let kx_group = conn.negotiated_key_exchange_group().map(|g| crate::tls::hello::group_name(u16::from(g.name())));
+    let kx_group =
+        conn.negotiated_key_exchange_group().map(|g| crate::wire::tls::hello::group_name(u16::from(g.name())));
     let alpn = conn.alpn_protocol().map(|a| String::from_utf8_lossy(a).into_owned());
     Ok(TlsSession { stream, peer_certs, version, cipher_suite, kx_group, alpn })
 }
@@ -291,7 +292,7 @@ const MAX_CIPHER_ATTEMPTS: usize = 128;
 fn tls_error(attempt: &str, e: &NetError) -> TlsError {
     let (client_limitation, server_sent) = match &e.kind {
         NetErrorKind::ClientLimitation { .. } => (true, None),
-        NetErrorKind::NotTls { sent, .. } => (false, (!sent.is_empty()).then(|| crate::codec::hex(sent))),
+        NetErrorKind::NotTls { sent, .. } => (false, (!sent.is_empty()).then(|| crate::wire::codec::hex(sent))),
         _ => (false, None),
     };
     TlsError {
@@ -444,7 +445,7 @@ fn attempt_report(
         Ok(o) => {
             a.ms = o.ms;
             if let Some(sh) = &o.flight.server_hello {
-                a.server_version = Some(crate::tls::version_label(sh.version()));
+                a.server_version = Some(crate::wire::tls::version_label(sh.version()));
                 a.cipher_suite = Some(suites::suite_display(sh.cipher_suite));
                 a.hello_retry_request = sh.is_hello_retry_request();
                 a.accepted = !matches!(want, Some(w) if sh.version() != w);
@@ -453,7 +454,7 @@ fn attempt_report(
                 a.alert = Some(format!("{} {}", al.level_name(), al.description_name()));
             }
             if let Some(b) = o.not_tls.as_ref().or(o.flight.not_tls.as_ref()) {
-                let what = crate::tls::not_tls::classify(b).map(|nt| {
+                let what = crate::wire::tls::not_tls::classify(b).map(|nt| {
                     if after_x224 {
                         nt.after_selecting_tls()
                     } else {
@@ -461,8 +462,8 @@ fn attempt_report(
                     }
                 });
                 a.detail = Some(match what {
-                    Some(w) => format!("not TLS: {}: {w}", crate::codec::hex(b)),
-                    None => format!("not TLS: {}", crate::codec::hex(b)),
+                    Some(w) => format!("not TLS: {}: {w}", crate::wire::codec::hex(b)),
+                    None => format!("not TLS: {}", crate::wire::codec::hex(b)),
                 });
             } else if o.flight.server_hello.is_none() {
                 a.detail = o.end.clone();
@@ -562,7 +563,7 @@ pub(crate) async fn version_probes(
 pub(crate) async fn run_step(
     ctx: &mut Ctx<'_>,
     addr: std::net::SocketAddr,
-    target: &crate::target::Target,
+    target: &crate::scan::target::Target,
     report: &mut crate::report::Report,
     early: Option<VersionProbes>,
 ) {
@@ -652,15 +653,15 @@ pub(crate) async fn run_step(
             Ok(o) => {
                 if let Some(sh) = &o.flight.server_hello {
                     tls.source = Some("raw".into());
-                    tls.version = Some(crate::tls::version_label(sh.version()));
+                    tls.version = Some(crate::wire::tls::version_label(sh.version()));
                     tls.cipher_suite = Some(suites::suite_display(sh.cipher_suite));
                     certs = o.flight.certificates.clone();
                     raw_hello = Some(sh.clone());
                 } else if let Some((b, nt)) =
-                    o.not_tls.as_ref().and_then(|b| crate::tls::not_tls::classify(b).map(|nt| (b, nt)))
+                    o.not_tls.as_ref().and_then(|b| crate::wire::tls::not_tls::classify(b).map(|nt| (b, nt)))
                 {
                     tls.errors.push(TlsError {
-                        server_sent: Some(crate::codec::hex(b)),
+                        server_sent: Some(crate::wire::codec::hex(b)),
                         ..step_fail(Phase::Tls, ErrorKind::NotTls, nt.after_selecting_tls(), "raw certificate")
                     });
                 } else {
@@ -732,7 +733,7 @@ pub(crate) async fn run_step(
                                 .into_iter()
                                 .map(str::to_string)
                                 .collect(),
-                            group: sh.key_share_group().map(crate::tls::hello::group_name),
+                            group: sh.key_share_group().map(crate::wire::tls::hello::group_name),
                         });
                     }
                     Some(sh) => {
@@ -741,7 +742,7 @@ pub(crate) async fn run_step(
                             ErrorKind::Tls,
                             format!(
                                 "server answered version {} suite {} outside the offer",
-                                crate::tls::version_label(sh.version()),
+                                crate::wire::tls::version_label(sh.version()),
                                 suites::suite_display(sh.cipher_suite)
                             ),
                             &format!("ciphers {}", v.label()),
@@ -764,7 +765,7 @@ pub(crate) async fn run_step(
     }
 
     if !certs.is_empty() {
-        tls.chain = crate::tls::chain_report(&certs, now, Some(&name));
+        tls.chain = crate::steps::tls_cert::chain_report(&certs, now, Some(&name));
         tls.certificate = tls.chain.first().cloned();
     }
     if let Some((i, e)) = &rustls_failure {

@@ -7,9 +7,9 @@
 //! `mcs.server_certificate` (`kind`, `key_bits`, `exponent`, `signature_valid`, ...),
 //! `mcs.channels`, `mcs.transport`, `mcs.error`.
 
-use crate::gcc::{self, CertificateKind, EncryptionMethods, ServerBlocks, ServerCertificate};
-use crate::mcs::DomainParameters;
 use crate::report::{ErrorKind, Phase};
+use crate::wire::gcc::{self, CertificateKind, EncryptionMethods, ServerBlocks, ServerCertificate};
+use crate::wire::mcs::DomainParameters;
 use std::collections::BTreeMap;
 
 /// The methods enumerated, in order: name and CS_SECURITY value.
@@ -267,7 +267,7 @@ fn block_name(ty: u16) -> String {
 /// Summarises one DER certificate with x509-parser.
 pub fn summarize_x509(der: &[u8]) -> X509Summary {
     use sha2::Digest;
-    let sha256 = crate::codec::hex(&sha2::Sha256::digest(der));
+    let sha256 = crate::wire::codec::hex(&sha2::Sha256::digest(der));
     match x509_parser::parse_x509_certificate(der) {
         Ok((_, c)) => {
             let spki = c.public_key();
@@ -343,7 +343,7 @@ impl McsReport {
             self.rdp_version = Some(gcc::rdp_version_name(core.version));
             self.version_code = Some(core.version);
             self.client_requested_protocols =
-                core.client_requested_protocols.map(|p| crate::x224::SecurityProtocols(p).display_names());
+                core.client_requested_protocols.map(|p| crate::wire::x224::SecurityProtocols(p).display_names());
             self.client_requested_protocols_value = core.client_requested_protocols;
             self.early_capability_flags_value = core.early_capability_flags;
             self.early_capability_flags =
@@ -383,7 +383,7 @@ impl McsReport {
             .map(|u| UnknownBlockReport {
                 ty: u.ty,
                 len: u.data.len(),
-                raw_hex: crate::codec::hex(u.data.get(..256).unwrap_or(&u.data)),
+                raw_hex: crate::wire::codec::hex(u.data.get(..256).unwrap_or(&u.data)),
             })
             .collect();
         self.decode_errors = b.errors.iter().map(|e| e.to_string()).collect();
@@ -477,12 +477,12 @@ mod tests {
 #[cfg(test)]
 mod captured {
     use super::*;
-    use crate::gcc::ConferenceCreateResponse;
-    use crate::mcs::ServerMcsPdu;
+    use crate::wire::gcc::ConferenceCreateResponse;
+    use crate::wire::mcs::ServerMcsPdu;
     use std::path::PathBuf;
 
     fn report_of(frame: &[u8]) -> McsReport {
-        let data = crate::x224::decode_data(frame).unwrap();
+        let data = crate::wire::x224::decode_data(frame).unwrap();
         let ServerMcsPdu::ConnectResponse(cr) = ServerMcsPdu::decode(data).unwrap() else { panic!() };
         assert_eq!(cr.result, 0);
         let ccr = ConferenceCreateResponse::decode(cr.user_data.as_ref().unwrap()).unwrap();
@@ -552,8 +552,8 @@ mod captured {
     #[test]
     fn captured_connect_initials_decode() {
         let frame = std::fs::read(dir("xrdp-rdp-high-33891-mcs").join("mcs-connect-initial-meth0x1b.bin")).unwrap();
-        let ci = crate::mcs::ConnectInitial::decode(crate::x224::decode_data(&frame).unwrap()).unwrap();
-        assert_eq!(ci.target, crate::mcs::DomainParameters::TARGET);
+        let ci = crate::wire::mcs::ConnectInitial::decode(crate::wire::x224::decode_data(&frame).unwrap()).unwrap();
+        assert_eq!(ci.target, crate::wire::mcs::DomainParameters::TARGET);
         assert!(ci.user_data.windows(4).any(|w| w == b"Duca"));
     }
 }

@@ -192,16 +192,16 @@ pub struct Report {
     /// With `find_ports`: other ports of the host and what answers there.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
     pub alternative_ports: Vec<AlternativePort>,
-    /// Can a stock client get in, and if not, which step stops it (see [`crate::verdict`]).
+    /// Can a stock client get in, and if not, which step stops it (see [`crate::diagnosis::verdict`]).
     /// Set by [`crate::probe()`]; `None` only on reports built by hand.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub verdict: Option<crate::verdict::Verdict>,
+    pub verdict: Option<crate::diagnosis::verdict::Verdict>,
     /// The local address the probe's first connection came from (`ip:port`): some servers
     /// treat clients at 127.0.0.1 / ::1 differently (FreeRDP turns encryption off).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub source: Option<String>,
-    /// Findings: verdicts with severity, evidence and remedy (see [`crate::findings`]).
-    pub findings: Vec<crate::findings::Finding>,
+    /// Findings: verdicts with severity, evidence and remedy (see [`crate::diagnosis::findings`]).
+    pub findings: Vec<crate::diagnosis::findings::Finding>,
     /// Stable server fingerprint string (see README "Fingerprint").
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub fingerprint: Option<String>,

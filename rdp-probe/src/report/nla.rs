@@ -151,8 +151,8 @@ pub struct AuthReport {
 
 impl NtlmInfo {
     /// The report of a CHALLENGE_MESSAGE received when our clock read `now_unix` (seconds).
-    pub fn from_challenge(c: &crate::ntlm::ChallengeMessage, now_unix: f64) -> NtlmInfo {
-        use crate::ntlm::{av_id, av_id_name, filetime_rfc3339, filetime_to_unix};
+    pub fn from_challenge(c: &crate::wire::ntlm::ChallengeMessage, now_unix: f64) -> NtlmInfo {
+        use crate::wire::ntlm::{av_id, av_id_name, filetime_rfc3339, filetime_to_unix};
         let version = c.trusted_version();
         let ts = c.timestamp();
         NtlmInfo {
@@ -179,9 +179,9 @@ impl NtlmInfo {
                     value: match (p.text(), p.id) {
                         (Some(t), _) => t,
                         (None, av_id::TIMESTAMP) => {
-                            c.timestamp().map(filetime_rfc3339).unwrap_or_else(|| crate::codec::hex(&p.value))
+                            c.timestamp().map(filetime_rfc3339).unwrap_or_else(|| crate::wire::codec::hex(&p.value))
                         }
-                        (None, _) => crate::codec::hex(&p.value),
+                        (None, _) => crate::wire::codec::hex(&p.value),
                     },
                 })
                 .collect(),
@@ -197,8 +197,8 @@ mod tests {
     fn from_captured_challenge() {
         let b =
             std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/shadow-nla-ntlm-challenge.bin")).unwrap();
-        let c = crate::ntlm::ChallengeMessage::decode(&b).unwrap();
-        let ts = crate::ntlm::filetime_to_unix(c.timestamp().unwrap());
+        let c = crate::wire::ntlm::ChallengeMessage::decode(&b).unwrap();
+        let ts = crate::wire::ntlm::filetime_to_unix(c.timestamp().unwrap());
         let n = NtlmInfo::from_challenge(&c, ts - 2.5);
         assert_eq!(n.netbios_computer.as_deref(), Some("RDP-SHADOW-NLA"));
         assert_eq!(n.dns_computer.as_deref(), Some("rdp-shadow-nla"));

@@ -126,7 +126,7 @@ pub struct CipherSuiteInfo {
     pub name: String,
     /// Wire value.
     pub id: u16,
-    /// `weak`, `acceptable` or `strong` (see `rdp_probe::tls::suites::grade`).
+    /// `weak`, `acceptable` or `strong` (see `rdp_probe::wire::tls::suites::grade`).
     pub grade: String,
     /// Why weak: `rc4`, `3des`, `des`, `export`, `null`, `anon`, `md5`, `rc2`, `idea`,
     /// `cbc_sha1_tls10`.

@@ -51,7 +51,7 @@ async fn options_are_checked_and_clamped() {
     assert!(o.warnings().is_empty());
     let long = "x".repeat(500);
     let o = ProbeOptions::builder().cookie(&long).build();
-    let cr = rdp_probe::x224::ConnectionRequest { cookie: o.cookie.clone(), ..Default::default() };
+    let cr = rdp_probe::wire::x224::ConnectionRequest { cookie: o.cookie.clone(), ..Default::default() };
     assert!(cr.encode().is_ok(), "{:?}", o.cookie);
     assert!(ProbeOptions::builder().routing_token(b"Cookie: msts=1\r\n2").try_build().is_err());
     let lit = ProbeOptions { cookie: Some(rdp_probe::Cookie::Mstshash("a\nb".into())), ..ProbeOptions::default() };

@@ -195,7 +195,7 @@ fn explain_ids() {
     let o = cli(&["explain"]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0));
-    for f in rdp_probe::findings::CATALOG {
+    for f in rdp_probe::diagnosis::findings::CATALOG {
         assert!(out.lines().any(|l| l.starts_with(f.id) && l.contains(f.title)), "{} missing:\n{out}", f.id);
     }
 }

@@ -12,7 +12,7 @@
 //! - `verdicts_and_findings_match_the_issue`: per configuration, the verdict state, the
 //!   blocking step and the key findings with their severities; one assert lists every miss.
 
-use rdp_probe::findings::Severity;
+use rdp_probe::diagnosis::findings::Severity;
 use rdp_probe::{BlockingStep, Credentials, ProbeOptions, Report, Target, VerdictState};
 use rdp_probe_tests::*;
 use serde_json::Value;
@@ -901,7 +901,7 @@ fn contradictions_detects_each_rule() {
     };
     n.protocols.insert("rdp".into(), "ssl_required_by_server".into());
     r.negotiation = Some(n);
-    r.findings.push(rdp_probe::findings::Finding {
+    r.findings.push(rdp_probe::diagnosis::findings::Finding {
         id: "nla-not-required".into(),
         severity: Severity::Warning,
         summary: "CredSSP (NLA) is not supported at all".into(),
@@ -941,7 +941,7 @@ fn contradictions_detects_each_rule() {
         auth: Some(rdp_probe::report::nla::AuthReport { status: "not_tested".into(), ..Default::default() }),
         ..Default::default()
     });
-    r.findings.push(rdp_probe::findings::Finding {
+    r.findings.push(rdp_probe::diagnosis::findings::Finding {
         id: "credentials-rejected".into(),
         severity: Severity::Info,
         summary: String::new(),

@@ -7,8 +7,8 @@
 //!
 //! Several findings share one server instance to keep the suite fast.
 
-use rdp_probe::client::ClientProfile;
-use rdp_probe::findings::{Finding, Severity, CATALOG};
+use rdp_probe::diagnosis::client::ClientProfile;
+use rdp_probe::diagnosis::findings::{Finding, Severity, CATALOG};
 use rdp_probe::{ProbeOptions, Report, Status, Steps, Target};
 use rdp_probe_tests::*;
 use std::io::{Read, Write};

@@ -7,7 +7,7 @@
 
 use futures_util::StreamExt;
 use rdp_probe::report::Direction;
-use rdp_probe::x224::{ConnectionConfirm, NegRspFlags, NegotiationResponse, Protocol, TpduHeader};
+use rdp_probe::wire::x224::{ConnectionConfirm, NegRspFlags, NegotiationResponse, Protocol, TpduHeader};
 use rdp_probe::{probe, ProbeOptions, Report, Status, Steps, Target};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -118,7 +118,7 @@ fn assert_bounded(r: &Report, received: usize, what: &str) {
 
 /// Later layers read more per connection: a TLS flight, then one TSRequest of at most
 /// `credssp::MAX_TS_REQUEST_LEN` (plus TLS record overhead) or one TPKT frame.
-const MAX_LAYER_READ: usize = 0x1_0000 + rdp_probe::credssp::MAX_TS_REQUEST_LEN * 9 / 8;
+const MAX_LAYER_READ: usize = 0x1_0000 + rdp_probe::wire::credssp::MAX_TS_REQUEST_LEN * 9 / 8;
 
 fn assert_bounded_per_conn(r: &Report, received: usize, per_conn: usize, what: &str) {
     let conns = r.transcript.iter().map(|e| e.connection + 1).max().unwrap_or(0) as usize;

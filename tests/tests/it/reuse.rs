@@ -128,7 +128,7 @@ fn shadow_nla_reuses_tls_and_credssp_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kept_connection_closed_while_waiting_is_asked_again() {
     use super::hostile::{cc, hostile, opts, read_frame};
-    use rdp_probe::x224::Protocol;
+    use rdp_probe::wire::x224::Protocol;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     use tokio::io::AsyncWriteExt;

@@ -2,8 +2,8 @@
 //! the whole value space of each field, within what the spec allows us to send.
 
 use proptest::prelude::*;
-use rdp_probe::tpkt;
-use rdp_probe::x224::{
+use rdp_probe::wire::tpkt;
+use rdp_probe::wire::x224::{
     self, ConnectionConfirm, ConnectionRequest, Cookie, CorrelationInfo, FailureCode, NegReqFlags, NegRspFlags,
     NegotiationRequest, NegotiationResponse, Protocol, SecurityProtocols, TpduHeader,
 };

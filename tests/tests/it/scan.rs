@@ -3,8 +3,8 @@
 //! close at once (reset) are enough to count results.
 
 use futures_util::StreamExt;
+use rdp_probe::scan::targets::{expand, Shard, TargetSpec};
 use rdp_probe::scan::{scan_with, ScanOptions};
-use rdp_probe::targets::{expand, Shard, TargetSpec};
 use rdp_probe::{Phase, ProbeOptions, Status, Steps};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! T.124 ALIGNED PER (X.691) pieces the Conference Create PDUs use: the length determinant.
 
 use super::CCRQ_PDU;
-use crate::codec::{Ctx, DecodeError};
+use crate::wire::codec::{Ctx, DecodeError};
 use nom::number::complete::u8 as nom_u8;
 
 /// Largest PER length (two-octet form).

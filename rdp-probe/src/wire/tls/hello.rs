@@ -4,7 +4,7 @@
 //! TLS 1.3 key share is a random X25519 point without a kept private key.
 
 use super::record::{decode_extensions, encode_record, extension_type as ext, handshake_type, Extension};
-use crate::codec::{take_len, Ctx, DecodeError};
+use crate::wire::codec::{take_len, Ctx, DecodeError};
 use nom::number::complete::{be_u16, be_u24, be_u8};
 
 /// A TLS protocol version we can offer.
@@ -287,7 +287,7 @@ impl ParsedClientHello {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::record::decode_record;
+    use crate::wire::tls::record::decode_record;
 
     #[test]
     fn round_trip_each_version() {
@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn many_suites_fit() {
-        let all = crate::tls::suites::legacy_suites();
+        let all = crate::wire::tls::suites::legacy_suites();
         let ch = ClientHello::new(TlsVersion::Tls12, all.clone(), None);
         let wire = ch.encode();
         let (rec, _) = decode_record(&wire).unwrap();

@@ -7,7 +7,7 @@
 //! iterator holding two integers.
 //!
 //! ```
-//! use rdp_probe::targets::{expand, parse_ports, TargetSpec};
+//! use rdp_probe::scan::targets::{expand, parse_ports, TargetSpec};
 //! let specs = ["10.0.0.0/30", "10.0.1.1-3", "host.example:3390"].map(TargetSpec::parse);
 //! let ports = parse_ports("3389,3390").unwrap();
 //! let all: Vec<_> = expand(specs, ports).map(|t| t.unwrap().to_string()).collect();
@@ -16,7 +16,7 @@
 //! assert_eq!(all[1], "10.0.0.0:3390");
 //! ```
 
-use crate::target::{Target, TargetError};
+use crate::scan::target::{Target, TargetError};
 use std::collections::VecDeque;
 use std::io::BufRead;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -19,10 +19,10 @@ const OID_DSA: &str = "1.2.840.10040.4.1";
 
 /// Upper-case hex without separators.
 fn hex_upper(b: &[u8]) -> String {
-    crate::codec::hex(b).to_ascii_uppercase()
+    crate::wire::codec::hex(b).to_ascii_uppercase()
 }
 
-pub use crate::codec::rfc3339;
+pub use crate::wire::codec::rfc3339;
 
 fn curve_name(oid: &str) -> String {
     match oid {
@@ -156,7 +156,7 @@ fn fill(r: &mut CertificateReport, cert: &X509Certificate<'_>, now: i64, name: O
                 GeneralName::IPAddress(b) => match b.len() {
                     4 => std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).unwrap_or_default()).to_string(),
                     16 => std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).unwrap_or_default()).to_string(),
-                    _ => format!("ip:{}", crate::codec::hex(b)),
+                    _ => format!("ip:{}", crate::wire::codec::hex(b)),
                 },
                 GeneralName::RFC822Name(n) => format!("email:{n}"),
                 GeneralName::URI(n) => format!("uri:{n}"),

@@ -2,8 +2,8 @@
 //! SC_MULTITRANSPORT, each decoded independently; unknown types kept raw.
 
 use super::{next_block, ServerSecurityData, MAX_CHANNELS};
-use crate::codec::{take_len, Ctx, DecodeError};
-use crate::x224::flag_set;
+use crate::wire::codec::{take_len, Ctx, DecodeError};
+use crate::wire::x224::flag_set;
 use nom::number::complete::{le_u16, le_u32};
 
 /// SC_CORE.
@@ -153,8 +153,8 @@ fn opt_u32(i: &[u8]) -> (&[u8], Option<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::DecodeErrorKind;
-    use crate::gcc::tests::spec_server_blocks;
+    use crate::wire::codec::DecodeErrorKind;
+    use crate::wire::gcc::tests::spec_server_blocks;
 
     #[test]
     fn odd_security_keeps_core() {

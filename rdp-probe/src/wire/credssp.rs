@@ -15,7 +15,7 @@
 //! DER lengths are strict: definite form only, at most 4 length octets, checked against the
 //! bytes present and [`MAX_TS_REQUEST_LEN`]; nothing is allocated from a length field.
 
-use crate::codec::DecodeError;
+use crate::wire::codec::DecodeError;
 use sha2::{Digest, Sha256};
 
 /// The largest TSRequest we accept (NTLM needs < 2 KiB; Kerberos tickets stay far below this).
@@ -57,7 +57,7 @@ pub struct TsRequest {
 fn tlv<'a>(i: &'a [u8], field: &'static str) -> Result<(u8, &'a [u8], &'a [u8]), DecodeError> {
     let (hdr, len) = header(i, field)?.ok_or(DecodeError::truncated(PDU, field))?;
     let rest = i.get(hdr..).ok_or(DecodeError::truncated(PDU, field))?;
-    let (rest, content) = crate::codec::take_len(rest, len, MAX_TS_REQUEST_LEN, PDU, field)?;
+    let (rest, content) = crate::wire::codec::take_len(rest, len, MAX_TS_REQUEST_LEN, PDU, field)?;
     let tag = i.first().copied().ok_or(DecodeError::truncated(PDU, field))?;
     Ok((tag, content, rest))
 }
@@ -457,7 +457,7 @@ mod tests {
         // Ours is byte-identical to xfreerdp's first TSRequest.
         let ours = TsRequest {
             version: 6,
-            nego_tokens: vec![crate::ntlm::NegotiateMessage::default().encode()],
+            nego_tokens: vec![crate::wire::ntlm::NegotiateMessage::default().encode()],
             ..Default::default()
         };
         assert_eq!(ours.encode(), vector("shadow-nla-credssp-tsrequest-client-negotiate.bin"));

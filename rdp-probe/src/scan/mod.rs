@@ -5,7 +5,7 @@
 //! # async fn demo() {
 //! use futures_util::StreamExt;
 //! use rdp_probe::scan::{scan_with, ScanOptions};
-//! use rdp_probe::targets::{expand, TargetSpec};
+//! use rdp_probe::scan::targets::{expand, TargetSpec};
 //! use rdp_probe::{ProbeOptions, Steps};
 //! let probe = ProbeOptions::builder().steps(Steps::NEGOTIATION).build();
 //! let scan = ScanOptions::builder().concurrency(1000).rate(5000.0).build();
@@ -22,11 +22,14 @@
 //! inside a probe (reported as status `error`). Reports come as they finish, not in input order.
 //! The engine holds no global state: all limits live in the returned stream.
 
+pub mod target;
+pub mod targets;
+
 use crate::net::run::probe;
 use crate::options::{OptionsError, ProbeOptions};
 use crate::report::{Phase, Report, Status};
-use crate::target::Target;
-use crate::targets::Shard;
+use crate::scan::target::Target;
+use crate::scan::targets::Shard;
 use futures_util::stream::{self, Stream, StreamExt};
 use std::collections::HashMap;
 use std::future::Future;
@@ -208,7 +211,7 @@ where
 {
     let scan = &scan.normalized();
     let mut opts = opts.clone();
-    opts.resolver.get_or_insert_with(crate::resolver::Resolver::system);
+    opts.resolver.get_or_insert_with(crate::net::resolver::Resolver::system);
     let opts = Arc::new(opts);
     let shard = scan.shard;
     let retries = scan.connect_retries;

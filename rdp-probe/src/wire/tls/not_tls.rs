@@ -7,9 +7,9 @@
 //! `received corrupt message of type InvalidContentType`, which blames nobody useful; this
 //! module names what came instead, with the X.224 and MCS decoders.
 
-use crate::mcs::ServerMcsPdu;
-use crate::tls::record::content_type;
-use crate::x224::ServerAnswer;
+use crate::wire::mcs::ServerMcsPdu;
+use crate::wire::tls::record::content_type;
+use crate::wire::x224::ServerAnswer;
 
 /// The most bytes of a non-TLS answer kept for the report.
 pub const MAX_KEPT: usize = 64;
@@ -40,11 +40,11 @@ pub fn classify(bytes: &[u8]) -> Option<NotTls> {
     if (content_type::CHANGE_CIPHER_SPEC..=content_type::HEARTBEAT).contains(&first) {
         return None;
     }
-    if first != crate::tpkt::TPKT_VERSION {
+    if first != crate::wire::tpkt::TPKT_VERSION {
         return Some(NotTls::Unknown);
     }
     // A whole TPKT frame at the start, trailing bytes ignored.
-    let frame = match crate::tpkt::frame_len(bytes) {
+    let frame = match crate::wire::tpkt::frame_len(bytes) {
         Ok(len) => match bytes.get(..len) {
             Some(f) => f,
             None => return Some(NotTls::OtherTpkt),

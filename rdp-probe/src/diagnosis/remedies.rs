@@ -1,4 +1,4 @@
-//! Remedies per server implementation. The catalog ([`crate::findings::CATALOG`]) carries one
+//! Remedies per server implementation. The catalog ([`crate::diagnosis::findings::CATALOG`]) carries one
 //! remedy in Windows terms; this module carries the ones for xrdp (`xrdp.ini` keys), FreeRDP's
 //! shadow server (`freerdp-shadow-cli` flags) and GNOME Remote Desktop (`grdctl`).
 //!
@@ -393,7 +393,7 @@ const TABLE: &[Entry] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::CATALOG;
+    use crate::diagnosis::findings::CATALOG;
     use Implementation::{FreeRdp, GnomeRemoteDesktop as Gnome, Xrdp};
 
     /// Ids the lead adds to the catalog with this module.

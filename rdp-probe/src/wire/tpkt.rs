@@ -1,7 +1,7 @@
 //! TPKT framing (T.123 section 8 / RFC 1006): `03 00 LL LL`, a big-endian length that counts
 //! the 4-byte header. Every RDP PDU before TLS (and MCS inside TLS) travels in one.
 
-use crate::codec::{Ctx, DecodeError, MAX_TPKT_LEN};
+use crate::wire::codec::{Ctx, DecodeError, MAX_TPKT_LEN};
 use nom::number::complete::{be_u16, u8 as nom_u8};
 
 /// Size of the TPKT header: version, reserved, length (T.123 8).
@@ -58,7 +58,7 @@ pub fn encode(payload: &[u8]) -> Result<Vec<u8>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::DecodeErrorKind;
+    use crate::wire::codec::DecodeErrorKind;
 
     #[test]
     fn round_trip() {

@@ -2,7 +2,7 @@
 //! and decoders of our own requests for tests.
 
 use super::{next_block, EncryptionMethods, MAX_CHANNELS};
-use crate::codec::{take_len, utf16le_lossy, Ctx, DecodeError};
+use crate::wire::codec::{take_len, utf16le_lossy, Ctx, DecodeError};
 use nom::number::complete::le_u32;
 
 /// CS_CORE.

@@ -4,8 +4,8 @@
 //!
 //! Codes, flags and protocols are open: unknown values are kept and shown, never rejected.
 
-use crate::codec::{take_len, Ctx, DecodeError};
-use crate::tpkt;
+use crate::wire::codec::{take_len, Ctx, DecodeError};
+use crate::wire::tpkt;
 use nom::number::complete::{be_u16, le_u16, le_u32, u8 as nom_u8};
 use std::fmt;
 
@@ -681,7 +681,7 @@ pub fn decode_data(frame: &[u8]) -> Result<&[u8], DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::DecodeErrorKind;
+    use crate::wire::codec::DecodeErrorKind;
 
     /// MS-RDPBCGR 4.1.1 Client X.224 Connection Request PDU (cookie "eltons", RDP_NEG_REQ 0).
     const SPEC_CR: &[u8] = &[

@@ -32,8 +32,8 @@ pub use server::{
     SC_MCS_MSGCHANNEL, SC_MULTITRANSPORT, SC_NET, SC_SECURITY,
 };
 
-use crate::codec::{take_len, Ctx, DecodeError};
-use crate::x224::flag_set;
+use crate::wire::codec::{take_len, Ctx, DecodeError};
+use crate::wire::x224::flag_set;
 use nom::number::complete::{be_u16, le_u16, u8 as nom_u8};
 use per::{per_len, per_write_len};
 
@@ -210,7 +210,7 @@ fn next_block(i: &[u8]) -> Result<(&[u8], u16, &[u8]), DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::DecodeErrorKind;
+    use crate::wire::codec::DecodeErrorKind;
 
     /// MS-RDPBCGR 4.1.4 server data blocks (SC_CORE, SC_NET, SC_SECURITY with the proprietary
     /// certificate of the example).

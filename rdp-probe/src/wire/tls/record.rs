@@ -6,7 +6,7 @@
 //! Lenient on content (unknown content types, versions, suites, extensions and alerts are kept),
 //! strict on lengths: every length is checked against the bytes present and a maximum.
 
-use crate::codec::{take_len, Ctx, DecodeError};
+use crate::wire::codec::{take_len, Ctx, DecodeError};
 use nom::number::complete::{be_u16, be_u24, be_u8};
 
 /// A record header: type(1) version(2) length(2).

@@ -1,7 +1,7 @@
 //! AV_PAIR (MS-NLMP 2.2.2.1): the target info list of a CHALLENGE_MESSAGE, echoed in the
 //! AUTHENTICATE_MESSAGE.
 
-use crate::codec::{utf16le_lossy, Ctx, DecodeError};
+use crate::wire::codec::{utf16le_lossy, Ctx, DecodeError};
 use nom::number::complete::le_u16;
 
 /// AV_PAIR AvId values (MS-NLMP 2.2.2.1).
@@ -75,7 +75,7 @@ pub fn decode_av_pairs(mut i: &[u8]) -> Result<Vec<AvPair>, DecodeError> {
     while !i.is_empty() {
         let (r, id) = le_u16(i).ctx(PDU, "AvId")?;
         let (r, len) = le_u16(r).ctx(PDU, "AvLen")?;
-        let (r, value) = crate::codec::take_len(r, usize::from(len), r.len(), PDU, "Value")?;
+        let (r, value) = crate::wire::codec::take_len(r, usize::from(len), r.len(), PDU, "Value")?;
         i = r;
         if id == av_id::EOL {
             break;

@@ -27,10 +27,10 @@ pub enum TargetError {
     #[error("invalid target {0:?}")]
     Syntax(String),
     /// A port or range in a port list is not valid: not a number, 0, or a reversed range
-    /// ([`crate::targets::parse_ports`]).
+    /// ([`crate::scan::targets::parse_ports`]).
     #[error("invalid port or range: {0}")]
     BadPortRange(String),
-    /// A port list names no port ([`crate::targets::parse_ports`]).
+    /// A port list names no port ([`crate::scan::targets::parse_ports`]).
     #[error("no port given")]
     NoPort,
 }

@@ -22,8 +22,8 @@ pub use messages::{
     CHALLENGE_MESSAGE, MAX_MESSAGE_LEN, NEGOTIATE_MESSAGE, SIGNATURE,
 };
 
-use crate::codec::NomResult;
-use crate::x224::flag_set;
+use crate::wire::codec::NomResult;
+use crate::wire::x224::flag_set;
 use nom::bytes::complete::take;
 use nom::number::complete::{le_u16, u8 as nom_u8};
 
@@ -194,7 +194,7 @@ pub fn unix_to_filetime(secs: f64) -> u64 {
 pub fn filetime_rfc3339(ft: u64) -> String {
     // FILETIME counts 100 ns since 1601; u64::MAX / 10^7 seconds fits an i64.
     let secs = (i128::from(ft) - i128::from(FILETIME_UNIX_EPOCH)).div_euclid(10_000_000);
-    crate::codec::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
+    crate::wire::codec::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 fn utf16le(s: &str) -> Vec<u8> {

@@ -2,7 +2,7 @@
 //! carries (2.2.1.4.3.1): proprietary (RSA1 key blob signed with the Terminal Services signing
 //! key, 5.3.3.1) or an X.509 chain.
 
-use crate::codec::{take_len, Ctx, DecodeError};
+use crate::wire::codec::{take_len, Ctx, DecodeError};
 use nom::number::complete::{le_u16, le_u32};
 
 /// Largest server random we accept (2.2.1.4.3: 32 bytes; some room for odd servers).

@@ -9,7 +9,7 @@
 //! selected protocol cannot complete is unusable for it, even when a client forced to another
 //! protocol would get in (the summary then names that client).
 
-use crate::findings::Severity;
+use crate::diagnosis::findings::Severity;
 use crate::report::{Answer, ErrorKind, Phase, Report, Status};
 
 /// What a stock client can do with this listener.
@@ -230,7 +230,9 @@ fn full_answer(r: &Report) -> Option<&Answer> {
     let n = r.negotiation.as_ref()?;
     n.attempts
         .iter()
-        .find(|a| a.with_neg_req && a.requested_value == crate::probe::FULL_REQUEST && a.request_flags == 0)
+        .find(|a| {
+            a.with_neg_req && a.requested_value == crate::steps::negotiation::FULL_REQUEST && a.request_flags == 0
+        })
         .map(|a| &a.answer)
 }
 
@@ -275,7 +277,7 @@ fn refusal_summary(r: &Report) -> String {
     // Requests a stock client could send (up to SSL|HYBRID|HYBRID_EX), and refusals of the
     // rarer ones: xrdp answers RDSAAD with a disconnect whatever its configuration.
     let considered = |a: &&crate::report::NegotiationAttempt| {
-        a.requested_value <= crate::probe::FULL_REQUEST || matches!(a.answer, Answer::Failure { .. })
+        a.requested_value <= crate::steps::negotiation::FULL_REQUEST || matches!(a.answer, Answer::Failure { .. })
     };
     for a in n.attempts.iter().filter(|a| considered(a)) {
         match &a.answer {
@@ -418,7 +420,7 @@ pub fn assess(r: &Report) -> Verdict {
                 Some(BlockingStep::X224),
                 format!(
                     "{} answers on {addr}, not an RDP listener ({kind}): a port conflict or the wrong port{moved}",
-                    crate::probe::service_description(kind)
+                    crate::steps::negotiation::service_description(kind)
                 ),
             )
         }
@@ -463,7 +465,7 @@ fn rdp_verdict(r: &Report) -> Verdict {
         None => Err("gave no answer to the request a stock client sends".into()),
     };
     let (clients, locked_out) = client_note(r, &usable, stock.as_ref().ok().copied());
-    let worst = crate::findings::worst(&r.findings);
+    let worst = crate::diagnosis::findings::worst(&r.findings);
     let good = |p: Path| {
         let state = if worst.is_some_and(|s| s >= Severity::Warning) {
             VerdictState::UsableWithWarnings
@@ -546,8 +548,8 @@ fn answer_words(a: &Answer) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::tests::{att, fail, sel};
     use crate::report::{McsReport, NegotiationAttempt, NlaReport, TlsReport};
+    use crate::steps::negotiation::tests::{att, fail, sel};
 
     /// A report of an RDP listener with the plan's answers and findings derived.
     fn rdp(attempts: Vec<NegotiationAttempt>) -> Report {
@@ -555,12 +557,12 @@ mod tests {
             target: "h".into(),
             address: Some("127.0.0.1:3389".into()),
             status: Some(Status::Rdp),
-            negotiation: Some(crate::probe::assess(attempts)),
+            negotiation: Some(crate::steps::negotiation::assess(attempts)),
             ..Report::default()
         }
     }
     fn verdict(mut r: Report) -> Verdict {
-        r.findings = crate::findings::analyze(&r);
+        r.findings = crate::diagnosis::findings::analyze(&r);
         assess(&r)
     }
     fn tls_ok(versions: &[(&str, bool)]) -> TlsReport {

@@ -170,8 +170,8 @@ impl SealingState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ntlm::tests::{hex, SPEC_CHALLENGE};
-    use crate::ntlm::ChallengeMessage;
+    use crate::wire::ntlm::tests::{hex, SPEC_CHALLENGE};
+    use crate::wire::ntlm::ChallengeMessage;
 
     #[test]
     fn spec_4_2_4_ntlmv2() {

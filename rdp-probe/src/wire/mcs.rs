@@ -5,7 +5,7 @@
 //! BER lengths are strict: short form or `0x81`/`0x82` long form, never indefinite, every length
 //! checked against the bytes present and a maximum before anything is taken.
 
-use crate::codec::{take_len, Ctx, DecodeError};
+use crate::wire::codec::{take_len, Ctx, DecodeError};
 use nom::number::complete::u8 as nom_u8;
 
 /// BER tag of Connect-Initial: APPLICATION 101, constructed (`7f 65`).
@@ -19,7 +19,7 @@ const TAG_ENUMERATED: u8 = 0x0a;
 const TAG_SEQUENCE: u8 = 0x30;
 
 /// Largest BER length we accept (a TPKT frame cannot carry more).
-pub const MAX_BER_LEN: usize = crate::codec::MAX_TPKT_LEN;
+pub const MAX_BER_LEN: usize = crate::wire::codec::MAX_TPKT_LEN;
 /// Largest INTEGER we decode: 4 value octets (plus one leading zero octet for the sign).
 const MAX_INTEGER_LEN: usize = 5;
 
@@ -136,7 +136,7 @@ impl DomainParameters {
 }
 
 /// Connect-Initial (T.125 7 part 2; MS-RDPBCGR 2.2.1.3). `user_data` carries the GCC
-/// Conference Create Request ([`crate::gcc`]).
+/// Conference Create Request ([`crate::wire::gcc`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectInitial {
     /// callingDomainSelector (`01`).
@@ -441,7 +441,7 @@ fn ber_write_integer(out: &mut Vec<u8>, v: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::DecodeErrorKind;
+    use crate::wire::codec::DecodeErrorKind;
 
     /// MS-RDPBCGR 4.1.4: the MCS part of the Server MCS Connect Response (userData elided to
     /// its first bytes by the length check below, see the full vector in gcc tests).

@@ -5,7 +5,7 @@ use super::{
     av_id, compute_response, decode_av_pairs, encode_av_pairs, hmac_md5, ntowfv2, rc4, utf16le, AvPair, NegotiateFlags,
     Version, NTLMSSP_REVISION_W2K3,
 };
-use crate::codec::{utf16le_lossy, Ctx, DecodeError};
+use crate::wire::codec::{utf16le_lossy, Ctx, DecodeError};
 use nom::bytes::complete::{tag, take};
 use nom::number::complete::{le_u16, le_u32};
 
@@ -85,7 +85,7 @@ fn payload_field<'a>(
     let (i, off) = le_u32(i).ctx(pdu, field)?;
     let start = usize::try_from(off).map_err(|_| DecodeError::invalid(pdu, field, off.into()))?;
     let rest = msg.get(start..).ok_or(DecodeError::length(pdu, field, start, msg.len()))?;
-    let (_, value) = crate::codec::take_len(rest, usize::from(len), rest.len(), pdu, field)?;
+    let (_, value) = crate::wire::codec::take_len(rest, usize::from(len), rest.len(), pdu, field)?;
     Ok((i, value, off))
 }
 
@@ -289,8 +289,8 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ntlm::filetime_rfc3339;
-    use crate::ntlm::tests::{hex, SPEC_CHALLENGE};
+    use crate::wire::ntlm::filetime_rfc3339;
+    use crate::wire::ntlm::tests::{hex, SPEC_CHALLENGE};
 
     #[test]
     fn spec_4_2_4_challenge_decodes() {

@@ -257,7 +257,10 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
             let banner = r.service.as_ref().map_or("", |s| s.banner.as_str());
             out.push(make(
                 "port-served-by-other-service",
-                format!("{addr} is served by {} ({kind}): {banner}", crate::probe::service_description(kind)),
+                format!(
+                    "{addr} is served by {} ({kind}): {banner}",
+                    crate::steps::negotiation::service_description(kind)
+                ),
                 "read_cc",
             ));
         }
@@ -320,7 +323,7 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
             && !n.legacy
             && !n.attempts.is_empty()
             // SSL_CERT_NOT_ON_SERVER to everything: cert-missing-on-server names the cause.
-            && !n.attempts.iter().all(|a| matches!(a.answer, Answer::Failure { code_value: 3, .. }) || a.requested_value > crate::probe::FULL_REQUEST)
+            && !n.attempts.iter().all(|a| matches!(a.answer, Answer::Failure { code_value: 3, .. }) || a.requested_value > crate::steps::negotiation::FULL_REQUEST)
         {
             let answers: Vec<String> = n
                 .attempts
@@ -385,10 +388,10 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
 /// flags, grdctl), where the catalog's Windows text does not apply. A remedy already made
 /// specific (an NTSTATUS's) is kept.
 pub fn localize_remedies(implementation: Option<&str>, out: &mut [Finding]) {
-    let imp = crate::remedies::Implementation::from_report_name(implementation);
+    let imp = crate::diagnosis::remedies::Implementation::from_report_name(implementation);
     for f in out.iter_mut() {
         let generic = explain(&f.id).is_some_and(|i| i.remedy == f.remedy);
-        if let (true, Some(text)) = (generic, crate::remedies::remedy(&f.id, imp)) {
+        if let (true, Some(text)) = (generic, crate::diagnosis::remedies::remedy(&f.id, imp)) {
             f.remedy = text.into();
         }
     }
@@ -702,7 +705,7 @@ pub fn sort(f: &mut [Finding]) {
 
 /// Findings for a given kind of client: no common security protocol, no common TLS version,
 /// FIPS-only encryption for a client without it.
-pub fn client_compatibility(r: &Report, c: crate::client::ClientProfile) -> Vec<Finding> {
+pub fn client_compatibility(r: &Report, c: crate::diagnosis::client::ClientProfile) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(n) = &r.negotiation else { return out };
     if r.status != Some(Status::Rdp) {
@@ -807,12 +810,15 @@ mod tests {
     fn proxy_failure_is_read_from_the_kind() {
         let r = failed(Some(ErrorKind::Proxy), "socks5 server said no");
         assert!(ids(&r).contains(&"proxy-failed".to_string()), "{:?}", ids(&r));
-        let v = crate::verdict::assess(&r);
-        assert_eq!(v.blocking_step, Some(crate::verdict::BlockingStep::Proxy), "{v:?}");
+        let v = crate::diagnosis::verdict::assess(&r);
+        assert_eq!(v.blocking_step, Some(crate::diagnosis::verdict::BlockingStep::Proxy), "{v:?}");
         // The word alone no longer makes it a proxy failure.
         let r = failed(Some(ErrorKind::Io), "proxy: looks like one, is not");
         assert!(!ids(&r).contains(&"proxy-failed".to_string()), "{:?}", ids(&r));
-        assert_ne!(crate::verdict::assess(&r).blocking_step, Some(crate::verdict::BlockingStep::Proxy));
+        assert_ne!(
+            crate::diagnosis::verdict::assess(&r).blocking_step,
+            Some(crate::diagnosis::verdict::BlockingStep::Proxy)
+        );
     }
 
     /// Former text match `error.contains("unreachable")`.
@@ -820,16 +826,19 @@ mod tests {
     fn unreachable_host_is_read_from_the_kind() {
         let r = failed(Some(ErrorKind::Unreachable), "no route to host");
         assert!(ids(&r).contains(&"host-unreachable".to_string()), "{:?}", ids(&r));
-        let v = crate::verdict::assess(&r);
+        let v = crate::diagnosis::verdict::assess(&r);
         assert_eq!(
             (v.state, v.blocking_step),
-            (crate::verdict::VerdictState::Unreachable, Some(crate::verdict::BlockingStep::Tcp)),
+            (crate::diagnosis::verdict::VerdictState::Unreachable, Some(crate::diagnosis::verdict::BlockingStep::Tcp)),
             "{v:?}"
         );
         let r = failed(Some(ErrorKind::Decode), "unreachable code in the answer");
         assert!(!ids(&r).contains(&"host-unreachable".to_string()), "{:?}", ids(&r));
         assert!(ids(&r).contains(&"not-rdp-protocol-error".to_string()), "{:?}", ids(&r));
-        assert_eq!(crate::verdict::assess(&r).blocking_step, Some(crate::verdict::BlockingStep::X224));
+        assert_eq!(
+            crate::diagnosis::verdict::assess(&r).blocking_step,
+            Some(crate::diagnosis::verdict::BlockingStep::X224)
+        );
     }
 
     fn with_tls_error(kind: ErrorKind, phase: Phase, text: &str) -> Report {

@@ -3,7 +3,9 @@
 //! is. No sockets, no clock: net/run.rs drives it.
 
 use crate::report::{Answer, NegotiationAttempt, NegotiationReport, NlaRequirement, SecurityLayer, ServiceInfo};
-use crate::x224::{ConnectionConfirm, NegReqFlags, NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
+use crate::wire::x224::{
+    ConnectionConfirm, NegReqFlags, NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer,
+};
 
 /// One connection of the negotiation plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,13 +83,15 @@ pub fn answer_from(step: &PlanStep, a: &ServerAnswer) -> (Answer, Option<u16>) {
                     Answer::Failure { code: code.name(), code_value: code.value() }
                 }
                 Some(NegotiationResponse::Unknown { ty, raw }) => {
-                    Answer::UnknownNegotiation { ty: *ty, raw_hex: crate::codec::hex(raw) }
+                    Answer::UnknownNegotiation { ty: *ty, raw_hex: crate::wire::codec::hex(raw) }
                 }
             };
             (ans, Some(header.src_ref))
         }
         ServerAnswer::Disconnect { reason, .. } => (Answer::Disconnect { reason: *reason }, None),
-        ServerAnswer::Data { user_data } => (Answer::McsDisconnect { raw_hex: crate::codec::hex(user_data) }, None),
+        ServerAnswer::Data { user_data } => {
+            (Answer::McsDisconnect { raw_hex: crate::wire::codec::hex(user_data) }, None)
+        }
     }
 }
 
@@ -312,7 +316,7 @@ pub fn identify_service(first: &[u8]) -> ServiceInfo {
     ServiceInfo {
         kind: kind.into(),
         banner: printable(first, 160),
-        raw_hex: crate::codec::hex(first.get(..64).unwrap_or(first)),
+        raw_hex: crate::wire::codec::hex(first.get(..64).unwrap_or(first)),
     }
 }
 
@@ -383,7 +387,7 @@ pub(crate) mod tests {
     }
     /// RDP_NEG_FAILURE with code `c`.
     pub(crate) fn fail(c: u32) -> Answer {
-        Answer::Failure { code: crate::x224::FailureCode::from(c).name(), code_value: c }
+        Answer::Failure { code: crate::wire::x224::FailureCode::from(c).name(), code_value: c }
     }
 
     #[test]

@@ -2,23 +2,20 @@
 //! a sans-IO ClientHello writer ([`hello`]) that offers exactly one version with a chosen
 //! cipher-suite list, a nom parser over raw TLS records and the server's first flight
 //! ([`record`]: ServerHello incl. HelloRetryRequest, clear-text Certificate, ServerHelloDone,
-//! Alert), the IANA cipher-suite table with a weakness grade ([`suites`]) and the X.509
-//! certificate report ([`cert`]), RSA signature checks for keys ring refuses ([`legacy_rsa`]) and
-//! the classifier of non-TLS answers where a ServerHello was due ([`not_tls`]).
+//! Alert), the IANA cipher-suite table with a weakness grade ([`suites`]) and the classifier of
+//! non-TLS answers where a ServerHello was due ([`not_tls`]). The certificate report and the
+//! signature checks are in [`crate::steps`].
 //!
 //! rustls cannot speak TLS 1.0/1.1 (nor CBC/RC4/3DES suites), yet many RDP servers speak only
 //! those: with TLS <= 1.2 the Certificate message travels in clear in the server's first
 //! flight, so the raw engine here reads version, suite and certificate without finishing the
 //! handshake.
 
-pub mod cert;
 pub mod hello;
-pub mod legacy_rsa;
 pub mod not_tls;
 pub mod record;
 pub mod suites;
 
-pub use cert::{certificate_report, chain_report};
 pub use hello::{version_label, ClientHello, ParsedClientHello, TlsVersion};
 pub use record::{decode_record, Alert, Record, ServerFlight, ServerHello};
 
@@ -29,10 +26,10 @@ mod tests {
     /// xrdp 0.9.21, `ssl_protocols=TLSv1.1`, captured (shared/captures/xrdp-tls-legacy-33900):
     /// ServerHello (TLS 1.1), Certificate, ServerKeyExchange, ServerHelloDone, then a
     /// NewSessionTicket of the next flight, each in its own record.
-    const LEGACY: &[u8] = include_bytes!("../../tests/vectors/tls/xrdp-tls-legacy-33900-server-flight.bin");
+    const LEGACY: &[u8] = include_bytes!("../../../tests/vectors/tls/xrdp-tls-legacy-33900-server-flight.bin");
     /// xrdp and FreeRDP shadow, TLS 1.3: ServerHello, then only encrypted records.
-    const XRDP13: &[u8] = include_bytes!("../../tests/vectors/tls/xrdp-tls-chain-33906-server-hello-tls13.bin");
-    const SHADOW13: &[u8] = include_bytes!("../../tests/vectors/tls/shadow-tls-33911-server-hello-tls13.bin");
+    const XRDP13: &[u8] = include_bytes!("../../../tests/vectors/tls/xrdp-tls-chain-33906-server-hello-tls13.bin");
+    const SHADOW13: &[u8] = include_bytes!("../../../tests/vectors/tls/shadow-tls-33911-server-hello-tls13.bin");
 
     #[test]
     fn captured_tls11_flight_with_certificate() {
@@ -43,7 +40,7 @@ mod tests {
         let sh = f.server_hello.as_ref().unwrap();
         assert_eq!((sh.version(), sh.cipher_suite), (0x0302, 0xc014)); // ECDHE_RSA_WITH_AES_256_CBC_SHA
         assert_eq!(f.certificates.len(), 1);
-        let c = certificate_report(&f.certificates[0], 1_800_000_000, Some("rdp-target.test"));
+        let c = crate::steps::tls_cert::certificate_report(&f.certificates[0], 1_800_000_000, Some("rdp-target.test"));
         // Values from `openssl x509 -inform der -noout -fingerprint -sha256 -subject -serial -dates`.
         assert_eq!(c.sha256, "870F003F4ACC2D0AF4953057C903FB6CC9AC224B2DE76D5807D2D7EA7CE7C50C");
         assert_eq!(c.subject, "O=RDP Probe Test, CN=rdp-target.test");
