@@ -11,7 +11,9 @@
 //! lists them all by cargo-fuzz target name.
 
 use crate::report::NegotiationAttempt;
+use crate::steps::machine::{replay, Event};
 use crate::steps::negotiation::{answer_from, assess, identify_service, negotiation_plan};
+use crate::steps::negotiation::{Exchange, PlanStep};
 use crate::wire::tpkt;
 use crate::wire::x224::{ConnectionConfirm, ConnectionRequest, ServerAnswer};
 
@@ -79,6 +81,13 @@ pub fn negotiation(data: &[u8]) {
         attempts.push(NegotiationAttempt::from_step(step, answer, source_ref, 0.0));
     }
     let _ = assess(attempts);
+    // The exchange machine, fed the same bytes as one stream framed as the driver frames it.
+    for script in [vec![Event::Bytes(data.to_vec())], vec![Event::Bytes(data.to_vec()), Event::Silence]] {
+        let r = replay(&mut Exchange::for_step(None, &PlanStep::ask(0x0b)), &script);
+        // One request written, whatever came back.
+        debug_assert_eq!(r.sent.len(), 1);
+        let _ = r.output;
+    }
 }
 
 /// A fuzz entry point.

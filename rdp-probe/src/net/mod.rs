@@ -2,9 +2,8 @@
 //! and the TLS upgrade. Wire modules and the plan logic (probe.rs) know no sockets and no clock.
 
 use crate::options::{ProbeOptions, Proxy};
-use crate::report::{Direction, ErrorKind, Phase, TranscriptEntry};
-use crate::wire::codec::{DecodeError, MAX_TPKT_LEN};
-use crate::wire::tpkt;
+use crate::report::{Direction, Phase, TranscriptEntry};
+
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -14,148 +13,14 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
 
+pub(crate) mod drive;
 pub(crate) mod mcs;
 pub(crate) mod nla;
 pub mod resolver;
 pub(crate) mod run;
 pub(crate) mod tls;
 
-/// A network-level failure, tagged with the phase it happened in.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{phase:?}: {kind}")]
-pub struct NetError {
-    /// Where it happened.
-    pub phase: Phase,
-    /// What happened.
-    pub kind: NetErrorKind,
-}
-
-/// What went wrong on the network.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum NetErrorKind {
-    /// The deadline expired.
-    #[error("timed out")]
-    Timeout,
-    /// TCP RST in answer to SYN.
-    #[error("connection refused")]
-    Refused,
-    /// The peer reset an established connection.
-    #[error("connection reset by peer")]
-    Reset,
-    /// The peer closed (EOF) before the expected data; `received` bytes of a partial frame.
-    #[error("connection closed by peer after {received} bytes")]
-    Closed {
-        /// Bytes of the pending frame received before EOF.
-        received: usize,
-    },
-    /// ICMP unreachable or no route.
-    #[error("unreachable: {0}")]
-    Unreachable(String),
-    /// The peer's first bytes are not a TPKT frame: another service answers.
-    #[error("not a TPKT frame")]
-    NotTpkt(Vec<u8>),
-    /// A frame could not be decoded.
-    #[error("{0}")]
-    Decode(DecodeError),
-    /// TLS failure (alert, handshake error).
-    #[error("tls: {0}")]
-    Tls(String),
-    /// The server answered our ClientHello with something that is not TLS (or closed) right
-    /// after it selected TLS: `sent` holds the bytes (empty for a plain close).
-    #[error("{text}")]
-    NotTls {
-        /// The bytes the server sent (at most [`crate::wire::tls::not_tls::MAX_KEPT`]).
-        sent: Vec<u8>,
-        /// What they are and what they mean.
-        text: String,
-    },
-    /// rdp-probe's TLS stack cannot do what the server does (TLS 1.0/1.1 only, nothing in
-    /// common): the failure is ours, not the server's. The text starts with "rdp-probe cannot".
-    #[error("{text}")]
-    ClientLimitation {
-        /// The server's TLS versions are older than rustls speaks (else: something else the
-        /// server chose that rustls does not support).
-        version: bool,
-        /// The explanation.
-        text: String,
-    },
-    /// Proxy failure.
-    #[error("proxy: {0}")]
-    Proxy(String),
-    /// The server answered our X.224 request with an RDP_NEG_FAILURE (the text names the code).
-    #[error("{0}")]
-    NegotiationRefused(String),
-    /// Any other I/O error.
-    #[error("{0}")]
-    Io(String),
-}
-
-impl From<&NetErrorKind> for ErrorKind {
-    /// The one place that types a driver error for the report.
-    fn from(k: &NetErrorKind) -> Self {
-        match k {
-            NetErrorKind::Timeout => ErrorKind::Timeout,
-            NetErrorKind::Refused => ErrorKind::Refused,
-            NetErrorKind::Reset => ErrorKind::Reset,
-            NetErrorKind::Closed { .. } => ErrorKind::Closed,
-            NetErrorKind::Unreachable(_) => ErrorKind::Unreachable,
-            NetErrorKind::NotTpkt(_) => ErrorKind::NotTpkt,
-            NetErrorKind::Decode(_) => ErrorKind::Decode,
-            NetErrorKind::Tls(_) => ErrorKind::Tls,
-            NetErrorKind::NotTls { .. } => ErrorKind::NotTls,
-            NetErrorKind::ClientLimitation { .. } => ErrorKind::ClientLimitation,
-            NetErrorKind::Proxy(_) => ErrorKind::Proxy,
-            NetErrorKind::NegotiationRefused(_) => ErrorKind::ServerRefused,
-            NetErrorKind::Io(_) => ErrorKind::Io,
-        }
-    }
-}
-
-impl From<&NetError> for ErrorKind {
-    /// As the kind alone, except that a failed name resolution (not a timeout) is `dns`.
-    fn from(e: &NetError) -> Self {
-        match (&e.kind, e.phase) {
-            (NetErrorKind::Timeout | NetErrorKind::Proxy(_), _) => ErrorKind::from(&e.kind),
-            (_, Phase::Resolve) => ErrorKind::Dns,
-            (k, _) => ErrorKind::from(k),
-        }
-    }
-}
-
-impl NetError {
-    /// The typed kind of this error, for the report.
-    pub(crate) fn error_kind(&self) -> ErrorKind {
-        ErrorKind::from(self)
-    }
-    /// The peer closed the connection (EOF, reset, or a plain close where a TLS answer was
-    /// due): on a kept connection, perhaps only because it waited idle, so a step asks again
-    /// on a new connection before it reports this.
-    pub(crate) fn closed_by_peer(&self) -> bool {
-        match &self.kind {
-            NetErrorKind::Closed { .. } | NetErrorKind::Reset => true,
-            NetErrorKind::NotTls { sent, .. } => sent.is_empty(),
-            _ => false,
-        }
-    }
-    pub(crate) fn new(phase: Phase, kind: NetErrorKind) -> Self {
-        NetError { phase, kind }
-    }
-    pub(crate) fn io(phase: Phase, e: &io::Error) -> Self {
-        let kind = match e.kind() {
-            io::ErrorKind::ConnectionRefused => NetErrorKind::Refused,
-            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
-                NetErrorKind::Reset
-            }
-            io::ErrorKind::UnexpectedEof => NetErrorKind::Closed { received: 0 },
-            io::ErrorKind::TimedOut => NetErrorKind::Timeout,
-            io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
-                NetErrorKind::Unreachable(e.to_string())
-            }
-            _ => NetErrorKind::Io(e.to_string()),
-        };
-        NetError { phase, kind }
-    }
-}
+pub(crate) use crate::steps::io::{NetError, NetErrorKind};
 
 /// Shared, per-probe transcript sink (no global state: one per probe).
 pub(crate) type Transcript = Arc<Mutex<Vec<TranscriptEntry>>>;
@@ -474,71 +339,12 @@ impl<'a> Ctx<'a> {
     /// (for the whole frame, so a drip-feeding peer cannot stretch it). A first byte other than 3
     /// means another protocol: up to 512 bytes of what it sends are returned in `NotTpkt`.
     pub async fn read_tpkt<S: AsyncRead + Unpin>(&self, s: &mut S, phase: Phase) -> Result<Vec<u8>, NetError> {
-        let dl = self.deadline_in(self.opts.read_timeout);
-        read_tpkt_until(s, phase, dl, self.deadline).await
+        drive::read_frame(self, s, crate::steps::machine::Read::new(crate::steps::machine::Framing::Tpkt, phase)).await
     }
 
     /// Collects the transcript recorded so far.
     pub fn take_transcript(&self) -> Vec<TranscriptEntry> {
         self.transcript.as_ref().and_then(|t| t.lock().ok().map(|v| v.clone())).unwrap_or_default()
-    }
-}
-
-/// Reads one TPKT frame before `dl`; `overall` tells a probe deadline from a step deadline.
-pub(crate) async fn read_tpkt_until<S: AsyncRead + Unpin>(
-    s: &mut S,
-    phase: Phase,
-    dl: Instant,
-    overall: Instant,
-) -> Result<Vec<u8>, NetError> {
-    let timeout_phase = if dl >= overall { Phase::Overall } else { phase };
-    let fut = async {
-        let mut hdr = [0u8; tpkt::TPKT_HEADER_LEN];
-        let mut got = 0;
-        while got < hdr.len() {
-            let n = s.read(hdr.get_mut(got..).unwrap_or_default()).await.map_err(|e| NetError::io(phase, &e))?;
-            if n == 0 {
-                if got > 0 && hdr[0] != tpkt::TPKT_VERSION {
-                    return Err(NetError::new(
-                        phase,
-                        NetErrorKind::NotTpkt(hdr.get(..got).unwrap_or_default().to_vec()),
-                    ));
-                }
-                return Err(NetError::new(phase, NetErrorKind::Closed { received: got }));
-            }
-            got += n;
-            if hdr[0] != tpkt::TPKT_VERSION {
-                // Another protocol: gather a little more for identification, briefly.
-                let mut more = hdr.get(..got).unwrap_or_default().to_vec();
-                let mut buf = [0u8; 512];
-                let grace = Instant::now() + Duration::from_millis(300);
-                while more.len() < 512 {
-                    match tokio::time::timeout_at(grace.min(dl).into(), s.read(&mut buf)).await {
-                        Ok(Ok(n)) if n > 0 => more.extend_from_slice(buf.get(..n).unwrap_or_default()),
-                        _ => break,
-                    }
-                }
-                more.truncate(512);
-                return Err(NetError::new(phase, NetErrorKind::NotTpkt(more)));
-            }
-        }
-        let len = tpkt::frame_len(&hdr).map_err(|e| NetError::new(phase, NetErrorKind::Decode(e)))?;
-        debug_assert!(len <= MAX_TPKT_LEN);
-        let mut frame = vec![0u8; len];
-        frame.get_mut(..4).unwrap_or_default().copy_from_slice(&hdr);
-        let mut off = tpkt::TPKT_HEADER_LEN;
-        while off < len {
-            let n = s.read(frame.get_mut(off..).unwrap_or_default()).await.map_err(|e| NetError::io(phase, &e))?;
-            if n == 0 {
-                return Err(NetError::new(phase, NetErrorKind::Closed { received: off }));
-            }
-            off += n;
-        }
-        Ok(frame)
-    };
-    match tokio::time::timeout_at(dl.into(), fut).await {
-        Ok(r) => r,
-        Err(_) => Err(NetError::new(timeout_phase, NetErrorKind::Timeout)),
     }
 }
 
@@ -663,6 +469,7 @@ pub(crate) async fn resolve(ctx: &Ctx<'_>, host: &str, port: u16) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::ErrorKind;
 
     #[test]
     fn every_driver_error_has_its_kind() {

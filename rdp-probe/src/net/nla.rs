@@ -7,12 +7,13 @@ use super::{Ctx, NetError, NetErrorKind};
 use crate::report::nla::{AuthReport, NlaError, NlaReport, NtlmInfo};
 use crate::report::{ErrorKind, NegotiationReport, Phase, Report};
 use crate::scan::target::Target;
+use crate::steps::machine::{Framing, Read};
 use crate::wire::credssp::{self, TsRequest};
 use crate::wire::ntlm::{self, ChallengeMessage, NegotiateMessage, SealingState};
 use crate::wire::x224::{NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::AsyncRead;
 
 /// What to request for the CredSSP connection, from the negotiation answers; `None` when the
 /// server never accepted CredSSP.
@@ -66,36 +67,9 @@ pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Targe
     report.nla = Some(r);
 }
 
-/// Reads one complete DER TLV (a TSRequest) from the stream: the header first (bounded length),
-/// then exactly the content, growing the buffer only as bytes arrive.
+/// Reads one complete DER TLV (a TSRequest, MS-CSSP 2.2.1) from the stream.
 pub(crate) async fn read_ts_request<S: AsyncRead + Unpin>(ctx: &Ctx<'_>, s: &mut S) -> Result<Vec<u8>, NetError> {
-    let phase = Phase::Nla;
-    ctx.timed(phase, ctx.opts.read_timeout, async {
-        let mut buf: Vec<u8> = Vec::with_capacity(8);
-        let total = loop {
-            match credssp::frame_len(&buf) {
-                Err(e) => return Err(NetError::new(phase, NetErrorKind::Decode(e))),
-                Ok(Some(n)) => break n,
-                Ok(None) => {
-                    let mut b = [0u8; 1];
-                    let n = s.read(&mut b).await.map_err(|e| NetError::io(phase, &e))?;
-                    if n == 0 {
-                        return Err(NetError::new(phase, NetErrorKind::Closed { received: buf.len() }));
-                    }
-                    buf.extend_from_slice(&b);
-                }
-            }
-        };
-        let want = total.saturating_sub(buf.len());
-        let mut rest = Vec::new();
-        (&mut *s).take(want as u64).read_to_end(&mut rest).await.map_err(|e| NetError::io(phase, &e))?;
-        buf.extend_from_slice(&rest);
-        if buf.len() < total {
-            return Err(NetError::new(phase, NetErrorKind::Closed { received: buf.len() }));
-        }
-        Ok(buf)
-    })
-    .await
+    super::drive::read_frame(ctx, s, Read::new(Framing::Der, Phase::Nla)).await
 }
 
 async fn exchange(

@@ -1,11 +1,11 @@
 //! The probe driver: resolve, run the negotiation plan, then the later steps the answers allow.
 
-use super::{ms, resolve, Ctx, NetError, NetErrorKind};
+use super::{drive, ms, resolve, Ctx, NetError, NetErrorKind};
 use crate::options::ProbeOptions;
 use crate::report::{Answer, ErrorKind, NegotiationAttempt, Phase, Report, Status};
 use crate::scan::target::Target;
-use crate::steps::negotiation::{answer_from, assess, identify_service, negotiation_plan, PlanStep};
-use crate::wire::x224::{ConnectionRequest, NegotiationRequest, NegotiationResponse, Protocol, ServerAnswer};
+use crate::steps::negotiation::{answer_from, assess, identify_service, negotiation_plan, Exchange, PlanStep};
+use crate::wire::x224::{NegotiationRequest, NegotiationResponse, Protocol, ServerAnswer};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -25,33 +25,15 @@ async fn negotiate_once(
     step: &PlanStep,
     times: &mut Times,
 ) -> Result<(ServerAnswer, super::Stream), NetError> {
-    let cr = ConnectionRequest {
-        cookie: ctx.opts.cookie.clone(),
-        negotiation: step
-            .with_neg_req
-            .then_some(NegotiationRequest { flags: step.flags, requested_protocols: step.requested }),
-        correlation: None,
-    };
-    let bytes = cr.encode().map_err(|e| NetError::new(Phase::SendCr, NetErrorKind::Decode(e)))?;
     // Each phase's time is recorded even when it fails (a silent listener's read_cc is the wait).
     let t = Instant::now();
     let opened = ctx.open(addr, &step.label()).await;
     times.connect = ms(t.elapsed());
     let mut s = opened?;
-    let t = Instant::now();
-    let written = ctx.write(&mut s, Phase::SendCr, &bytes).await;
-    times.send_cr = ms(t.elapsed());
-    written?;
-    let t = Instant::now();
-    let read = ctx.read_tpkt(&mut s, Phase::ReadCc).await;
-    times.read_cc = ms(t.elapsed());
-    let frame = read?;
-    let answer = ServerAnswer::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))?;
-    if crate::steps::negotiation::is_generic_cotp(&answer) {
-        // A COTP service that is not RDP: classified like any other foreign service.
-        return Err(NetError::new(Phase::ReadCc, NetErrorKind::NotTpkt(frame)));
-    }
-    Ok((answer, s))
+    let mut io = drive::Times::default();
+    let answer = drive::drive(ctx, &mut s, &mut Exchange::for_step(ctx.opts.cookie.clone(), step), &mut io).await;
+    (times.send_cr, times.read_cc) = (io.write_ms, io.read_ms);
+    Ok((answer?, s))
 }
 
 /// Completes X.224 negotiation for `requested` for a later phase (TLS, CredSSP, MCS): on the
@@ -66,16 +48,10 @@ pub(crate) async fn open_negotiated(
     if let Some(kept) = ctx.take_kept(requested.0, true, label) {
         return Ok(kept);
     }
-    let cr = ConnectionRequest {
-        cookie: ctx.opts.cookie.clone(),
-        negotiation: Some(NegotiationRequest { flags: Default::default(), requested_protocols: requested }),
-        correlation: None,
-    };
-    let bytes = cr.encode().map_err(|e| NetError::new(Phase::SendCr, NetErrorKind::Decode(e)))?;
     let mut s = ctx.open(addr, label).await?;
-    ctx.write(&mut s, Phase::SendCr, &bytes).await?;
-    let frame = ctx.read_tpkt(&mut s, Phase::ReadCc).await?;
-    let a = ServerAnswer::decode(&frame).map_err(|e| NetError::new(Phase::ReadCc, NetErrorKind::Decode(e)))?;
+    let neg = NegotiationRequest { flags: Default::default(), requested_protocols: requested };
+    let a = drive::drive(ctx, &mut s, &mut Exchange::new(ctx.opts.cookie.clone(), Some(neg)), &mut Default::default())
+        .await?;
     Ok((s, a))
 }
 

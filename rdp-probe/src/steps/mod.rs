@@ -1,10 +1,15 @@
 //! The steps of a probe without I/O: given what the server sent, what it means and what to do
 //! next. The async driver in `net/` only moves bytes and keeps deadlines.
 //!
+//! Each step that talks to a server is a machine (`machine.rs`: bytes in, bytes or a typed
+//! result out), unit-tested by replaying captured server bytes.
+//!
 //! [`negotiation`] (the X.224 plan and the reading of its answers, MS-RDPBCGR 1.3.1.1 / 3.3.5.3.2),
 //! [`tls_cert`] (the X.509 certificate report), [`legacy_rsa`] (handshake signatures of RSA keys
 //! rustls refuses).
 
+pub(crate) mod io;
 pub mod legacy_rsa;
+pub(crate) mod machine;
 pub mod negotiation;
 pub mod tls_cert;

@@ -2,7 +2,9 @@
 //! answer, what the answers together say about the server's settings, and what a non-RDP peer
 //! is. No sockets, no clock: net/run.rs drives it.
 
-use crate::report::{Answer, NegotiationAttempt, NegotiationReport, NlaRequirement, SecurityLayer, ServiceInfo};
+use crate::report::{Answer, NegotiationAttempt, NegotiationReport, NlaRequirement, Phase, SecurityLayer, ServiceInfo};
+use crate::steps::io::{NetError, NetErrorKind};
+use crate::steps::machine::{Action, Framing, Input, Machine, Read};
 use crate::wire::x224::{
     ConnectionConfirm, NegReqFlags, NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer,
 };
@@ -30,6 +32,66 @@ impl PlanStep {
         } else {
             "negotiation legacy".into()
         }
+    }
+}
+
+/// One negotiation exchange as a machine (MS-RDPBCGR 1.3.1.1, 2.2.1.1-2): send the X.224
+/// Connection Request, read one TPKT frame, decode the server's answer. A COTP answer that is not
+/// RDP's (no RDP_NEG_*, a generic CC) is another service, reported as foreign bytes.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    cr: Result<Vec<u8>, crate::wire::codec::DecodeError>,
+}
+
+impl Exchange {
+    /// The exchange for `requested` (`None`: a legacy CR without RDP_NEG_REQ) with `cookie`.
+    pub(crate) fn new(
+        cookie: Option<crate::wire::x224::Cookie>,
+        negotiation: Option<crate::wire::x224::NegotiationRequest>,
+    ) -> Self {
+        let cr = crate::wire::x224::ConnectionRequest { cookie, negotiation, correlation: None };
+        Exchange { cr: cr.encode() }
+    }
+
+    /// The exchange for one step of the plan.
+    pub(crate) fn for_step(cookie: Option<crate::wire::x224::Cookie>, step: &PlanStep) -> Self {
+        let neg = step.with_neg_req.then_some(crate::wire::x224::NegotiationRequest {
+            flags: step.flags,
+            requested_protocols: step.requested,
+        });
+        Exchange::new(cookie, neg)
+    }
+}
+
+impl Machine for Exchange {
+    type Output = Result<ServerAnswer, NetError>;
+
+    fn start(&mut self) -> Action<Self::Output> {
+        match &self.cr {
+            Ok(bytes) => Action::Exchange {
+                bytes: bytes.clone(),
+                write_phase: Phase::SendCr,
+                read: Read::new(Framing::Tpkt, Phase::ReadCc),
+            },
+            Err(e) => Action::Done(Err(NetError::new(Phase::SendCr, NetErrorKind::Decode(e.clone())))),
+        }
+    }
+
+    fn input(&mut self, input: Input<'_>) -> Action<Self::Output> {
+        Action::Done(match input {
+            Input::Error(e) => Err(e),
+            Input::Frame(frame) => match ServerAnswer::decode(frame) {
+                Err(e) => Err(NetError::new(Phase::ReadCc, NetErrorKind::Decode(e))),
+                Ok(a) if is_generic_cotp(&a) => {
+                    Err(NetError::new(Phase::ReadCc, NetErrorKind::NotTpkt(frame.to_vec())))
+                }
+                Ok(a) => Ok(a),
+            },
+        })
+    }
+
+    fn sent(&mut self, written: Result<(), NetError>) -> Self::Output {
+        written.and(Err(NetError::new(Phase::ReadCc, NetErrorKind::Closed { received: 0 })))
     }
 }
 
@@ -361,6 +423,96 @@ pub fn service_description(kind: &str) -> &'static str {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    // ---- The exchange machine, replayed against captured answers (no socket). ----
+
+    use crate::steps::machine::{replay, Event};
+    use crate::wire::x224::FailureCode;
+
+    const XRDP_CC_0B: &[u8] = include_bytes!("../../tests/vectors/x224/xrdp-negotiate-cc-req0x0b.bin");
+    const XRDP_CC_LEGACY: &[u8] = include_bytes!("../../tests/vectors/x224/xrdp-negotiate-cc-reqnone.bin");
+    const SHADOW_NLA_CC_00: &[u8] = include_bytes!("../../tests/vectors/x224/shadow-nla-cc-req0x00.bin");
+    const SHADOW_NLA_CC_0B: &[u8] = include_bytes!("../../tests/vectors/x224/shadow-nla-cc-req0x0b.bin");
+
+    fn run(step: PlanStep, script: &[Event]) -> (Vec<Vec<u8>>, Result<ServerAnswer, NetError>) {
+        let r = replay(&mut Exchange::for_step(None, &step), script);
+        (r.sent, r.output)
+    }
+
+    fn selected_of(a: &ServerAnswer) -> Option<Protocol> {
+        match a {
+            ServerAnswer::Confirm(cc) => match &cc.negotiation {
+                Some(NegotiationResponse::Response { selected_protocol, .. }) => Some(*selected_protocol),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn exchange_sends_the_plan_steps_request() {
+        let (sent, _) = run(PlanStep::ask(0x0b), &[Event::Bytes(XRDP_CC_0B.to_vec())]);
+        // TPKT, X.224 CR (no cookie), RDP_NEG_REQ type 1, flags 0, length 8, requestedProtocols 0x0b.
+        assert_eq!(sent, vec![vec![3, 0, 0, 19, 14, 0xe0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 0x0b, 0, 0, 0]]);
+        let legacy = PlanStep { with_neg_req: false, ..PlanStep::ask(0) };
+        let (sent, out) = run(legacy, &[Event::Bytes(XRDP_CC_LEGACY.to_vec())]);
+        assert_eq!(sent, vec![vec![3, 0, 0, 11, 6, 0xe0, 0, 0, 0, 0, 0]]);
+        assert!(matches!(out, Ok(ServerAnswer::Confirm(ref cc)) if cc.negotiation.is_none()));
+    }
+
+    #[test]
+    fn exchange_reads_captured_answers() {
+        let (_, out) = run(PlanStep::ask(0x0b), &[Event::Bytes(XRDP_CC_0B.to_vec())]);
+        assert_eq!(selected_of(&out.unwrap()), Some(Protocol::Ssl)); // xrdp negotiate: TLS
+        let (_, out) = run(PlanStep::ask(0x0b), &[Event::Bytes(SHADOW_NLA_CC_0B.to_vec())]);
+        assert_eq!(selected_of(&out.unwrap()), Some(Protocol::Hybrid)); // FreeRDP /sec:nla
+        let (_, out) = run(PlanStep::ask(0x00), &[Event::Bytes(SHADOW_NLA_CC_00.to_vec())]);
+        let ServerAnswer::Confirm(cc) = out.unwrap() else { panic!("not a CC") };
+        assert!(matches!(
+            cc.negotiation,
+            Some(NegotiationResponse::Failure { code: FailureCode::HybridRequiredByServer, .. })
+        ));
+    }
+
+    #[test]
+    fn exchange_frames_any_cut_of_the_stream() {
+        // The answer in one-byte pieces, and followed by bytes of a next frame: one frame is read.
+        let pieces: Vec<Event> = XRDP_CC_0B.iter().map(|b| Event::Bytes(vec![*b])).collect();
+        let (_, out) = run(PlanStep::ask(0x0b), &pieces);
+        assert_eq!(selected_of(&out.unwrap()), Some(Protocol::Ssl));
+        let mut more = XRDP_CC_0B.to_vec();
+        more.extend_from_slice(&[0x16, 3, 1]);
+        let (_, out) = run(PlanStep::ask(0x0b), &[Event::Bytes(more)]);
+        assert!(out.is_ok());
+    }
+
+    #[test]
+    fn exchange_hostile_and_truncated_answers() {
+        // Every prefix: a clean close error, never a panic or a wrong success.
+        for cut in 0..XRDP_CC_0B.len() {
+            let (_, out) = run(PlanStep::ask(0x0b), &[Event::Bytes(XRDP_CC_0B[..cut].to_vec()), Event::Close]);
+            let e = out.unwrap_err();
+            assert!(matches!(e.kind, NetErrorKind::Closed { .. } | NetErrorKind::NotTpkt(_)), "cut {cut}: {e:?}");
+            assert_eq!(e.phase, Phase::ReadCc);
+        }
+        // Silence after a partial frame: a timeout in read_cc.
+        let (_, out) = run(PlanStep::ask(0x0b), &[Event::Bytes(XRDP_CC_0B[..6].to_vec()), Event::Silence]);
+        assert_eq!(out.unwrap_err().kind, NetErrorKind::Timeout);
+        // Another service: its banner comes up as foreign bytes for identification.
+        let (_, out) = run(PlanStep::ask(0x0b), &[Event::Bytes(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n".to_vec())]);
+        assert!(matches!(out.unwrap_err().kind, NetErrorKind::NotTpkt(b) if b.starts_with(b"SSH-2.0")));
+        // A TPKT length below its header and a garbled X.224 TPDU: decode errors, not panics.
+        let (_, out) = run(PlanStep::ask(0x0b), &[Event::Bytes(vec![3, 0, 0, 2])]);
+        assert!(matches!(out.unwrap_err().kind, NetErrorKind::Decode(_)));
+        let (_, out) = run(PlanStep::ask(0x0b), &[Event::Bytes(vec![3, 0, 0, 7, 0x20, 0xd0, 0])]);
+        assert!(out.is_err());
+        // A generic COTP CC (no RDP_NEG_*, class 0 with options): not RDP.
+        let generic = [3, 0, 0, 22, 17, 0xd0, 0, 0, 0x12, 0x34, 0, 0xc0, 1, 0x0a, 0xc1, 2, 1, 0, 0xc2, 2, 1, 0];
+        let (_, out) = run(PlanStep::ask(0x0b), &[Event::Bytes(generic.to_vec())]);
+        if let Err(e) = out {
+            assert!(matches!(e.kind, NetErrorKind::NotTpkt(_) | NetErrorKind::Decode(_)), "{e:?}");
+        }
+    }
 
     /// One attempt of the plan asking for `req` (shared with the verdict tests).
     pub(crate) fn att(req: u32, answer: Answer) -> NegotiationAttempt {
