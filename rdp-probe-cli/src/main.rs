@@ -63,9 +63,9 @@ pub fn code_for(r: &Report) -> u8 {
         };
     }
     match r.status {
-        Some(Status::Rdp) => by_findings(),
-        Some(Status::Refused) | Some(Status::DnsError) => exit::UNREACHABLE,
-        Some(Status::Timeout)
+        Status::Rdp => by_findings(),
+        Status::Refused | Status::DnsError => exit::UNREACHABLE,
+        Status::Timeout
             if matches!(r.error_phase, Some(rdp_probe::Phase::Connect) | Some(rdp_probe::Phase::Resolve)) =>
         {
             exit::UNREACHABLE

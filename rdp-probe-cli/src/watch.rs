@@ -29,18 +29,18 @@ fn verdict_word(r: &Report) -> String {
 fn success(r: &Report) -> bool {
     match &r.verdict {
         Some(v) => v.state.is_usable(),
-        None => r.status == Some(Status::Rdp),
+        None => r.status == Status::Rdp,
     }
 }
 
 /// What must stay the same between tries; a change prints a line. Fixed keys in a fixed order
 /// (`-` when absent), so two tries compare key by key.
 fn state(r: &Report) -> Vec<(&'static str, String)> {
-    let mut v = vec![("status", r.status.map_or("-", |s| s.as_str()).to_string()), ("verdict", verdict_word(r))];
+    let mut v = vec![("status", r.status.as_str().to_string()), ("verdict", verdict_word(r))];
     if let Some(NegotiationReport { security_layer, nla, selected, protocols, .. }) = &r.negotiation {
         v.push(("security layer", json_name(*security_layer)));
         v.push(("nla", json_name(*nla)));
-        v.push(("selected", selected.clone().unwrap_or_else(|| "-".into())));
+        v.push(("selected", selected.map_or_else(|| "-".into(), |p| p.name())));
         v.push(("answers", protocols.iter().map(|(k, a)| format!("{k}={a}")).collect::<Vec<_>>().join(",")));
     }
     if let Some(tls) = &r.tls {
@@ -87,7 +87,7 @@ pub fn run(w: &WatchConfig) -> Result<u8, String> {
             sent += 1;
             let total = r.timings_ms.get("total").copied().unwrap_or(0.0);
             let ms = |k: &str| r.timings_ms.get(k).map_or("-".to_string(), |v| format!("{v:.1}"));
-            if r.status == Some(Status::Rdp) {
+            if r.status == Status::Rdp {
                 rdp += 1;
             }
             if r.verdict.as_ref().is_some_and(|v| v.state == VerdictState::Unreachable) {
@@ -106,7 +106,7 @@ pub fn run(w: &WatchConfig) -> Result<u8, String> {
             };
             println!(
                 "seq={sent} {} connect={} ms x224={} ms total={total:.1} ms verdict={}{why}",
-                r.status.map_or("-", |s| s.as_str()),
+                r.status.as_str(),
                 ms("connect"),
                 ms("read_cc"),
                 verdict_word(&r).replace(' ', ""),

@@ -34,7 +34,7 @@ mod tests {
             Err(_) => fake_rdp().await,
         };
         let r = super::run(&target).await.unwrap();
-        assert_eq!(r.status, Some(rdp_probe::Status::Rdp), "{r:?}");
+        assert_eq!(r.status, rdp_probe::Status::Rdp, "{r:?}");
     }
 
     /// Answers every X.224 Connection Request with a Connection Confirm selecting PROTOCOL_RDP.

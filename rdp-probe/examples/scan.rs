@@ -32,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|_| vec!["127.0.0.1:3389".into()]);
     }
     run(&specs, |r| {
-        let status = r.status.map_or("error", |s| s.as_str());
+        let status = r.status.as_str();
         let summary = r.negotiation.map(|n| n.summary).or(r.error).unwrap_or_default();
         println!("{:<24} {status:<8} {summary}", r.target);
     })
@@ -54,9 +54,9 @@ mod tests {
         super::run(&specs, |r| {
             n += 1;
             if r.target.starts_with("127.4.") {
-                assert_eq!(r.status, Some(rdp_probe::Status::Refused));
+                assert_eq!(r.status, rdp_probe::Status::Refused);
             } else {
-                assert_eq!(r.status, Some(rdp_probe::Status::Rdp));
+                assert_eq!(r.status, rdp_probe::Status::Rdp);
             }
         })
         .await

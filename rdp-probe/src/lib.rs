@@ -69,11 +69,11 @@ pub use net::run::probe;
 pub use options::{
     Credentials, OptionsError, ProbeOptions, ProbeOptionsBuilder, Proxy, ProxyError, Steps, DEFAULT_PORT,
 };
-pub use report::{NlaRequirement, Phase, Report, SecurityLayer, Status};
+pub use report::{NlaRequirement, Phase, ProtocolVerdict, Report, SecurityLayer, Status};
 pub use scan::target::{Target, TargetError};
 pub use scan::{scan, scan_with, ScanOptions, ScanOptionsBuilder};
 pub use wire::codec::{DecodeError, DecodeErrorKind};
-pub use wire::x224::Cookie;
+pub use wire::x224::{Cookie, FailureCode, Protocol};
 
 /// [`probe()`] with owned arguments: the future is `Send + 'static`, so it can be spawned, and
 /// one `Arc<ProbeOptions>` can serve many probes. Never fails: every outcome is a [`Report`].

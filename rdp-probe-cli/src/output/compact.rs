@@ -14,7 +14,7 @@ pub fn line(r: &Report, paint: Paint) -> String {
             Some(s) if !v.state.is_usable() => format!("{}({s})", v.state),
             _ => v.state.to_string(),
         },
-        None => r.status.map_or("error", |s| s.as_str()).to_string(),
+        None => r.status.as_str().to_string(),
     };
     let verdict = match &r.verdict {
         Some(v) => pad(paint.verdict(v.state, &plain), &plain, 20),
@@ -22,10 +22,10 @@ pub fn line(r: &Report, paint: Paint) -> String {
     };
     let total = r.timings_ms.get("total").copied().unwrap_or_default();
     let mut detail = match (&r.negotiation, r.status) {
-        (Some(n), Some(rdp_probe::Status::Rdp)) => {
+        (Some(n), rdp_probe::Status::Rdp) => {
             let layer = n.security_layer.map(|s| json_name(&s)).unwrap_or_else(|| "unknown".into());
             let nla = n.nla.map(|s| json_name(&s)).unwrap_or_else(|| "unknown".into());
-            let sel = n.selected.clone().unwrap_or_else(|| "-".into());
+            let sel = n.selected.map_or_else(|| "-".into(), |p| p.name());
             format!("layer={layer} nla={nla} selected={sel}")
         }
         _ => {
@@ -58,12 +58,12 @@ impl Summary {
     /// Counts one report.
     pub fn add(&mut self, r: &Report) {
         self.total += 1;
-        *self.status.entry(r.status.map_or("error", |s| s.as_str()).to_string()).or_default() += 1;
+        *self.status.entry(r.status.as_str().to_string()).or_default() += 1;
         if let Some(v) = &r.verdict {
             *self.verdict.entry(v.state.as_str().to_string()).or_default() += 1;
         }
         if let Some(n) = &r.negotiation {
-            if r.status == Some(rdp_probe::Status::Rdp) {
+            if r.status == rdp_probe::Status::Rdp {
                 let l = n.security_layer.unwrap_or(SecurityLayer::Unknown);
                 *self.layer.entry(json_name(&l)).or_default() += 1;
                 let a = n.nla.unwrap_or(NlaRequirement::Unknown);

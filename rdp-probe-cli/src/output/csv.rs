@@ -18,15 +18,19 @@ fn csv_field(s: &str) -> String {
 /// One CSV row for a report.
 pub fn row(r: &Report) -> String {
     let n = r.negotiation.as_ref();
-    let proto = |p: &str| n.and_then(|n| n.protocols.get(p).cloned()).unwrap_or_default();
+    let proto = |p: &str| {
+        n.and_then(|n| rdp_probe::Protocol::from_name(p).and_then(|p| n.verdict(p)))
+            .map(|v| v.name())
+            .unwrap_or_default()
+    };
     let fields = [
         r.target.clone(),
         r.address.clone().unwrap_or_default(),
-        r.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        r.status.as_str().to_string(),
         r.error_phase.map(|p| p.as_str().to_string()).unwrap_or_default(),
         n.and_then(|n| n.security_layer).map(|s| json_name(&s)).unwrap_or_default(),
         n.and_then(|n| n.nla).map(|s| json_name(&s)).unwrap_or_default(),
-        n.and_then(|n| n.selected.clone()).unwrap_or_default(),
+        n.and_then(|n| n.selected).map(|p| p.name()).unwrap_or_default(),
         proto("rdp"),
         proto("ssl"),
         proto("hybrid"),
@@ -56,7 +60,7 @@ mod tests {
 
     #[test]
     fn csv_quotes() {
-        let r = Report { target: "a,b".into(), status: Some(rdp_probe::Status::Refused), ..Report::default() };
+        let r = Report { target: "a,b".into(), status: rdp_probe::Status::Refused, ..Report::default() };
         let row = row(&r);
         assert!(row.starts_with("\"a,b\",,refused,"));
         assert_eq!(row.split(',').count(), HEADER.split(',').count() + 1);

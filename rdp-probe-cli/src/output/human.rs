@@ -7,16 +7,16 @@ use std::fmt::Write;
 
 fn status_line(r: &Report) -> String {
     match r.status {
-        Some(Status::Rdp) => "RDP listener found".into(),
-        Some(Status::NotRdp) => format!(
+        Status::Rdp => "RDP listener found".into(),
+        Status::NotRdp => format!(
             "NOT RDP — {}",
             r.error.as_deref().map_or("another service answers", |e| e.strip_prefix("not RDP: ").unwrap_or(e))
         ),
-        Some(Status::Refused) => "UNREACHABLE — TCP connection refused: nothing listens on this port (RDP disabled, service stopped, or the port moved)".into(),
-        Some(Status::Timeout) => format!("TIMEOUT — {}", r.error.as_deref().unwrap_or("no answer in time")),
-        Some(Status::Reset) => format!("CLOSED — {}", r.error.as_deref().unwrap_or("the peer closed the connection")),
-        Some(Status::DnsError) => format!("DNS — {}", r.error.as_deref().unwrap_or("the name did not resolve")),
-        Some(Status::Error) | None => format!("ERROR — {}", r.error.as_deref().unwrap_or("unknown error")),
+        Status::Refused => "UNREACHABLE — TCP connection refused: nothing listens on this port (RDP disabled, service stopped, or the port moved)".into(),
+        Status::Timeout => format!("TIMEOUT — {}", r.error.as_deref().unwrap_or("no answer in time")),
+        Status::Reset => format!("CLOSED — {}", r.error.as_deref().unwrap_or("the peer closed the connection")),
+        Status::DnsError => format!("DNS — {}", r.error.as_deref().unwrap_or("the name did not resolve")),
+        Status::Error => format!("ERROR — {}", r.error.as_deref().unwrap_or("unknown error")),
     }
 }
 
@@ -397,7 +397,7 @@ pub fn render(r: &Report, raw: bool, paint: Paint) -> String {
             let _ = writeln!(out, "  Verdict      {}", status_line(r));
         }
     }
-    if r.status == Some(Status::Refused) && r.alternative_ports.is_empty() {
+    if r.status == Status::Refused && r.alternative_ports.is_empty() {
         let _ = writeln!(
             out,
             "  Hint         the listener may have moved: rdp-probe --find-port {} (common ports) or --find-port=3389,3390 {}",

@@ -37,7 +37,7 @@ pub fn render(r: &Report, t: &Thresholds) -> (String, u8) {
                 None => format!("UNUSABLE: {}", v.summary),
             });
         }
-        (Some(Status::Rdp), None) => {
+        (Status::Rdp, None) => {
             let n = r.negotiation.as_ref();
             why.push(format!(
                 "RDP answers in {latency:.1} ms, {}",
@@ -49,11 +49,11 @@ pub fn render(r: &Report, t: &Thresholds) -> (String, u8) {
                 raise(&mut state, 1);
             }
         }
-        (Some(Status::DnsError) | Some(Status::Error) | None, None) => {
+        (Status::DnsError | Status::Error, None) => {
             state = 3;
             why.push(r.error.clone().unwrap_or_else(|| "error".into()));
         }
-        (Some(_), None) => {
+        (_, None) => {
             state = 2;
             why.push(r.error.clone().unwrap_or_else(|| "not reachable".into()));
         }

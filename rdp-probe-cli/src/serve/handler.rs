@@ -163,7 +163,7 @@ async fn probe<B>(state: &State, req: &Request<B>, start: Instant) -> Response<F
         Err(resp) => return resp,
     };
     state.metrics.probes.inc();
-    if report.status != Some(Status::Rdp) {
+    if report.status != Status::Rdp {
         state.metrics.failures.inc();
     }
     metrics_response(report_metrics(&report))
@@ -222,7 +222,7 @@ async fn run_probe(
         Err(_) => {
             let mut r = Report {
                 target: original,
-                status: Some(Status::Timeout),
+                status: Status::Timeout,
                 error_phase: Some(Phase::Overall),
                 error: Some("the probe did not finish within the scrape deadline".into()),
                 error_kind: Some(rdp_probe::report::ErrorKind::Timeout),
@@ -246,7 +246,7 @@ async fn run_probe(
 fn dns_failure(target: &Target, error: String, ms: f64) -> Report {
     let mut r = Report {
         target: target.original.clone(),
-        status: Some(Status::DnsError),
+        status: Status::DnsError,
         error_phase: Some(Phase::Resolve),
         error: Some(error),
         error_kind: Some(rdp_probe::report::ErrorKind::Dns),

@@ -30,7 +30,7 @@ pub fn report_metrics(r: &Report) -> String {
     reg.register(
         "rdp_up",
         "1 when an RDP listener answered (X.224 Connection Confirm or an RDP refusal), else 0",
-        gauge(f64::from(u8::from(r.status == Some(Status::Rdp)))),
+        gauge(f64::from(u8::from(r.status == Status::Rdp))),
     );
 
     let durations = Family::<Labels, FloatGauge>::default();
@@ -43,13 +43,11 @@ pub fn report_metrics(r: &Report) -> String {
         durations,
     );
 
-    if let Some(s) = r.status {
-        reg.register(
-            "rdp_status",
-            "Outcome class of the probe (rdp, not_rdp, refused, timeout, reset, dns_error, error)",
-            Info::new(vec![("status", s.as_str().to_string())]),
-        );
-    }
+    reg.register(
+        "rdp_status",
+        "Outcome class of the probe (rdp, not_rdp, refused, timeout, reset, dns_error, error)",
+        Info::new(vec![("status", r.status.as_str().to_string())]),
+    );
     if let Some(v) = &r.verdict {
         let step = v.blocking_step.map_or("none", |s| s.as_str());
         reg.register(
@@ -253,7 +251,7 @@ mod tests {
     fn a_failed_probe_has_up_0_and_a_verdict() {
         let mut r = Report {
             target: "h:1".into(),
-            status: Some(Status::Refused),
+            status: Status::Refused,
             error_phase: Some(rdp_probe::Phase::Connect),
             ..Report::default()
         };

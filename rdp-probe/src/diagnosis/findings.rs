@@ -2,6 +2,7 @@
 //! server, in the admin's terms. Every finding id is stable (README "Findings"); `explain`
 //! gives the long text for `rdp-probe explain ID`.
 
+use crate::report::ProtocolVerdict;
 use crate::report::{Answer, ErrorKind, NlaRequirement, Phase, Report, SecurityLayer, Status};
 
 /// How bad a finding is.
@@ -233,26 +234,26 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
     let mut out = Vec::new();
     let addr = r.address.as_deref().unwrap_or(&r.target);
     match r.status {
-        Some(Status::DnsError) => out.push(make(
+        Status::DnsError => out.push(make(
             "dns-failure",
             format!("{} does not resolve: {}", r.target, r.error.as_deref().unwrap_or("")),
             "resolve",
         )),
-        Some(Status::Refused) => out.push(make("tcp-refused", format!("TCP connection to {addr} refused"), "connect")),
-        Some(Status::Timeout) if matches!(r.error_phase, Some(Phase::Connect) | Some(Phase::Resolve)) => {
+        Status::Refused => out.push(make("tcp-refused", format!("TCP connection to {addr} refused"), "connect")),
+        Status::Timeout if matches!(r.error_phase, Some(Phase::Connect) | Some(Phase::Resolve)) => {
             out.push(make("tcp-timeout", format!("no answer to TCP connect to {addr}"), "connect"))
         }
-        Some(Status::Timeout) => out.push(make(
+        Status::Timeout => out.push(make(
             "listener-silent",
             format!("{addr} accepts TCP but sent no X.224 Connection Confirm before the deadline"),
             "read_cc",
         )),
-        Some(Status::Reset) => out.push(make(
+        Status::Reset => out.push(make(
             "listener-closes-connection",
             format!("{addr} closed the connection after the X.224 Connection Request"),
             r.error_phase.map_or("read_cc", |p| p.as_str()),
         )),
-        Some(Status::NotRdp) => {
+        Status::NotRdp => {
             let kind = r.service.as_ref().map_or("unknown", |s| s.kind.as_str());
             let banner = r.service.as_ref().map_or("", |s| s.banner.as_str());
             out.push(make(
@@ -264,7 +265,7 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
                 "read_cc",
             ));
         }
-        Some(Status::Error) => {
+        Status::Error => {
             if let Some(e) = &r.error {
                 if r.error_kind == Some(ErrorKind::Proxy) {
                     out.push(make("proxy-failed", format!("{addr}: {e}"), "connect"));
@@ -310,15 +311,16 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
         // Every request answered with a disconnect (X.224 DR, MCS Disconnect-Provider-Ultimatum)
         // or a closed connection: an RDP listener that refuses everyone, as at its connection
         // limit. Nothing is accepted, so nothing can be said about NLA either.
-        let accepted = n.protocols.values().any(|v| v == "accepted" || v == "no_negotiation");
-        let all_closed = !n.protocols.is_empty() && n.protocols.values().all(|v| v == "closed");
-        if r.status == Some(Status::Rdp) && !accepted && all_closed {
+        let accepted =
+            n.protocols.values().any(|v| matches!(v, ProtocolVerdict::Accepted | ProtocolVerdict::NoNegotiation));
+        let all_closed = !n.protocols.is_empty() && n.protocols.values().all(|v| *v == ProtocolVerdict::Closed);
+        if r.status == Status::Rdp && !accepted && all_closed {
             out.push(make(
                 "listener-closes-connection",
                 format!("{addr} answered every X.224 Connection Request with a disconnect"),
                 "negotiation",
             ));
-        } else if r.status == Some(Status::Rdp)
+        } else if r.status == Status::Rdp
             && !accepted
             && !n.legacy
             && !n.attempts.is_empty()
@@ -350,7 +352,7 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
                 "CredSSP is accepted but not required: requests without it are accepted too".into(),
                 "negotiation",
             )),
-            Some(NlaRequirement::NotSupported) if r.status == Some(Status::Rdp) && accepted => {
+            Some(NlaRequirement::NotSupported) if r.status == Status::Rdp && accepted => {
                 out.push(make("nla-not-required", "CredSSP (NLA) is not supported at all".into(), "negotiation"))
             }
             Some(NlaRequirement::Required) => {
@@ -708,16 +710,17 @@ pub fn sort(f: &mut [Finding]) {
 pub fn client_compatibility(r: &Report, c: crate::diagnosis::client::ClientProfile) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(n) = &r.negotiation else { return out };
-    if r.status != Some(Status::Rdp) {
+    if r.status != Status::Rdp {
         return out;
     }
-    let accepted: Vec<&str> = n
+    let mut accepted: Vec<String> = n
         .protocols
         .iter()
-        .filter(|(_, v)| v.as_str() == "accepted" || v.as_str() == "no_negotiation")
-        .map(|(k, _)| k.as_str())
+        .filter(|(_, v)| matches!(v, ProtocolVerdict::Accepted | ProtocolVerdict::NoNegotiation))
+        .map(|(k, _)| k.name())
         .collect();
-    let common: Vec<&str> = c.protocols().iter().copied().filter(|p| accepted.contains(p)).collect();
+    accepted.sort();
+    let common: Vec<&str> = c.protocols().iter().copied().filter(|p| accepted.iter().any(|a| a == p)).collect();
     if common.is_empty() && !accepted.is_empty() {
         out.push(make(
             "client-incompatible",
@@ -794,7 +797,7 @@ mod tests {
         Report {
             target: "h".into(),
             address: Some("192.0.2.1:3389".into()),
-            status: Some(Status::Error),
+            status: Status::Error,
             error: Some(text.into()),
             error_phase: Some(Phase::Connect),
             error_kind: kind,
@@ -844,7 +847,7 @@ mod tests {
     fn with_tls_error(kind: ErrorKind, phase: Phase, text: &str) -> Report {
         Report {
             target: "h".into(),
-            status: Some(Status::Rdp),
+            status: Status::Rdp,
             tls: Some(crate::report::TlsReport {
                 error: Some(crate::report::tls::TlsError {
                     phase,
@@ -873,7 +876,7 @@ mod tests {
     fn mcs_error(kind: ErrorKind, detail: &str) -> Report {
         Report {
             target: "h".into(),
-            status: Some(Status::Rdp),
+            status: Status::Rdp,
             mcs: Some(crate::report::McsReport {
                 transport: Some("tcp".into()),
                 error: Some(crate::report::mcs::StepError {
@@ -901,7 +904,7 @@ mod tests {
 
     #[test]
     fn refused() {
-        let r = Report { target: "h".into(), status: Some(Status::Refused), ..Report::default() };
+        let r = Report { target: "h".into(), status: Status::Refused, ..Report::default() };
         let f = analyze(&r);
         assert_eq!(f[0].id, "tcp-refused");
         assert_eq!(f[0].severity, Severity::Critical);

@@ -11,6 +11,7 @@
 
 use crate::diagnosis::findings::Severity;
 use crate::report::{Answer, ErrorKind, Phase, Report, Status};
+use crate::wire::x224::Protocol;
 
 /// What a stock client can do with this listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -239,15 +240,18 @@ fn full_answer(r: &Report) -> Option<&Answer> {
 /// Protocols (JSON names) the server accepted when asked for alone.
 fn accepted_alone(r: &Report) -> Vec<Path> {
     let Some(n) = r.negotiation.as_ref() else { return Vec::new() };
-    let ok = |p: &str| n.protocols.get(p).map(String::as_str) == Some("accepted");
+    let ok = |p: Protocol| n.accepted(p);
     let mut v = Vec::new();
-    if ok("rdp") || n.legacy {
+    if ok(Protocol::Rdp) || n.legacy {
         v.push(Path::Rdp);
     }
-    if ok("ssl") {
+    if ok(Protocol::Ssl) {
         v.push(Path::Tls);
     }
-    if ok("hybrid") || ok("hybrid_ex") || matches!(n.selected.as_deref(), Some("hybrid") | Some("hybrid_ex")) {
+    if ok(Protocol::Hybrid)
+        || ok(Protocol::HybridEx)
+        || matches!(n.selected, Some(Protocol::Hybrid | Protocol::HybridEx))
+    {
         v.push(Path::Nla);
     }
     v
@@ -388,32 +392,32 @@ pub fn assess(r: &Report) -> Verdict {
         r.alternative_ports.iter().filter(|p| p.status == Status::Rdp).map(|p| p.port.to_string()).collect::<Vec<_>>();
     let moved = if moved.is_empty() { String::new() } else { format!("; RDP answers on port {}", moved.join(", ")) };
     match r.status {
-        Some(Status::DnsError) => v(
+        Status::DnsError => v(
             VerdictState::Unreachable,
             Some(BlockingStep::Dns),
             format!("{} does not resolve ({err}): no client can find the server", r.target),
         ),
-        Some(Status::Refused) => v(
+        Status::Refused => v(
             VerdictState::Unreachable,
             Some(BlockingStep::Tcp),
             format!("TCP connection to {addr} refused: nothing listens on this port (Remote Desktop off, service stopped, or the port moved){moved}"),
         ),
-        Some(Status::Timeout) if matches!(r.error_phase, Some(Phase::Connect) | Some(Phase::Resolve)) => v(
+        Status::Timeout if matches!(r.error_phase, Some(Phase::Connect) | Some(Phase::Resolve)) => v(
             VerdictState::Unreachable,
             Some(if r.error_phase == Some(Phase::Resolve) { BlockingStep::Dns } else { BlockingStep::Tcp }),
             format!("no answer to the TCP connection attempt to {addr}: filtered by a firewall, or the host is asleep or down{moved}"),
         ),
-        Some(Status::Timeout) => v(
+        Status::Timeout => v(
             VerdictState::Unusable,
             Some(BlockingStep::X224),
             format!("{addr} accepts TCP but never answers the X.224 Connection Request: the RDP service is hung or busy, or a device in the path swallows the connection"),
         ),
-        Some(Status::Reset) => v(
+        Status::Reset => v(
             VerdictState::Unusable,
             Some(BlockingStep::X224),
             format!("{addr} closes the connection without answering the X.224 Connection Request (connection limit, restricted or broken listener)"),
         ),
-        Some(Status::NotRdp) => {
+        Status::NotRdp => {
             let kind = r.service.as_ref().map_or("unknown", |s| s.kind.as_str());
             v(
                 VerdictState::NotRdp,
@@ -424,20 +428,20 @@ pub fn assess(r: &Report) -> Verdict {
                 ),
             )
         }
-        Some(Status::Error) if r.error_kind == Some(ErrorKind::Proxy) => v(
+        Status::Error if r.error_kind == Some(ErrorKind::Proxy) => v(
             VerdictState::Unreachable,
             Some(BlockingStep::Proxy),
             format!("the SOCKS5 proxy did not connect us to {addr}: {err}"),
         ),
-        Some(Status::Error) if r.error_kind == Some(ErrorKind::Unreachable) => {
+        Status::Error if r.error_kind == Some(ErrorKind::Unreachable) => {
             v(VerdictState::Unreachable, Some(BlockingStep::Tcp), format!("{addr}: {err}"))
         }
-        Some(Status::Error) | None => v(
+        Status::Error => v(
             VerdictState::Unusable,
             Some(BlockingStep::X224),
             format!("the answer on {addr} is not valid RDP: {}", if err.is_empty() { "no report" } else { err }),
         ),
-        Some(Status::Rdp) => rdp_verdict(r),
+        Status::Rdp => rdp_verdict(r),
     }
 }
 
@@ -556,7 +560,7 @@ mod tests {
         Report {
             target: "h".into(),
             address: Some("127.0.0.1:3389".into()),
-            status: Some(Status::Rdp),
+            status: Status::Rdp,
             negotiation: Some(crate::steps::negotiation::assess(attempts)),
             ..Report::default()
         }
@@ -598,15 +602,15 @@ mod tests {
 
     #[test]
     fn unreachable_and_silent() {
-        let r = Report { status: Some(Status::Refused), ..Report::default() };
+        let r = Report { status: Status::Refused, ..Report::default() };
         let v = assess(&r);
         assert_eq!((v.state, v.blocking_step), (VerdictState::Unreachable, Some(BlockingStep::Tcp)));
-        let r = Report { status: Some(Status::Timeout), error_phase: Some(Phase::ReadCc), ..Report::default() };
+        let r = Report { status: Status::Timeout, error_phase: Some(Phase::ReadCc), ..Report::default() };
         let v = assess(&r);
         assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::X224)));
         assert!(v.summary.contains("never answers"), "{}", v.summary);
         let r = Report {
-            status: Some(Status::Error),
+            status: Status::Error,
             error: Some("proxy: refused".into()),
             error_kind: Some(ErrorKind::Proxy),
             ..Report::default()

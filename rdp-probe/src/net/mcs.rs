@@ -242,10 +242,9 @@ pub(crate) async fn run_step(
         return;
     }
     let Some(neg) = &report.negotiation else { return };
-    let verdict = |p: &str| neg.protocols.get(p).map(String::as_str);
-    let rdp = verdict("rdp") == Some("accepted") || neg.legacy;
-    let legacy = neg.legacy && verdict("rdp") != Some("accepted");
-    let ssl = verdict("ssl") == Some("accepted");
+    let rdp = neg.accepted(Protocol::Rdp) || neg.legacy;
+    let legacy = neg.legacy && !neg.accepted(Protocol::Rdp);
+    let ssl = neg.accepted(Protocol::Ssl);
     let nla_required = neg.nla == Some(NlaRequirement::Required);
     let started = Instant::now();
     let mut out = McsReport::default();
@@ -278,15 +277,17 @@ pub(crate) async fn run_step(
             Ok(o) => apply(&mut out, &o),
             Err(e) => out.error = Some(tls_path_error(&e, tls_facts.as_ref())),
         }
-    } else if nla_required || verdict("hybrid") == Some("accepted") || verdict("hybrid_ex") == Some("accepted") {
+    } else if nla_required || neg.accepted(Protocol::Hybrid) || neg.accepted(Protocol::HybridEx) {
         // MCS follows CredSSP only after TSCredentials, which the probe never sends.
         out.not_reachable = Some(
             "MCS not checked: only CredSSP (NLA) was accepted, and MCS follows CredSSP only after the client delegates its credentials (TSCredentials), which rdp-probe never sends"
                 .into(),
         );
     } else {
-        let tried: Vec<String> =
-            ["rdp", "ssl", "hybrid"].iter().map(|p| format!("{p}: {}", verdict(p).unwrap_or("not asked"))).collect();
+        let tried: Vec<String> = [Protocol::Rdp, Protocol::Ssl, Protocol::Hybrid]
+            .iter()
+            .map(|p| format!("{}: {}", p.name(), neg.verdict(*p).map_or_else(|| "not asked".into(), |v| v.name())))
+            .collect();
         out.not_reachable = Some(format!(
             "MCS not reachable: the listener accepted none of Standard RDP Security, TLS and CredSSP ({})",
             tried.join(", ")

@@ -18,14 +18,13 @@ use tokio::io::AsyncRead;
 /// What to request for the CredSSP connection, from the negotiation answers; `None` when the
 /// server never accepted CredSSP.
 pub(crate) fn plan(neg: &NegotiationReport) -> Option<SecurityProtocols> {
-    let accepted = |p: &str| neg.protocols.get(p).map(String::as_str) == Some("accepted");
-    let selected = neg.selected.as_deref();
-    if matches!(selected, Some("hybrid") | Some("hybrid_ex")) {
+    let accepted = |p: Protocol| neg.accepted(p);
+    if matches!(neg.selected, Some(Protocol::Hybrid | Protocol::HybridEx)) {
         // The full request got CredSSP: repeat it (SSL|HYBRID|HYBRID_EX).
         Some(SecurityProtocols(crate::steps::negotiation::FULL_REQUEST))
-    } else if accepted("hybrid") {
+    } else if accepted(Protocol::Hybrid) {
         Some(SecurityProtocols(SecurityProtocols::SSL.0 | SecurityProtocols::HYBRID.0))
-    } else if accepted("hybrid_ex") {
+    } else if accepted(Protocol::HybridEx) {
         Some(SecurityProtocols(SecurityProtocols::SSL.0 | SecurityProtocols::HYBRID.0 | SecurityProtocols::HYBRID_EX.0))
     } else {
         None
@@ -51,10 +50,10 @@ pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Targe
     }
     let Some(neg) = report.negotiation.as_ref() else { return };
     let Some(requested) = plan(neg) else { return };
-    let accepted = |p: &str| neg.protocols.get(p).map(String::as_str) == Some("accepted");
+    let accepted = |p: Protocol| neg.accepted(p);
     let mut r = NlaReport {
         requirement: neg.nla,
-        hybrid_ex: accepted("hybrid_ex") || neg.selected.as_deref() == Some("hybrid_ex"),
+        hybrid_ex: accepted(Protocol::HybridEx) || neg.selected == Some(Protocol::HybridEx),
         requested: requested.display_names(),
         ..NlaReport::default()
     };
@@ -300,18 +299,20 @@ async fn check_credentials(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::ProtocolVerdict;
 
     #[test]
     fn plan_from_answers() {
         let mut n = NegotiationReport::default();
         assert_eq!(plan(&n), None);
-        n.protocols.insert("hybrid".into(), "accepted".into());
+        n.protocols.insert(Protocol::Hybrid, ProtocolVerdict::Accepted);
         assert_eq!(plan(&n), Some(SecurityProtocols(3)));
-        n.selected = Some("hybrid_ex".into());
+        n.selected = Some(Protocol::HybridEx);
         assert_eq!(plan(&n), Some(SecurityProtocols(0x0B)));
         let mut n = NegotiationReport::default();
-        n.protocols.insert("hybrid".into(), "hybrid_required_by_server".into());
-        n.selected = Some("ssl".into());
+        n.protocols
+            .insert(Protocol::Hybrid, ProtocolVerdict::Refused(crate::wire::x224::FailureCode::HybridRequiredByServer));
+        n.selected = Some(Protocol::Ssl);
         assert_eq!(plan(&n), None);
     }
 }

@@ -99,12 +99,13 @@ async fn find_ports(ctx: &mut Ctx<'_>, addr: SocketAddr, report: &mut Report) {
 pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
     let started = Instant::now();
     let mut ctx = Ctx::new(opts);
-    let mut report = Report { target: target.original.clone(), ..Report::default() };
+    // Timeout until a step says otherwise: the overall deadline may cut the probe anywhere.
+    let mut report = Report { target: target.original.clone(), status: Status::Timeout, ..Report::default() };
     let overall = ctx.deadline;
     let body = run(&mut ctx, target, &mut report);
     if tokio::time::timeout_at(overall.into(), body).await.is_err() {
-        if report.status.is_none() || report.status == Some(Status::Rdp) && report.negotiation.is_none() {
-            report.status = Some(Status::Timeout);
+        if report.status == Status::Rdp && report.negotiation.is_none() {
+            report.status = Status::Timeout;
         }
         if report.error.is_none() {
             report.error = Some("overall probe deadline reached".into());
@@ -139,11 +140,11 @@ fn note_untested_credentials(opts: &ProbeOptions, report: &mut Report) {
         return;
     }
     let reason = match (&report.status, report.negotiation.as_ref().and_then(|n| n.nla)) {
-        (Some(Status::Rdp), Some(crate::report::NlaRequirement::NotSupported)) => {
+        (Status::Rdp, Some(crate::report::NlaRequirement::NotSupported)) => {
             "the server does not offer NLA (CredSSP): credentials are only checked at the logon screen, after the connection"
         }
-        (Some(Status::Rdp), _) if !opts.steps.nla => "the NLA step was not run (--no-nla)",
-        (Some(Status::Rdp), _) => match report.nla.as_ref().and_then(|n| n.error.as_ref()) {
+        (Status::Rdp, _) if !opts.steps.nla => "the NLA step was not run (--no-nla)",
+        (Status::Rdp, _) => match report.nla.as_ref().and_then(|n| n.error.as_ref()) {
             Some(_) => "the CredSSP exchange failed before the logon (see nla.error)",
             None => "the server accepted no CredSSP request",
         },
@@ -165,7 +166,7 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
     let addrs = match resolve(ctx, &target.host, target.port).await {
         Ok(a) => a,
         Err(e) => {
-            report.status = Some(if e.kind == NetErrorKind::Timeout { Status::Timeout } else { Status::DnsError });
+            report.status = if e.kind == NetErrorKind::Timeout { Status::Timeout } else { Status::DnsError };
             report.error = Some(format!("name resolution failed: {}", e.kind));
             report.error_kind = Some(e.error_kind());
             report.error_phase = Some(Phase::Resolve);
@@ -174,7 +175,13 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
         }
     };
     report.timings_ms.insert("resolve".into(), ms(t.elapsed()));
-    let Some(&addr) = addrs.first() else { return };
+    let Some(&addr) = addrs.first() else {
+        report.status = Status::DnsError;
+        report.error = Some("name resolution failed: no address".into());
+        report.error_kind = Some(ErrorKind::Dns);
+        report.error_phase = Some(Phase::Resolve);
+        return;
+    };
     report.address = Some(addr.to_string());
 
     // Negotiation plan.
@@ -232,7 +239,7 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
     let rdp = attempts.iter().any(|a| is_rdp_answer(&a.answer));
     if !rdp {
         let e = first_error.unwrap_or_else(|| NetError::new(Phase::ReadCc, NetErrorKind::Closed { received: 0 }));
-        report.status = Some(status_of(&e));
+        report.status = status_of(&e);
         report.error_phase = Some(e.phase);
         report.error_kind = Some(e.error_kind());
         if let NetErrorKind::NotTpkt(bytes) = &e.kind {
@@ -262,7 +269,7 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
         find_ports(ctx, addr, report).await;
         return;
     }
-    report.status = Some(Status::Rdp);
+    report.status = Status::Rdp;
     let neg = assess(attempts);
     report.negotiation = Some(neg);
 

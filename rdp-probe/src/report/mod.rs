@@ -4,15 +4,17 @@
 use std::collections::BTreeMap;
 
 pub mod mcs;
+pub mod negotiation;
 pub mod nla;
 pub mod tls;
 
 pub use mcs::McsReport;
+pub use negotiation::{NegotiationReport, ProtocolVerdict};
 pub use nla::NlaReport;
 pub use tls::TlsReport;
 
 /// The outcome class of a whole probe, in terms an admin can act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Status {
@@ -28,7 +30,9 @@ pub enum Status {
     Reset,
     /// The host name did not resolve.
     DnsError,
-    /// Anything else (local errors, undecodable answers): see `error`.
+    /// Anything else (local errors, undecodable answers): see `error`. The default of a report
+    /// built by hand (a probe always sets the status).
+    #[default]
     Error,
 }
 
@@ -161,7 +165,7 @@ pub struct Report {
     /// The address probed, `ip:port` (`[v6]:port`); absent when resolution failed.
     pub address: Option<String>,
     /// The outcome class.
-    pub status: Option<Status>,
+    pub status: Status,
     /// Human-readable error when status is not `rdp` (or when a later step failed).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub error: Option<String>,
@@ -335,38 +339,6 @@ pub enum NlaRequirement {
     NotSupported,
     /// Not enough answers to tell.
     Unknown,
-}
-
-/// Security-protocol negotiation: the plan's answers and what they mean.
-#[derive(Debug, Clone, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct NegotiationReport {
-    /// Protocol name (`rdp`, `ssl`, `hybrid`, `hybrid_ex`, `rdstls`, `rdsaad`) -> answer to a
-    /// request for that protocol alone (see [`Answer::verdict_for`]).
-    pub protocols: BTreeMap<String, String>,
-    /// Protocol the server selected for the full request (SSL|HYBRID|HYBRID_EX).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub selected: Option<String>,
-    /// RDP_NEG_RSP flags of the full request, by name.
-    pub flags: Vec<String>,
-    /// Inferred Security Layer setting.
-    pub security_layer: Option<SecurityLayer>,
-    /// Inferred NLA requirement.
-    pub nla: Option<NlaRequirement>,
-    /// The server answered a CC without rdpNegData (pre-negotiation server).
-    pub legacy: bool,
-    /// X.224 SRC-REF of the first CC (Windows 0x1234, xrdp 0, VirtualBox 0x3412).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub source_ref: Option<u16>,
-    /// RDP_NEG_RSP flags of the full request, raw.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub flags_value: Option<u8>,
-    /// Requests whose selected protocol was not among those requested, by requested value.
-    pub mismatches: Vec<String>,
-    /// Every connection of the plan, in order.
-    pub attempts: Vec<NegotiationAttempt>,
-    /// Plain-language summary of the configuration.
-    pub summary: String,
 }
 
 /// One port tried by `find_ports`.

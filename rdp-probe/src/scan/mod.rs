@@ -251,7 +251,7 @@ pub async fn probe_with_retries(target: &Target, opts: &ProbeOptions, retries: u
     let mut attempt = 0;
     loop {
         let r = probe(target, opts).await;
-        let connect_timeout = r.status == Some(Status::Timeout) && r.error_phase == Some(Phase::Connect);
+        let connect_timeout = r.status == Status::Timeout && r.error_phase == Some(Phase::Connect);
         if !connect_timeout || attempt >= retries {
             return r;
         }
@@ -273,7 +273,7 @@ impl Future for Task {
             Poll::Ready(Ok(r)) => Poll::Ready(r),
             Poll::Ready(Err(e)) => Poll::Ready(Report {
                 target: self.target.clone(),
-                status: Some(Status::Error),
+                status: Status::Error,
                 error: Some(format!("probe task failed: {e}")),
                 error_kind: Some(crate::report::ErrorKind::Other),
                 ..Report::default()
@@ -375,7 +375,7 @@ mod tests {
         let t0 = std::time::Instant::now();
         let reports: Vec<Report> = scan_with(targets, &opts, &so).collect().await;
         assert_eq!(reports.len(), 100);
-        assert!(reports.iter().all(|r| r.status == Some(Status::Refused)));
+        assert!(reports.iter().all(|r| r.status == Status::Refused));
         let mut tags: Vec<String> = reports.iter().map(|r| r.target.clone()).collect();
         tags.sort();
         tags.dedup();

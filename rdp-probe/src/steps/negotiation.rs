@@ -2,7 +2,9 @@
 //! answer, what the answers together say about the server's settings, and what a non-RDP peer
 //! is. No sockets, no clock: net/run.rs drives it.
 
-use crate::report::{Answer, NegotiationAttempt, NegotiationReport, NlaRequirement, Phase, SecurityLayer, ServiceInfo};
+use crate::report::{
+    Answer, NegotiationAttempt, NegotiationReport, NlaRequirement, Phase, ProtocolVerdict, SecurityLayer, ServiceInfo,
+};
 use crate::steps::io::{NetError, NetErrorKind};
 use crate::steps::machine::{Action, Framing, Input, Machine, Read};
 use crate::wire::x224::{
@@ -184,8 +186,8 @@ pub fn assess(attempts: Vec<NegotiationAttempt>) -> NegotiationReport {
     let full = find(FULL_REQUEST);
     if let Some(f) = full {
         r.source_ref = f.source_ref;
-        if let Answer::Selected { protocol, flags, flags_value, .. } = &f.answer {
-            r.selected = Some(protocol.clone());
+        if let Answer::Selected { protocol_value, flags, flags_value, .. } = &f.answer {
+            r.selected = Some(Protocol::from(*protocol_value));
             r.flags = flags.clone();
             r.flags_value = Some(*flags_value);
         }
@@ -195,7 +197,7 @@ pub fn assess(attempts: Vec<NegotiationAttempt>) -> NegotiationReport {
     }
     for p in Protocol::ALL {
         if let Some(a) = find(p.value()) {
-            r.protocols.insert(p.name(), a.answer.verdict_for(&p.name()));
+            r.protocols.insert(p, ProtocolVerdict::from_answer(&a.answer, p));
         }
     }
     r.legacy = attempts.iter().any(|a| a.answer == Answer::NoNegotiation);
@@ -262,11 +264,12 @@ pub fn assess(attempts: Vec<NegotiationAttempt>) -> NegotiationReport {
 /// saw (`Some(false)`: selected but no handshake completed), so the summary never claims that
 /// TLS is accepted when no handshake completes.
 pub fn summarize(r: &NegotiationReport, tls_handshake: Option<bool>) -> String {
-    let ok = |p: &str| r.protocols.get(p).map(String::as_str) == Some("accepted");
-    let rdp_ok = ok("rdp") || r.legacy;
-    let ssl_ok = ok("ssl");
-    let hybrid_ok =
-        ok("hybrid") || ok("hybrid_ex") || matches!(r.selected.as_deref(), Some("hybrid") | Some("hybrid_ex"));
+    let ok = |p: Protocol| r.accepted(p);
+    let rdp_ok = ok(Protocol::Rdp) || r.legacy;
+    let ssl_ok = ok(Protocol::Ssl);
+    let hybrid_ok = ok(Protocol::Hybrid)
+        || ok(Protocol::HybridEx)
+        || matches!(r.selected, Some(Protocol::Hybrid | Protocol::HybridEx));
     let tls_fails = tls_handshake == Some(false);
     let mut parts = Vec::new();
     parts.push(match r.security_layer {
@@ -304,10 +307,10 @@ pub fn summarize(r: &NegotiationReport, tls_handshake: Option<bool>) -> String {
             acc.push("CredSSP")
         }
     }
-    if r.protocols.get("rdstls").map(String::as_str) == Some("accepted") {
+    if r.accepted(Protocol::Rdstls) {
         acc.push("RDSTLS");
     }
-    if r.protocols.get("rdsaad").map(String::as_str) == Some("accepted") {
+    if r.accepted(Protocol::Rdsaad) {
         acc.push("RDSAAD");
     }
     if !acc.is_empty() {
@@ -547,8 +550,8 @@ pub(crate) mod tests {
         let r = assess(vec![att(0xb, sel(0, 0xb)), att(0, sel(0, 0)), att(1, sel(0, 1))]);
         assert_eq!(r.security_layer, Some(SecurityLayer::Rdp));
         assert_eq!(r.nla, Some(NlaRequirement::NotSupported));
-        assert_eq!(r.protocols["ssl"], "downgraded_to_rdp");
-        assert_eq!(r.protocols["rdp"], "accepted");
+        assert_eq!(r.protocols[&Protocol::Ssl].name(), "downgraded_to_rdp");
+        assert_eq!(r.protocols[&Protocol::Rdp].name(), "accepted");
         assert_eq!(r.mismatches.len(), 2);
     }
 
@@ -557,7 +560,7 @@ pub(crate) mod tests {
         let r = assess(vec![att(0xb, sel(2, 0xb)), att(0, fail(5)), att(1, fail(5)), att(2, sel(2, 2))]);
         assert_eq!(r.nla, Some(NlaRequirement::Required));
         assert_eq!(r.security_layer, Some(SecurityLayer::Ssl));
-        assert_eq!(r.protocols["rdp"], "hybrid_required_by_server");
+        assert_eq!(r.protocols[&Protocol::Rdp].name(), "hybrid_required_by_server");
         assert!(r.mismatches.is_empty());
     }
 
@@ -581,7 +584,7 @@ pub(crate) mod tests {
             assess(vec![att(0xb, Answer::NoNegotiation), att(0, Answer::NoNegotiation), att(1, Answer::NoNegotiation)]);
         assert!(r.legacy);
         assert_eq!(r.security_layer, Some(SecurityLayer::Rdp));
-        assert_eq!(r.protocols["ssl"], "no_negotiation");
+        assert_eq!(r.protocols[&Protocol::Ssl].name(), "no_negotiation");
     }
 
     #[test]

@@ -140,6 +140,14 @@ impl Protocol {
     pub const ALL: [Protocol; 6] =
         [Protocol::Rdp, Protocol::Ssl, Protocol::Hybrid, Protocol::Rdstls, Protocol::HybridEx, Protocol::Rdsaad];
 
+    /// The protocol named `name` as [`Protocol::name`] spells it (`unknown_0x..` included).
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        if let Some(hex) = name.strip_prefix("unknown_0x") {
+            return u32::from_str_radix(hex, 16).ok().map(Protocol::from);
+        }
+        Protocol::ALL.into_iter().find(|p| p.name() == name)
+    }
+
     /// The wire value.
     pub fn value(self) -> u32 {
         match self {
@@ -267,6 +275,14 @@ impl From<u32> for FailureCode {
 }
 
 impl FailureCode {
+    /// The code named `name` as [`FailureCode::name`] spells it (`unknown_failure_0x..` included).
+    pub fn from_name(name: &str) -> Option<FailureCode> {
+        if let Some(hex) = name.strip_prefix("unknown_failure_0x") {
+            return u32::from_str_radix(hex, 16).ok().map(FailureCode::from);
+        }
+        (1..=6).map(FailureCode::from).find(|c| c.name() == name)
+    }
+
     /// The wire value.
     pub fn value(self) -> u32 {
         match self {

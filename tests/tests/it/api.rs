@@ -28,7 +28,7 @@ async fn spawned_probe_owned_reads_xrdp() {
         .collect();
     for t in tasks {
         let r = t.await.unwrap();
-        assert_eq!(r.status, Some(Status::Rdp), "{r:?}");
+        assert_eq!(r.status, Status::Rdp, "{r:?}");
         assert_eq!(r.address, Some(x.addr.to_string()));
         let v = r.verdict.expect("verdict");
         assert_ne!(v.state, VerdictState::Unreachable, "{v:?}");
@@ -81,7 +81,7 @@ async fn options_are_checked_and_clamped() {
         .await
         .unwrap_or_else(|_| panic!("rate {rate}: the scan stalled"));
         assert_eq!(reports.len(), 20);
-        assert!(reports.iter().all(|r| r.status == Some(Status::Refused)), "{rate}");
+        assert!(reports.iter().all(|r| r.status == Status::Refused), "{rate}");
         assert!(t0.elapsed() < Duration::from_secs(5), "rate {rate}: {:?}", t0.elapsed());
     }
 }
@@ -203,7 +203,7 @@ async fn names_from_hosts_files_and_nxdomain() {
         &ProbeOptions::builder().steps(Steps::NEGOTIATION).timeout(Duration::from_secs(2)).build(),
     )
     .await;
-    assert_eq!(r.status, Some(Status::Refused), "{r:?}");
+    assert_eq!(r.status, Status::Refused, "{r:?}");
     assert_eq!(r.address, Some(format!("127.0.0.1:{port}")));
 
     let dns = FakeDns::start(true);
@@ -213,13 +213,13 @@ async fn names_from_hosts_files_and_nxdomain() {
     let resolver = Resolver::with_name_servers_and_hosts([dns.addr], &hosts);
     let o = opts_with(resolver, Duration::from_secs(2));
     let r = rdp_probe::probe(&Target::parse(&format!("rdp-probe-api-test.example:{port}"), 3389).unwrap(), &o).await;
-    assert_eq!(r.status, Some(Status::Refused), "{r:?}");
+    assert_eq!(r.status, Status::Refused, "{r:?}");
     assert_eq!(r.address, Some(format!("127.0.0.1:{port}")));
     assert_eq!(dns.queries.load(Ordering::Relaxed), 0, "a hosts-file name must not reach DNS");
 
     let t0 = Instant::now();
     let r = rdp_probe::probe(&Target::parse("nothing-here.rdp-probe-test.example", 3389).unwrap(), &o).await;
-    assert_eq!(r.status, Some(Status::DnsError), "{r:?}");
+    assert_eq!(r.status, Status::DnsError, "{r:?}");
     assert_eq!(r.error_phase, Some(Phase::Resolve));
     assert!(r.error.as_deref().is_some_and(|e| e.contains("NXDOMAIN")), "{:?}", r.error);
     assert!(dns.queries.load(Ordering::Relaxed) >= 1);
@@ -252,7 +252,7 @@ fn silent_dns_times_out_at_the_deadline_without_threads() {
             let t = Target::parse(&format!("silent-{i}.rdp-probe-test.example"), 3389).unwrap();
             let r = rdp_probe::probe(&t, &o).await;
             let took = t0.elapsed();
-            assert_eq!(r.status, Some(Status::Timeout), "{r:?}");
+            assert_eq!(r.status, Status::Timeout, "{r:?}");
             assert_eq!(r.error_phase, Some(Phase::Resolve), "{r:?}");
             assert!(took >= deadline - Duration::from_millis(50) && took < deadline * 3, "{took:?}");
         }

@@ -13,7 +13,7 @@
 //!   blocking step and the key findings with their severities; one assert lists every miss.
 
 use rdp_probe::diagnosis::findings::Severity;
-use rdp_probe::{BlockingStep, Credentials, ProbeOptions, Report, Target, VerdictState};
+use rdp_probe::{BlockingStep, Credentials, ProbeOptions, Protocol, ProtocolVerdict, Report, Target, VerdictState};
 use rdp_probe_tests::*;
 use serde_json::Value;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -80,15 +80,18 @@ fn limitation_objects<'a>(v: &'a Value, path: String, out: &mut Vec<(String, &'a
 fn contradictions(r: &Report) -> Vec<String> {
     let mut out = Vec::new();
     let neg = r.negotiation.as_ref();
-    let protocol = |p: &str| neg.and_then(|n| n.protocols.get(p)).map(String::as_str);
-    let accepted = |p: &str| protocol(p) == Some("accepted");
+    let protocol = |p: &str| neg.and_then(|n| n.verdict(Protocol::from_name(p)?));
+    let accepted = |p: &str| protocol(p) == Some(ProtocolVerdict::Accepted);
     let legacy = neg.is_some_and(|n| n.legacy);
-    let selected = neg.and_then(|n| n.selected.as_deref());
+    let selected_name = neg.and_then(|n| n.selected).map(|p| p.name());
+    let selected = selected_name.as_deref();
     let ssl_accepted = accepted("ssl") || selected == Some("ssl");
     let hybrid_accepted =
         accepted("hybrid") || accepted("hybrid_ex") || matches!(selected, Some("hybrid") | Some("hybrid_ex"));
-    let anything_accepted =
-        legacy || neg.is_some_and(|n| n.protocols.values().any(|v| v == "accepted" || v == "no_negotiation"));
+    let anything_accepted = legacy
+        || neg.is_some_and(|n| {
+            n.protocols.values().any(|v| matches!(v, ProtocolVerdict::Accepted | ProtocolVerdict::NoNegotiation))
+        });
     let tls_completed = r.tls.as_ref().map(|t| t.rustls_handshake || t.versions.values().any(|v| *v));
     let summary = neg.map(|n| n.summary.as_str()).unwrap_or("");
     let claims = claimed_accepted(summary);
@@ -870,7 +873,7 @@ fn contradictions_detects_each_rule() {
     use rdp_probe::report::{NegotiationReport, NlaRequirement, SecurityLayer, TlsReport};
     let base = || Report {
         target: "t".into(),
-        status: Some(rdp_probe::Status::Rdp),
+        status: rdp_probe::Status::Rdp,
         verdict: Some(rdp_probe::Verdict {
             state: VerdictState::Usable,
             blocking_step: None,
@@ -885,7 +888,7 @@ fn contradictions_detects_each_rule() {
     // (1) and (5): claims TLS, no handshake, all versions refused.
     let mut r = base();
     let mut n = NegotiationReport { summary: "Security Layer = SSL (TLS); accepts TLS".into(), ..Default::default() };
-    n.protocols.insert("ssl".into(), "accepted".into());
+    n.protocols.insert(Protocol::from_name("ssl").unwrap(), ProtocolVerdict::from_name("accepted").unwrap());
     r.negotiation = Some(n);
     let mut t = TlsReport::default();
     t.versions.insert("1.2".into(), false);
@@ -899,7 +902,8 @@ fn contradictions_detects_each_rule() {
         security_layer: Some(SecurityLayer::Ssl),
         ..Default::default()
     };
-    n.protocols.insert("rdp".into(), "ssl_required_by_server".into());
+    n.protocols
+        .insert(Protocol::from_name("rdp").unwrap(), ProtocolVerdict::from_name("ssl_required_by_server").unwrap());
     r.negotiation = Some(n);
     r.findings.push(rdp_probe::diagnosis::findings::Finding {
         id: "nla-not-required".into(),

@@ -117,7 +117,7 @@ fn connection_confirm(selected: Option<u32>) -> Vec<u8> {
 fn refused_port_and_rdp_moved_to_another_port() {
     let addr = closed_port();
     let r = probe_with(addr, &opts());
-    assert_eq!(r.status, Some(Status::Refused));
+    assert_eq!(r.status, Status::Refused);
     let f = check(&r, "tcp-refused", Severity::Critical, &["Enable Remote Desktop", "PortNumber", "--find-port"]);
     summary_has(f, &[&addr.to_string()]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
@@ -164,7 +164,7 @@ fn listener_closes_after_the_connection_request() {
         let _ = read_tpkt(&mut s);
     });
     let r = probe_with(l.addr, &opts());
-    assert_eq!(r.status, Some(Status::Reset), "{r:#?}");
+    assert_eq!(r.status, Status::Reset, "{r:#?}");
     let f = check(&r, "listener-closes-connection", Severity::Critical, &["connection limits"]);
     assert_eq!(f.evidence, "read_cc");
 }
@@ -185,7 +185,7 @@ fn connect_timeout_on_a_full_accept_queue() {
     }
     let o = ProbeOptions::builder().timeout(Duration::from_millis(700)).build();
     let r = probe_with(addr, &o);
-    assert_eq!(r.status, Some(Status::Timeout), "{r:#?}");
+    assert_eq!(r.status, Status::Timeout, "{r:#?}");
     let f = check(&r, "tcp-timeout", Severity::Critical, &["Firewall", "awake"]);
     assert_eq!(f.evidence, "connect");
 }
@@ -200,7 +200,7 @@ fn listener_disconnects_every_request() {
         }
     });
     let r = probe_with(l.addr, &opts());
-    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    assert_eq!(r.status, Status::Rdp, "{r:#?}");
     let f = check(&r, "listener-closes-connection", Severity::Critical, &["connection limits"]);
     assert_eq!(f.evidence, "negotiation");
     // Nothing accepted: no verdict on NLA or the security layer.
@@ -218,7 +218,7 @@ fn server_without_negotiation_data() {
         }
     });
     let r = probe_with(l.addr, &ProbeOptions { steps: Steps::NEGOTIATION, ..opts() });
-    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    assert_eq!(r.status, Status::Rdp, "{r:#?}");
     check(&r, "legacy-server", Severity::Warning, &["Upgrade"]);
     check(&r, "standard-rdp-security-only", Severity::Critical, &["Security Layer"]);
 }
@@ -235,7 +235,7 @@ fn server_drops_the_connection_at_mcs() {
     let o = ProbeOptions { steps: Steps { mcs_methods: false, ..Steps::NEGOTIATION }, ..opts() };
     let o = ProbeOptions { steps: Steps { mcs: true, ..o.steps }, ..o };
     let r = probe_with(l.addr, &o);
-    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    assert_eq!(r.status, Status::Rdp, "{r:#?}");
     let f = check(&r, "listener-closes-after-mcs", Severity::Critical, &["connection limits"]);
     summary_has(f, &["MCS Connect Initial"]);
 }
@@ -251,7 +251,7 @@ fn cotp_service_on_the_rdp_port() {
         }
     });
     let r = probe_with(l.addr, &opts());
-    assert_eq!(r.status, Some(Status::NotRdp), "{r:#?}");
+    assert_eq!(r.status, Status::NotRdp, "{r:#?}");
     assert_eq!(r.service.as_ref().map(|s| s.kind.as_str()), Some("x224_other"), "{r:#?}");
     let f = check(&r, "port-served-by-other-service", Severity::Critical, &["netstat"]);
     summary_has(f, &["ISO transport"]);
@@ -266,7 +266,7 @@ fn undecodable_x224_answer() {
         }
     });
     let r = probe_with(l.addr, &opts());
-    assert_eq!(r.status, Some(Status::Error), "{r:#?}");
+    assert_eq!(r.status, Status::Error, "{r:#?}");
     check(&r, "not-rdp-protocol-error", Severity::Critical, &["--raw"]);
 }
 
@@ -281,7 +281,7 @@ fn selected_tls_but_handshake_fails() {
         }
     });
     let r = probe_with(l.addr, &opts());
-    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    assert_eq!(r.status, Status::Rdp, "{r:#?}");
     check(&r, "tls-handshake-failed", Severity::Critical, &["certificate"]);
     check(&r, "nla-probe-failed", Severity::Warning, &["certificate"]);
 }
@@ -339,7 +339,7 @@ fn credssp_version_3() {
 fn xrdp_rdp_security_low_encryption() {
     let x = xrdp(XrdpConfig { security_layer: "rdp".into(), crypt_level: "low".into(), ..Default::default() });
     let r = probe_with(x.addr, &ProbeOptions { client: Some(ClientProfile::Legacy), ..opts() });
-    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    assert_eq!(r.status, Status::Rdp, "{r:#?}");
     let f = check(&r, "standard-rdp-security-only", Severity::Critical, &["security_layer", "certificate"]);
     summary_has(f, &["Standard RDP Security"]);
     let f = check(&r, "nla-not-required", Severity::Warning, &["xrdp does not implement NLA", "firewall"]);

@@ -107,10 +107,10 @@ async fn probe_through_socks5() {
     for auth in [None, Some(("scanner", "s3cret"))] {
         let (proxy, connects) = socks5(Mode::Relay, auth).await;
         let r = rdp_probe::probe(&target, &opts(proxy, auth)).await;
-        assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+        assert_eq!(r.status, Status::Rdp, "{r:#?}");
         let n = r.negotiation.as_ref().unwrap();
-        assert_eq!(n.protocols["rdp"], "accepted");
-        assert_eq!(n.protocols["ssl"], "accepted");
+        assert_eq!(n.protocols_by_name()["rdp"], "accepted");
+        assert_eq!(n.protocols_by_name()["ssl"], "accepted");
         assert!(r.tls.as_ref().and_then(|t| t.certificate.as_ref()).is_some(), "{:#?}", r.tls);
         // 7 negotiation requests + the TLS step's connections, all through the proxy.
         assert!(connects.load(Ordering::SeqCst) >= 8, "{} CONNECTs", connects.load(Ordering::SeqCst));
@@ -124,12 +124,12 @@ async fn socks5_refusals() {
     let target = Target::parse("127.0.0.1:9", 3389).unwrap();
     let (proxy, connects) = socks5(Mode::Refuse, None).await;
     let r = rdp_probe::probe(&target, &opts(proxy, None)).await;
-    assert_eq!(r.status, Some(Status::Refused), "{r:#?}");
+    assert_eq!(r.status, Status::Refused, "{r:#?}");
     assert_eq!(connects.load(Ordering::SeqCst), 1);
 
     let (proxy, connects) = socks5(Mode::Relay, Some(("u", "right"))).await;
     let r = rdp_probe::probe(&target, &opts(proxy, Some(("u", "wrong")))).await;
-    assert_eq!(r.status, Some(Status::Error), "{r:#?}");
+    assert_eq!(r.status, Status::Error, "{r:#?}");
     assert!(r.error.as_deref().unwrap_or("").contains("proxy"), "{r:#?}");
     assert!(r.findings.iter().any(|f| f.id == "proxy-failed"), "{:#?}", r.findings);
     assert_eq!(connects.load(Ordering::SeqCst), 0);

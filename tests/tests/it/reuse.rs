@@ -74,7 +74,7 @@ fn facts(r: &Report) -> serde_json::Value {
 fn xrdp_negotiate_reuses_tls_and_mcs_connections() {
     let server = xrdp(XrdpConfig { security_layer: "negotiate".into(), ..Default::default() });
     let r = probe(server.addr, &opts(2));
-    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    assert_eq!(r.status, Status::Rdp, "{r:#?}");
     let n = connections(&r);
     // 7 negotiation + rustls + 4 TLS versions + Direct Approach + 6 MCS (all, then each
     // method), less the two
@@ -97,7 +97,7 @@ fn xrdp_negotiate_reuses_tls_and_mcs_connections() {
 fn xrdp_rdp_reuses_the_mcs_connection() {
     let server = xrdp(XrdpConfig { security_layer: "rdp".into(), ..Default::default() });
     let r = probe(server.addr, &opts(2));
-    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    assert_eq!(r.status, Status::Rdp, "{r:#?}");
     let n = connections(&r);
     assert!(n <= 12, "{n} connections (13 before reuse)");
     let sequential = probe(server.addr, &opts(1));
@@ -108,7 +108,7 @@ fn xrdp_rdp_reuses_the_mcs_connection() {
 fn shadow_nla_reuses_tls_and_credssp_connections() {
     let server = freerdp_shadow(ShadowConfig::default());
     let r = probe(server.addr, &opts(2));
-    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    assert_eq!(r.status, Status::Rdp, "{r:#?}");
     let n = connections(&r);
     // 7 negotiation + 4 TLS versions + Direct Approach + rustls: CredSSP continues on the full
     // request's connection, one version probe on request 0x02's.
@@ -161,7 +161,7 @@ async fn kept_connection_closed_while_waiting_is_asked_again() {
     o.raw = true;
     let t = Target::from_addr(h.addr.ip(), h.addr.port());
     let r = rdp_probe::probe(&t, &o).await;
-    assert_eq!(r.status, Some(Status::Rdp), "{r:#?}");
+    assert_eq!(r.status, Status::Rdp, "{r:#?}");
     let mcs = r.mcs.as_ref().unwrap();
     let err = mcs.error.as_ref().map(|e| e.detail.clone()).unwrap_or_default();
     assert!(err.contains("Disconnect-Provider-Ultimatum"), "the answer on a new connection, not the close: {mcs:#?}");
