@@ -61,7 +61,7 @@ pub mod scan;
 pub mod steps;
 pub mod wire;
 
-pub use diagnosis::findings::{Finding, Severity};
+pub use diagnosis::findings::{Finding, FindingId, Severity};
 pub use diagnosis::verdict::{BlockingStep, Verdict, VerdictState};
 pub use net::resolver;
 pub use net::resolver::Resolver;

@@ -78,7 +78,7 @@ pub fn render(r: &Report, t: &Thresholds) -> (String, u8) {
                 Severity::Warning => raise(&mut state, 1),
                 Severity::Info => continue,
             }
-            why.push(f.id.clone());
+            why.push(f.id.to_string());
         }
     }
     let word = ["OK", "WARNING", "CRITICAL", "UNKNOWN"].get(usize::from(state)).copied().unwrap_or("UNKNOWN");

@@ -4,6 +4,8 @@
 
 use crate::report::ProtocolVerdict;
 use crate::report::{Answer, ErrorKind, NlaRequirement, Phase, Report, SecurityLayer, Status};
+use std::borrow::Cow;
+use std::fmt;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -33,8 +35,8 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Finding {
-    /// Stable id, e.g. `nla-not-required`.
-    pub id: String,
+    /// Stable id, e.g. `nla-not-required` (see [`FindingId`]'s constants).
+    pub id: FindingId,
     /// Severity.
     pub severity: Severity,
     /// One line with the observed values.
@@ -61,154 +63,225 @@ pub struct FindingInfo {
 }
 
 macro_rules! catalog {
-    ($($id:literal, $sev:ident, $title:literal, $expl:literal, $rem:literal;)*) => {
+    ($($konst:ident = $id:literal, $sev:ident, $title:literal, $expl:literal, $rem:literal;)*) => {
         /// Every finding this version can produce.
         pub const CATALOG: &[FindingInfo] = &[$(FindingInfo {
             id: $id, severity: Severity::$sev, title: $title, explanation: $expl, remedy: $rem,
         }),*];
+
+        /// The id of every finding in the [`CATALOG`], as constants: `FindingId::NLA_NOT_REQUIRED`.
+        impl FindingId {
+            $(
+                #[doc = concat!("`", $id, "`: ", $title, ".")]
+                pub const $konst: FindingId = FindingId(Cow::Borrowed($id));
+            )*
+        }
     };
 }
 
+/// A finding's stable id (`nla-not-required`), one of [`CATALOG`]'s. Compare with the
+/// constants (`f.id == FindingId::NLA_NOT_REQUIRED`); JSON spells it as the plain string. An id
+/// this version does not know (read from a newer version's JSON) is kept as it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FindingId(Cow<'static, str>);
+
+impl FindingId {
+    /// The id of the catalog entry spelled `id`, or an id outside the catalog kept verbatim.
+    pub fn new(id: &str) -> FindingId {
+        match CATALOG.iter().find(|f| f.id == id) {
+            Some(f) => FindingId(Cow::Borrowed(f.id)),
+            None => FindingId(Cow::Owned(id.to_string())),
+        }
+    }
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Its catalog entry (title, explanation, default remedy); `None` outside the catalog.
+    pub fn info(&self) -> Option<&'static FindingInfo> {
+        explain(self.as_str())
+    }
+}
+
+impl From<&str> for FindingId {
+    fn from(id: &str) -> Self {
+        FindingId::new(id)
+    }
+}
+
+impl fmt::Display for FindingId {
+    /// Honours width and alignment (`{:<28}`), as a `&str` does.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+impl PartialEq<str> for FindingId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for FindingId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for FindingId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for FindingId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(FindingId::new(&String::deserialize(d)?))
+    }
+}
+
 catalog! {
-    "dns-failure", Critical, "Host name does not resolve",
+    DNS_FAILURE = "dns-failure", Critical, "Host name does not resolve",
     "The name could not be resolved to an address, so no connection was attempted. Clients fail with 'cannot find the computer'.",
     "Check the name for typos, the client's DNS servers, and that the host is registered in DNS (or use its IP address).";
-    "tcp-refused", Critical, "Nothing listens on the RDP port",
+    TCP_REFUSED = "tcp-refused", Critical, "Nothing listens on the RDP port",
     "The host answered the TCP connection attempt with a reset: it is up, but no program listens on this port. Remote Desktop is disabled, the Remote Desktop Services (TermService) service is stopped, or the listener was moved to another port.",
     "Enable Remote Desktop (System Properties > Remote > Allow remote connections), start the Remote Desktop Services service, and check the listener's port (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber) and the firewall rule; `rdp-probe --find-port` tries common alternative ports.";
-    "tcp-timeout", Critical, "No answer to the TCP connection attempt",
+    TCP_TIMEOUT = "tcp-timeout", Critical, "No answer to the TCP connection attempt",
     "The connection attempt got no answer before the deadline: a firewall drops the packets, the host is asleep or hibernating, or it is down.",
     "Check that the host is powered on and awake (power plan, Wake-on-LAN), that the Windows Firewall allows 'Remote Desktop (TCP-In)' and that no network firewall between client and server drops TCP to this port.";
-    "host-unreachable", Critical, "Host or network unreachable",
+    HOST_UNREACHABLE = "host-unreachable", Critical, "Host or network unreachable",
     "The network reported the destination unreachable (ICMP) or there is no route to it.",
     "Check routing, VPN connection and the host's address.";
-    "port-served-by-other-service", Critical, "Another program answers on the RDP port",
+    PORT_SERVED_BY_OTHER_SERVICE = "port-served-by-other-service", Critical, "Another program answers on the RDP port",
     "The port is open, but what answers is not an RDP listener: another program took the port, or RDP was moved and something else now uses it.",
     "Find the program on the server (`netstat -ano | findstr :PORT`, then Task Manager by PID), move it or RDP to another port, and make clients use the right port.";
-    "listener-silent", Critical, "The listener accepts TCP but never answers",
+    LISTENER_SILENT = "listener-silent", Critical, "The listener accepts TCP but never answers",
     "TCP connects, but the X.224 Connection Request gets no answer before the deadline. The Remote Desktop service is hung or busy ('The RDP service is busy'), or a device in the path accepts the connection without passing it on.",
     "Restart the Remote Desktop Services service (or the server), check the System event log for TermService errors, and check proxies or load balancers in front of the server.";
-    "listener-closes-connection", Critical, "The listener closes the connection without answering",
+    LISTENER_CLOSES_CONNECTION = "listener-closes-connection", Critical, "The listener closes the connection without answering",
     "TCP connects, then the server closes the connection after our X.224 Connection Request without a Connection Confirm (or answers it with a disconnect). This is how a server at its connection limit, a listener restricted to certain clients, or a broken listener behaves.",
     "Check the connection limits (Group Policy 'Limit number of connections', RD Session Host licensing), the listener's allowed clients, and the TermService event log.";
-    "not-rdp-protocol-error", Critical, "The answer is not valid RDP",
+    NOT_RDP_PROTOCOL_ERROR = "not-rdp-protocol-error", Critical, "The answer is not valid RDP",
     "The peer answered with TPKT framing, but the X.224 answer could not be decoded.",
     "Check what listens on the port; capture the exchange with `rdp-probe --raw`.";
-    "rdp-on-other-port", Warning, "RDP answers on another port",
+    RDP_ON_OTHER_PORT = "rdp-on-other-port", Warning, "RDP answers on another port",
     "The port probed does not answer as RDP, but another port of the same host does: the listener was moved (PortNumber changed) and clients still use the old port.",
     "Connect to the port where RDP answers (host:port in the client), or set the listener's PortNumber back and restart Remote Desktop Services; update firewall rules to match.";
-    "client-incompatible", Critical, "Server and client have nothing in common",
+    CLIENT_INCOMPATIBLE = "client-incompatible", Critical, "Server and client have nothing in common",
     "For the client profile given with --client, the server accepts no security protocol, TLS version or encryption level that the client supports, so that client cannot connect.",
     "Either update the client (TLS 1.2 support for Windows 7: KB3080079; CredSSP updates) or relax the server's Security Layer / TLS versions / Encryption Level to include what the client supports.";
-    "clock-skew", Warning, "Server clock differs from ours",
+    CLOCK_SKEW = "clock-skew", Warning, "Server clock differs from ours",
     "The timestamp in the server's NTLM challenge differs from this machine's clock by more than 5 minutes. Kerberos logons fail beyond 5 minutes of skew (clients then fall back to NTLM or fail), and certificate validity checks may misfire.",
     "Synchronise the server's clock with the domain hierarchy or an NTP source (w32tm /resync; check the Windows Time service), or fix the clock of the machine running the probe.";
-    "credssp-outdated", Warning, "CredSSP older than version 5 (CVE-2018-0886)",
+    CREDSSP_OUTDATED = "credssp-outdated", Warning, "CredSSP older than version 5 (CVE-2018-0886)",
     "The server answers CredSSP version 2-4: it predates the March 2018 update that fixed the CredSSP remote code execution vulnerability CVE-2018-0886. Updated clients with 'Encryption Oracle Remediation' set to 'Force Updated Clients' refuse to connect ('CredSSP encryption oracle remediation' error).",
     "Install the CredSSP update (KB4093492 or any later cumulative update) on the server.";
-    "credentials-rejected", Critical, "The NLA logon failed",
+    CREDENTIALS_REJECTED = "credentials-rejected", Critical, "The NLA logon failed",
     "The server refused the credentials during CredSSP (NLA), before any session: wrong user name or password, unknown user, a locked, disabled or expired account, logon hours, or a missing logon right.",
     "Check the user name, domain and password first; then that the account is enabled, unlocked, not expired and allowed to log on through Remote Desktop Services (membership in Remote Desktop Users).";
-    "credentials-accepted", Info, "The NLA logon succeeded",
+    CREDENTIALS_ACCEPTED = "credentials-accepted", Info, "The NLA logon succeeded",
     "The server accepted the credentials during CredSSP (NLA). This proves the user name and password; whether the user may open an RDP session (Remote Desktop Users membership) is only known with --authz on HYBRID_EX servers or by logging on.",
     "Nothing to change; if users still cannot log on, check Remote Desktop Users membership and the 'Allow log on through Remote Desktop Services' right.";
-    "nla-probe-failed", Warning, "The CredSSP exchange failed",
+    NLA_PROBE_FAILED = "nla-probe-failed", Warning, "The CredSSP exchange failed",
     "The server selected CredSSP but the TLS handshake or the CredSSP/NTLM exchange failed, so NLA clients cannot connect either.",
     "Check the listener's certificate and the server's event log (TermService, Schannel, LSA); make sure NTLM is not disabled for incoming traffic if clients use it.";
-    "tls-handshake-failed", Critical, "TLS handshake fails",
+    TLS_HANDSHAKE_FAILED = "tls-handshake-failed", Critical, "TLS handshake fails",
     "The server selected TLS (or CredSSP) in the negotiation, but no TLS handshake completed and no certificate was received: TLS clients cannot connect. Usually the listener's certificate or its private key is unusable.",
     "Re-create or re-select the listener's certificate and check its private key's permissions; check the System event log for Schannel errors.";
-    "tls-legacy-only", Critical, "Only TLS 1.0/1.1 accepted",
+    TLS_LEGACY_ONLY = "tls-legacy-only", Critical, "Only TLS 1.0/1.1 accepted",
     "The listener accepts only TLS 1.0 or 1.1. Clients where those versions are disabled (current Windows, FreeRDP with default settings, hardened clients) cannot connect; both versions are deprecated (RFC 8996).",
     "Enable TLS 1.2 on the server (Windows 7/2008 R2: install KB3080079 and set the SCHANNEL TLS 1.2 Server keys; later versions: check SCHANNEL\\Protocols registry keys and IIS Crypto-style hardening), then disable TLS 1.0/1.1.";
-    "tls-legacy-enabled", Warning, "TLS 1.0/1.1 still enabled",
+    TLS_LEGACY_ENABLED = "tls-legacy-enabled", Warning, "TLS 1.0/1.1 still enabled",
     "The listener still accepts TLS 1.0 or 1.1 next to TLS 1.2 or 1.3. Both are deprecated (RFC 8996) and flagged by audits.",
     "Disable TLS 1.0 and 1.1 in SCHANNEL (HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols) once all clients support TLS 1.2.";
-    "weak-cipher-suites", Warning, "Weak TLS cipher suites accepted",
+    WEAK_CIPHER_SUITES = "weak-cipher-suites", Warning, "Weak TLS cipher suites accepted",
     "The listener accepts cipher suites graded weak (RC4, 3DES, export, NULL, anonymous, or CBC with SHA-1 at TLS 1.0).",
     "Remove the weak suites from the server's cipher suite order (Group Policy: SSL Cipher Suite Order, or the SCHANNEL registry keys).";
-    "cert-expired", Critical, "The certificate has expired",
+    CERT_EXPIRED = "cert-expired", Critical, "The certificate has expired",
     "The listener's TLS certificate is past its notAfter date. Clients warn or refuse to connect ('the certificate has expired').",
     "Renew the certificate (for the default self-signed one: delete it from the 'Remote Desktop' certificate store and restart Remote Desktop Services; for an issued one: re-enrol and re-bind it to the listener).";
-    "cert-not-yet-valid", Critical, "The certificate is not yet valid",
+    CERT_NOT_YET_VALID = "cert-not-yet-valid", Critical, "The certificate is not yet valid",
     "The certificate's notBefore date is in the future: the server's clock or the certificate's dates are wrong.",
     "Check the clock of the server (and of the CA); re-issue the certificate with correct dates.";
-    "cert-expiring-soon", Warning, "The certificate expires soon",
+    CERT_EXPIRING_SOON = "cert-expiring-soon", Warning, "The certificate expires soon",
     "The listener's certificate expires within 30 days.",
     "Renew the certificate before it expires (auto-enrolment for RDP certificates: Group Policy 'Server authentication certificate template').";
-    "cert-self-signed", Warning, "Self-signed certificate",
+    CERT_SELF_SIGNED = "cert-self-signed", Warning, "Self-signed certificate",
     "The listener presents a self-signed certificate (Windows creates one by default). Clients cannot verify the server's identity and show a warning that users learn to click away, which makes man-in-the-middle attacks easy.",
     "Issue the listener a certificate from a CA the clients trust (Group Policy 'Server authentication certificate template', or set SSLCertificateSHA1Hash on the RDP-Tcp listener).";
-    "cert-name-mismatch", Warning, "Certificate name does not match",
+    CERT_NAME_MISMATCH = "cert-name-mismatch", Warning, "Certificate name does not match",
     "The certificate does not name the host the client connects to (neither in its Subject Alternative Names nor, without SANs, in its CN). Clients warn that the certificate is for another computer.",
     "Connect with the name in the certificate, or issue a certificate that names every host name and alias clients use.";
-    "cert-weak-key", Warning, "Weak certificate key",
+    CERT_WEAK_KEY = "cert-weak-key", Warning, "Weak certificate key",
     "The certificate's key is too small (RSA below 2048 bits, EC below 256 bits). Modern TLS stacks refuse such keys.",
     "Issue a certificate with an RSA key of at least 2048 bits (or EC P-256).";
-    "cert-weak-signature", Warning, "Weak certificate signature algorithm",
+    CERT_WEAK_SIGNATURE = "cert-weak-signature", Warning, "Weak certificate signature algorithm",
     "The certificate is signed with MD5 or SHA-1, which modern clients reject.",
     "Re-issue the certificate with a SHA-256 (or better) signature.";
-    "cert-no-server-auth", Warning, "Certificate not valid for server authentication",
+    CERT_NO_SERVER_AUTH = "cert-no-server-auth", Warning, "Certificate not valid for server authentication",
     "The certificate has an Extended Key Usage extension without Server Authentication, so clients reject it for TLS.",
     "Issue a certificate whose Extended Key Usage includes Server Authentication (1.3.6.1.5.5.7.3.1).";
-    "encryption-none", Critical, "Standard RDP Security without encryption",
+    ENCRYPTION_NONE = "encryption-none", Critical, "Standard RDP Security without encryption",
     "Under Standard RDP Security the server uses encryption level None: the session travels in clear.",
     "Set the Encryption Level to High (Group Policy: Set client connection encryption level), or better require TLS (Security Layer = SSL).";
-    "encryption-level-low", Warning, "Encryption level Low",
+    ENCRYPTION_LEVEL_LOW = "encryption-level-low", Warning, "Encryption level Low",
     "Under Standard RDP Security the encryption level is Low: only data from client to server is encrypted (40/56-bit), the server's screen travels in clear.",
     "Set the Encryption Level to High (Group Policy: Set client connection encryption level = High Level), or require TLS.";
-    "weak-rdp-encryption", Warning, "Weak RDP encryption methods accepted",
+    WEAK_RDP_ENCRYPTION = "weak-rdp-encryption", Warning, "Weak RDP encryption methods accepted",
     "The server uses 40-bit or 56-bit RC4 for Standard RDP Security when a client offers it (Client Compatible level). Critical when it forces 40/56-bit even on a client that offers only stronger methods (xrdp at crypt_level low/medium, or a server whose level says so): every client then gets the weak keys.",
     "Set the Encryption Level to High (128-bit) or FIPS, or require TLS (Security Layer = SSL).";
-    "fips-required", Info, "FIPS encryption required",
+    FIPS_REQUIRED = "fips-required", Info, "FIPS encryption required",
     "The encryption level is FIPS Compliant: only clients that support FIPS 140 methods (3DES/SHA-1 for Standard RDP Security, FIPS TLS suites) can connect; older or non-Windows clients may fail.",
     "Nothing to change unless clients fail: then check the 'System cryptography: Use FIPS compliant algorithms' policy on the server.";
-    "fips-not-mandated", Info, "FIPS offered but not mandated",
+    FIPS_NOT_MANDATED = "fips-not-mandated", Info, "FIPS offered but not mandated",
     "The server uses FIPS methods when a client offers them, but accepts other methods too (the encryption level is not FIPS).",
     "If FIPS is a requirement, set the Encryption Level to FIPS Compliant.";
-    "server-cert-invalid", Warning, "Standard RDP Security certificate does not verify",
+    SERVER_CERT_INVALID = "server-cert-invalid", Warning, "Standard RDP Security certificate does not verify",
     "The proprietary server certificate in the MCS Connect Response does not verify against the Terminal Services signing key: it is corrupt, or someone in the path replaced it.",
     "Regenerate the server's Terminal Services key (delete the certificate under HKLM\\SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters and restart), and check for a man-in-the-middle.";
-    "listener-closes-after-mcs", Critical, "The server drops the connection at the MCS stage",
+    LISTENER_CLOSES_AFTER_MCS = "listener-closes-after-mcs", Critical, "The server drops the connection at the MCS stage",
     "Negotiation succeeded, but the server closed or reset the connection after the MCS Connect Initial (or never answered it). Servers at their connection limit, with a licensing problem, or refusing the client's settings behave this way; clients fail right after 'Configuring remote session'.",
     "Check the connection limits (Group Policy 'Limit number of connections', RD Session Host licensing), the TermService and RemoteDesktopServices event logs, and the Encryption Level / Security Layer settings against what clients support.";
-    "proxy-failed", Critical, "The proxy failed",
+    PROXY_FAILED = "proxy-failed", Critical, "The proxy failed",
     "The SOCKS5 proxy given with --proxy did not connect us: it refused our authentication or method, or answered with an error. Nothing is known about the target itself.",
     "Check the proxy address, its credentials (socks5://user:pass@host:port) and that it allows CONNECT to the target.";
-    "legacy-server", Warning, "Server predates RDP security negotiation",
+    LEGACY_SERVER = "legacy-server", Warning, "Server predates RDP security negotiation",
     "The server answers without negotiation data, like Windows 2000, XP and Server 2003 before SP1: only Standard RDP Security, no TLS, no NLA.",
     "Upgrade the server, or at least isolate it; modern clients may refuse to connect to it.";
-    "standard-rdp-security-only", Critical, "Only Standard RDP Security (man-in-the-middle)",
+    STANDARD_RDP_SECURITY_ONLY = "standard-rdp-security-only", Critical, "Only Standard RDP Security (man-in-the-middle)",
     "The server accepts only Standard RDP Security (Security Layer = RDP). Its server authentication uses a proprietary key signed with a key published in the specification, so anyone in the path can impersonate the server and read the session; clients that require NLA or TLS cannot connect.",
     "Set the Security Layer to Negotiate or SSL (Group Policy: Require use of specific security layer for remote (RDP) connections) and install a certificate for the listener.";
-    "rdp-security-allowed", Warning, "Standard RDP Security still allowed",
+    RDP_SECURITY_ALLOWED = "rdp-security-allowed", Warning, "Standard RDP Security still allowed",
     "The server accepts TLS or CredSSP but still allows Standard RDP Security when a client asks for it (Security Layer = Negotiate). A man-in-the-middle can downgrade clients to it.",
     "Set the Security Layer to SSL (Group Policy: Require use of specific security layer for remote (RDP) connections = SSL) once all clients support TLS.";
-    "nla-not-required", Warning, "Network Level Authentication not required",
+    NLA_NOT_REQUIRED = "nla-not-required", Warning, "Network Level Authentication not required",
     "Clients can open a session without authenticating first (CredSSP/NLA). The logon screen and a session are created for anyone who connects: pre-authentication resource exhaustion, and exposure of pre-auth bugs such as BlueKeep (CVE-2019-0708).",
     "Require NLA: System Properties > Remote > 'Allow connections only from computers running Remote Desktop with Network Level Authentication', or Group Policy 'Require user authentication for remote connections by using Network Level Authentication'.";
-    "nla-required", Info, "Network Level Authentication required",
+    NLA_REQUIRED = "nla-required", Info, "Network Level Authentication required",
     "The server requires CredSSP (NLA): clients must authenticate before a session is created. Clients without NLA support (very old ones, some thin clients) cannot connect.",
     "Nothing to change; if old clients must connect, update them rather than disabling NLA.";
-    "negotiation-downgrade", Info, "Server selected a protocol that was not requested",
+    NEGOTIATION_DOWNGRADE = "negotiation-downgrade", Info, "Server selected a protocol that was not requested",
     "For some requests the server selected a security protocol the client did not ask for (xrdp selects Standard RDP Security for requests it does not support instead of refusing). Strict clients abort such connections.",
     "Nothing to change on Windows; for xrdp this is its known behaviour.";
-    "listener-refuses-all", Critical, "The listener refuses every security protocol",
+    LISTENER_REFUSES_ALL = "listener-refuses-all", Critical, "The listener refuses every security protocol",
     "Every X.224 Connection Request was answered with an RDP_NEG_FAILURE (or a mix of failures and disconnects): no request, TLS and CredSSP included, is accepted, so no client can connect. Windows does this when the Security Layer demands something its own configuration cannot give (e.g. SSL required with no usable certificate); FreeRDP's server when started with /sec:ext alone or contradicting /sec flags.",
     "Make the listener accept at least TLS with CredSSP: on Windows check SecurityLayer and UserAuthentication under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp and that the listener has a certificate; restart Remote Desktop Services.";
-    "server-key-weak", Critical, "Weak Standard RDP Security server key",
+    SERVER_KEY_WEAK = "server-key-weak", Critical, "Weak Standard RDP Security server key",
     "The RSA key of the server certificate sent for Standard RDP Security (proprietary or X.509, MS-RDPBCGR 2.2.1.4.3) is shorter than 2048 bits. The client encrypts the session's client random with it: anyone who factors the key (512 bits: hours on a laptop; 1024 bits: within reach of well-funded attackers) and records a session recovers its keys. Critical below 1024 bits, a warning below 2048.",
     "Require TLS (Security Layer = SSL) so Standard RDP Security is not used; on servers that must keep it, replace the key with one of at least 2048 bits.";
-    "tls13-only", Warning, "Only TLS 1.3 accepted",
+    TLS13_ONLY = "tls13-only", Warning, "Only TLS 1.3 accepted",
     "The listener accepts TLS 1.3 and no earlier version. Clients without TLS 1.3 (Windows 10 and Server 2019 mstsc, FreeRDP built against OpenSSL older than 1.1.1, many thin clients) cannot connect.",
     "Also enable TLS 1.2 on the listener (SCHANNEL Protocols\\TLS 1.2\\Server Enabled=1) unless every client is known to speak TLS 1.3.";
-    "loopback-encryption-off", Info, "Encryption off for a loopback client (FreeRDP server)",
+    LOOPBACK_ENCRYPTION_OFF = "loopback-encryption-off", Info, "Encryption off for a loopback client (FreeRDP server)",
     "FreeRDP's server turns Standard RDP Security encryption off for a client whose address is exactly 127.0.0.1 or ::1, so a probe from there sees encryption level None. A remote client gets the configured level; this is not the server's setting.",
     "Nothing to change on the server. To see what remote clients get, probe from another address (`rdp-probe --source 127.0.0.2 ...` on the same machine, or from another host).";
-    "credentials-not-tested", Info, "Credentials given but not tested",
+    CREDENTIALS_NOT_TESTED = "credentials-not-tested", Info, "Credentials given but not tested",
     "Credentials were given with --user, but no CredSSP (NLA) exchange reached the logon, so they were not checked (see nla.auth.reason): the server has no NLA, the NLA step failed or was skipped.",
     "Nothing to change for the probe; on a server without NLA the credentials are checked at the logon screen, after the connection, which rdp-probe does not reach.";
-    "cert-missing-on-server", Critical, "The listener has no usable certificate",
+    CERT_MISSING_ON_SERVER = "cert-missing-on-server", Critical, "The listener has no usable certificate",
     "The server refused TLS with SSL_CERT_NOT_ON_SERVER, or TLS was selected but the handshake failed: the listener's certificate is missing, unreadable, or its private key is inaccessible ('the certificate may be corrupted').",
     "Re-create or re-select the listener's certificate (Remote Desktop Configuration, or delete the self-signed certificate in the 'Remote Desktop' store and restart TermService), and check the private key's permissions (NETWORK SERVICE needs read access).";
 }
@@ -221,7 +294,7 @@ pub fn explain(id: &str) -> Option<&'static FindingInfo> {
 fn make(id: &str, summary: String, evidence: &str) -> Finding {
     let info = explain(id);
     Finding {
-        id: id.into(),
+        id: FindingId::new(id),
         severity: info.map_or(Severity::Warning, |i| i.severity),
         summary,
         remedy: info.map_or_else(String::new, |i| i.remedy.into()),
@@ -392,8 +465,8 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
 pub fn localize_remedies(implementation: Option<&str>, out: &mut [Finding]) {
     let imp = crate::diagnosis::remedies::Implementation::from_report_name(implementation);
     for f in out.iter_mut() {
-        let generic = explain(&f.id).is_some_and(|i| i.remedy == f.remedy);
-        if let (true, Some(text)) = (generic, crate::diagnosis::remedies::remedy(&f.id, imp)) {
+        let generic = explain(f.id.as_str()).is_some_and(|i| i.remedy == f.remedy);
+        if let (true, Some(text)) = (generic, crate::diagnosis::remedies::remedy(f.id.as_str(), imp)) {
             f.remedy = text.into();
         }
     }
@@ -774,6 +847,27 @@ pub fn worst(f: &[Finding]) -> Option<Severity> {
 mod tests {
     use super::*;
 
+    /// Every id this module makes is a catalog entry (so it has a `FindingId` constant, a
+    /// title and an explanation): the ids are typed at the one place they are written.
+    #[test]
+    fn every_id_made_is_in_the_catalog() {
+        let src = include_str!("findings.rs");
+        let mut n = 0;
+        for part in src.split("make(").skip(1) {
+            let Some(rest) = part.trim_start().strip_prefix('"') else { continue };
+            let id = rest.split('"').next().unwrap_or_default();
+            if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                continue;
+            }
+            n += 1;
+            assert!(explain(id).is_some(), "make({id:?}) is not in the catalog");
+            assert_eq!(FindingId::new(id), FindingId::from(id));
+        }
+        assert!(n > 40, "only {n} ids found: the scan is broken");
+        assert_eq!(FindingId::NLA_NOT_REQUIRED, "nla-not-required");
+        assert_eq!(FindingId::new("from-a-newer-version").as_str(), "from-a-newer-version");
+    }
+
     #[test]
     fn catalog_ids_unique_and_complete() {
         let mut ids: Vec<_> = CATALOG.iter().map(|f| f.id).collect();
@@ -805,7 +899,7 @@ mod tests {
         }
     }
     fn ids(r: &Report) -> Vec<String> {
-        analyze(r).into_iter().map(|f| f.id).collect()
+        analyze(r).into_iter().map(|f| f.id.to_string()).collect()
     }
 
     /// Former text match `error.starts_with("proxy")`: the kind decides, not the words.

@@ -74,7 +74,7 @@ impl ProtocolVerdict {
 
 impl fmt::Display for ProtocolVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
+        f.pad(&self.name())
     }
 }
 
