@@ -203,6 +203,99 @@ pub fn gcc_server_blocks(data: &[u8]) {
     let _ = ServerCertificate::decode(data);
 }
 
+// ---- the RDP connection sequence after MCS (issue 13, wire::rdp) ------------------------------
+
+/// MCS domain PDUs (MS-RDPBCGR 2.2.1.5-9, 2.2.2.3). Oracle: decode → encode → decode is stable.
+pub fn rdp_mcs_domain(data: &[u8]) {
+    use crate::wire::rdp::mcs_domain::DomainPdu;
+    if let Ok(p) = DomainPdu::decode(data) {
+        if let Ok(enc) = p.encode() {
+            assert_eq!(DomainPdu::decode(&enc).as_ref(), Ok(&p));
+        }
+    }
+}
+
+/// Licensing PDUs (2.2.1.12, MS-RDPELE 2.2.2), then the security header variants in front.
+/// Oracle: an ERROR_ALERT re-encodes to the same bytes' meaning.
+pub fn rdp_licensing(data: &[u8]) {
+    use crate::wire::rdp::licensing::{Licensing, LicensingPdu};
+    use crate::wire::rdp::security::{HeaderKind, SecurityHeader};
+    if let Ok(l) = Licensing::decode(data) {
+        let _ = l.outcome_name();
+        if let LicensingPdu::ErrorAlert(e) = &l.pdu {
+            let enc = Licensing::encode_error_alert(l.flags, e);
+            assert_eq!(Licensing::decode(&enc).as_ref(), Ok(&l));
+        }
+    }
+    for kind in [HeaderKind::Basic, HeaderKind::NonFips, HeaderKind::Fips] {
+        if let Ok((rest, _)) = SecurityHeader::decode(data, kind) {
+            let _ = Licensing::decode(rest);
+        }
+    }
+}
+
+/// Share Control PDUs (2.2.8.1.1.1): Demand Active with its capability sets and their typed
+/// views, Data PDUs, Deactivate All; several per payload. Oracle: Demand Active and Data PDUs
+/// re-encode to PDUs that decode the same.
+pub fn rdp_share_control(data: &[u8]) {
+    use crate::wire::rdp::share::{ShareControl, ShareControlPdu};
+    let mut rest = data;
+    for _ in 0..64 {
+        let Ok((r, sc)) = ShareControl::decode(rest) else { break };
+        if let ShareControlPdu::DemandActive(da) = &sc.pdu {
+            let _ = da.parsed();
+            let _ = da.desktop();
+        }
+        if matches!(sc.pdu, ShareControlPdu::DemandActive(_) | ShareControlPdu::Data(..)) {
+            if let Ok(enc) = sc.encode() {
+                assert_eq!(ShareControl::decode(&enc).map(|(_, s)| s).as_ref(), Ok(&sc));
+            }
+        }
+        if r.len() >= rest.len() {
+            break;
+        }
+        rest = r;
+    }
+}
+
+/// Fast-path output framing (2.2.9.1.2) as the reader sees it: frame length from the first
+/// bytes, the header split for both security kinds, and the updates.
+pub fn rdp_fast_path(data: &[u8]) {
+    use crate::wire::rdp::output::{frame_len, FastPathOutput, FastPathSecurity, FastPathUpdate, FrameKind};
+    if let Ok((FrameKind::FastPath, len)) = frame_len(data) {
+        assert!((2..=crate::wire::rdp::output::MAX_FASTPATH_LEN).contains(&len));
+        if let Some(frame) = data.get(..len) {
+            for sec in [FastPathSecurity::Standard, FastPathSecurity::Fips] {
+                if let Ok(fp) = FastPathOutput::decode(frame, sec) {
+                    let _ = FastPathUpdate::decode_all(fp.data);
+                }
+            }
+        }
+    }
+    if let Ok(ups) = FastPathUpdate::decode_all(data) {
+        let mut enc = Vec::new();
+        for u in &ups {
+            u.encode(&mut enc);
+        }
+        assert_eq!(FastPathUpdate::decode_all(&enc).as_ref(), Ok(&ups));
+    }
+}
+
+/// What a client sends, decoded (hostile-server harnesses and tests use these decoders):
+/// Client Info, Security Exchange, Confirm Active body, Set Error Info. Oracle: Client Info
+/// re-encodes to something that decodes the same.
+pub fn rdp_client_pdus(data: &[u8]) {
+    use crate::wire::rdp::{
+        activation::ConfirmActive, client_info::ClientInfo, errinfo::ErrorInfo, security::SecurityExchange,
+    };
+    if let Ok(ci) = ClientInfo::decode(data) {
+        assert_eq!(ClientInfo::decode(&ci.encode()).as_ref(), Ok(&ci));
+    }
+    let _ = SecurityExchange::decode(data);
+    let _ = ConfirmActive::decode_body(data);
+    let _ = ErrorInfo::decode(data).map(|e| (e.name(), e.class()));
+}
+
 /// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
@@ -219,6 +312,11 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("gcc_server_blocks", gcc_server_blocks),
     ("not_tls", not_tls),
     ("legacy_rsa", legacy_rsa),
+    ("rdp_mcs_domain", rdp_mcs_domain),
+    ("rdp_licensing", rdp_licensing),
+    ("rdp_share_control", rdp_share_control),
+    ("rdp_fast_path", rdp_fast_path),
+    ("rdp_client_pdus", rdp_client_pdus),
 ];
 
 #[cfg(test)]
@@ -274,5 +372,40 @@ mod tests {
                 gcc_server_blocks(m.get(65..).unwrap_or_default());
             }
         }
+    }
+
+    /// The issue 13 entries survive every frame of the xrdp session capture, its prefixes and
+    /// single-byte corruptions (at each layer: whole frame, MCS payload, user data).
+    #[test]
+    fn rdp_session_entries_on_mutated_capture() {
+        let stream: &[u8] = include_bytes!("../tests/vectors/session/server-stream.bin");
+        let mut rest = stream;
+        while let Ok((_, len)) = crate::wire::rdp::output::frame_len(rest) {
+            let frame = &rest[..len];
+            rest = &rest[len..];
+            let layers: Vec<&[u8]> = match crate::wire::x224::decode_data(frame) {
+                Ok(mcs) => vec![frame, mcs, mcs.get(8..).unwrap_or_default(), mcs.get(12..).unwrap_or_default()],
+                Err(_) => vec![frame],
+            };
+            for l in layers {
+                for n in (0..l.len()).step_by(1 + l.len() / 64) {
+                    for (_, f) in &TARGETS[14..] {
+                        f(&l[..n]);
+                    }
+                }
+                let mut m = l.to_vec();
+                for at in (0..m.len()).step_by(1 + m.len() / 128) {
+                    let orig = m[at];
+                    for x in [0x00, 0x80, 0xff] {
+                        m[at] = x;
+                        for (_, f) in &TARGETS[14..] {
+                            f(&m);
+                        }
+                    }
+                    m[at] = orig;
+                }
+            }
+        }
+        assert!(rest.is_empty());
     }
 }

@@ -11,6 +11,7 @@ pub mod credssp;
 pub mod gcc;
 pub mod mcs;
 pub mod ntlm;
+pub mod rdp;
 pub mod tls;
 pub mod tpkt;
 pub mod x224;
