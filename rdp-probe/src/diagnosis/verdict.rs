@@ -196,7 +196,9 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
                     });
                 }
             }
-            if let Some(a) = n.auth.as_ref().filter(|a| !a.accepted && a.status != crate::report::nla::AuthStatus::NotTested) {
+            if let Some(a) =
+                n.auth.as_ref().filter(|a| !a.accepted && a.status != crate::report::nla::AuthStatus::NotTested)
+            {
                 return Some(Block {
                     step: BlockingStep::Nla,
                     why: format!(

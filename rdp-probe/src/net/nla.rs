@@ -42,9 +42,8 @@ async fn exchange(
     tls_facts: Option<&crate::report::tls::TlsReport>,
     r: &mut NlaReport,
 ) -> Result<(), NlaError> {
-    let (stream, answer) = super::run::open_negotiated(ctx, addr, requested, "nla credssp")
-        .await
-        .map_err(|e| credssp::net_error(&e))?;
+    let (stream, answer) =
+        super::run::open_negotiated(ctx, addr, requested, "nla credssp").await.map_err(|e| credssp::net_error(&e))?;
     let selected = credssp::selected_credssp(&answer)?;
     r.selected = Some(selected);
     if selected == Protocol::HybridEx {

@@ -21,10 +21,7 @@ pub struct NlaReport {
     #[cfg_attr(feature = "serde", serde(with = "requested_names", default))]
     pub requested: Option<SecurityProtocols>,
     /// The protocol the server selected for that connection (JSON: its name, e.g. `hybrid`).
-    #[cfg_attr(
-        feature = "serde",
-        serde(skip_serializing_if = "Option::is_none", default, with = "selected_name")
-    )]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default, with = "selected_name"))]
     pub selected: Option<Protocol>,
     /// TLS version of the CredSSP connection, e.g. "1.2". (A string on purpose: `tls.version`
     /// gets its own type in the TLS section; this one follows once both are merged.)
@@ -407,8 +404,10 @@ mod selected_name {
 
     pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Protocol>, D::Error> {
         let name = <Option<String> as serde::Deserialize>::deserialize(d)?;
-        name.map(|n| super::protocol_of_name(&n).ok_or_else(|| serde::de::Error::custom(format!("unknown protocol {n:?}"))))
-            .transpose()
+        name.map(|n| {
+            super::protocol_of_name(&n).ok_or_else(|| serde::de::Error::custom(format!("unknown protocol {n:?}")))
+        })
+        .transpose()
     }
 }
 

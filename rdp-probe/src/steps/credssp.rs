@@ -74,7 +74,11 @@ pub(crate) fn require_credssp(selected: Protocol) -> Result<(), NlaError> {
     if matches!(selected, Protocol::Hybrid | Protocol::HybridEx) {
         Ok(())
     } else {
-        Err(NlaError::new(Phase::ReadCc, ErrorKind::Other, format!("server selected {} instead of CredSSP", selected.name())))
+        Err(NlaError::new(
+            Phase::ReadCc,
+            ErrorKind::Other,
+            format!("server selected {} instead of CredSSP", selected.name()),
+        ))
     }
 }
 

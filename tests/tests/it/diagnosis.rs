@@ -180,7 +180,11 @@ fn contradictions(r: &Report) -> Vec<String> {
         }
     }
     // (8) Credentials not tested and rejected never together.
-    let not_tested = r.nla.as_ref().and_then(|n| n.auth.as_ref()).is_some_and(|a| a.status == rdp_probe::report::nla::AuthStatus::NotTested);
+    let not_tested = r
+        .nla
+        .as_ref()
+        .and_then(|n| n.auth.as_ref())
+        .is_some_and(|a| a.status == rdp_probe::report::nla::AuthStatus::NotTested);
     if not_tested && r.findings.iter().any(|f| f.id == "credentials-rejected") {
         out.push("(8) nla.auth.status not_tested with a credentials-rejected finding".into());
     }
