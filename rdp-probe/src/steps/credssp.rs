@@ -218,10 +218,18 @@ pub(crate) struct Outcome {
     pub failure: Option<Failure>,
 }
 
+/// What the server's answer to AUTHENTICATE is checked with.
+struct Pending {
+    version: u32,
+    nonce: [u8; 32],
+    key: Vec<u8>,
+    server: SealingState,
+}
+
 enum State {
     Start,
     AwaitChallenge,
-    AwaitLogon { version: u32, nonce: [u8; 32], key: Vec<u8>, server: SealingState },
+    AwaitLogon(Box<Pending>),
     Done,
 }
 
@@ -321,7 +329,7 @@ impl Credssp {
             client_nonce: (version >= 5).then(|| secrets.nonce.to_vec()),
             ..Default::default()
         };
-        self.state = State::AwaitLogon { version, nonce: secrets.nonce, key, server };
+        self.state = State::AwaitLogon(Box::new(Pending { version, nonce: secrets.nonce, key, server }));
         Action::Exchange { bytes: req.encode(), write_phase: Phase::Nla, read: Self::read() }
     }
 }
@@ -368,7 +376,7 @@ impl Machine for Credssp {
                 Input::Error(e) => self.fail(Failure::Net(e)),
                 Input::Frame(f) => self.on_challenge(f),
             },
-            State::AwaitLogon { version, nonce, key, mut server } => match input {
+            State::AwaitLogon(mut p) => match input {
                 // A close without an NTSTATUS: how FreeRDP and older servers refuse. (A failed
                 // write of AUTHENTICATE with a reset reads the same: the server dropped us.)
                 Input::Error(e) if matches!(e.kind, NetErrorKind::Closed { .. } | NetErrorKind::Reset) => {
@@ -376,7 +384,7 @@ impl Machine for Credssp {
                 }
                 Input::Error(e) => self.logon_result(Err(Failure::Net(e))),
                 Input::Frame(f) => {
-                    let answer = judge_logon_answer(f, version, &nonce, &key, &mut server);
+                    let answer = judge_logon_answer(f, p.version, &p.nonce, &p.key, &mut p.server);
                     self.logon_result(answer)
                 }
             },
