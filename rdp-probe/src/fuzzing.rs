@@ -296,6 +296,29 @@ pub fn rdp_client_pdus(data: &[u8]) {
     let _ = ErrorInfo::decode(data).map(|e| (e.name(), e.class()));
 }
 
+/// The CredSSP machine (MS-CSSP 3.1.5) on arbitrary server bytes, as one stream framed by DER
+/// the way the driver frames it: without credentials, and with them (fixed randomness), ending
+/// in a close or in silence; the outcome is then read into the report section.
+pub fn credssp(data: &[u8]) {
+    use crate::steps::credssp::{report, Credssp, Logon, Secrets};
+    for (with_logon, end) in [(false, Event::Close), (true, Event::Close), (true, Event::Silence)] {
+        let logon = with_logon.then(|| Logon {
+            credentials: crate::options::Credentials { domain: "D".into(), user: "u".into(), password: "p".into() },
+            server_key: Some(vec![0x30, 0x03, 0x02, 0x01, 0x01]),
+            secrets: Ok(Secrets {
+                random: crate::wire::ntlm::AuthRandom { client_challenge: [1; 8], session_key: [2; 16] },
+                nonce: [3; 32],
+            }),
+        });
+        let mut m = Credssp::new(logon, Box::new(|| 1.7e9));
+        let r = replay(&mut m, &[Event::Bytes(data.to_vec()), end]);
+        // NEGOTIATE, then at most AUTHENTICATE.
+        debug_assert!((1..=2).contains(&r.sent.len()));
+        let mut nla = crate::report::NlaReport::default();
+        report(&r.output, true, &mut nla);
+    }
+}
+
 /// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
@@ -317,6 +340,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("rdp_share_control", rdp_share_control),
     ("rdp_fast_path", rdp_fast_path),
     ("rdp_client_pdus", rdp_client_pdus),
+    ("credssp", credssp),
 ];
 
 #[cfg(test)]
@@ -389,7 +413,7 @@ mod tests {
             };
             for l in layers {
                 for n in (0..l.len()).step_by(1 + l.len() / 64) {
-                    for (_, f) in &TARGETS[14..] {
+                    for (_, f) in TARGETS.iter().filter(|(n, _)| n.starts_with("rdp_")) {
                         f(&l[..n]);
                     }
                 }
@@ -398,7 +422,7 @@ mod tests {
                     let orig = m[at];
                     for x in [0x00, 0x80, 0xff] {
                         m[at] = x;
-                        for (_, f) in &TARGETS[14..] {
+                        for (_, f) in TARGETS.iter().filter(|(n, _)| n.starts_with("rdp_")) {
                             f(&m);
                         }
                     }
@@ -407,5 +431,24 @@ mod tests {
             }
         }
         assert!(rest.is_empty());
+    }
+
+    /// The CredSSP entry survives truncations and single-byte corruptions of a captured
+    /// TSRequest (FreeRDP's CHALLENGE), alone and followed by a logon answer.
+    #[test]
+    fn credssp_on_mutated_capture() {
+        let ts = include_bytes!("../tests/vectors/shadow-nla-credssp-tsrequest-server.bin").to_vec();
+        let refusal = [0x30, 0x0d, 0xa0, 0x03, 0x02, 0x01, 0x06, 0xa4, 0x06, 0x02, 0x04, 0xc0, 0x00, 0x00, 0x6d];
+        for n in 0..ts.len() {
+            credssp(&ts[..n]);
+        }
+        for at in 0..ts.len() {
+            for x in [0x00, 0x7f, 0x80, 0xff] {
+                let mut m = ts.clone();
+                m[at] = x;
+                m.extend_from_slice(&refusal);
+                credssp(&m);
+            }
+        }
     }
 }

@@ -251,18 +251,19 @@ fn logon_text(a: &rdp_probe::report::nla::AuthReport) -> String {
     if a.accepted {
         return "ACCEPTED".into();
     }
-    match (a.status.as_str(), &a.ntstatus) {
-        ("not_tested", _) => {
+    use rdp_probe::report::nla::AuthStatus;
+    match (&a.status, &a.ntstatus) {
+        (AuthStatus::NotTested, _) => {
             format!("NOT TESTED — {}", a.reason.as_deref().unwrap_or("no CredSSP exchange reached the logon"))
         }
-        ("error", _) => "NOT CHECKED — the logon check did not complete (see the error below)".into(),
-        (status, Some(nt)) => format!("REJECTED — {status} ({nt})"),
-        (_, None) if a.status.contains("closed the connection") => {
+        (AuthStatus::Error, _) => "NOT CHECKED — the logon check did not complete (see the error below)".into(),
+        (_, Some(nt)) => format!("REJECTED — {} ({nt})", a.status_text()),
+        (AuthStatus::ServerClosed, None) => {
             "REJECTED — the server closed the connection after AUTHENTICATE without an NTSTATUS \
              (FreeRDP and older servers answer a wrong user name or password this way)"
                 .into()
         }
-        (status, None) => format!("REJECTED — {status} (the server sent no NTSTATUS)"),
+        (_, None) => format!("REJECTED — {} (the server sent no NTSTATUS)", a.status_text()),
     }
 }
 

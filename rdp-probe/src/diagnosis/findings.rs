@@ -744,7 +744,7 @@ fn nla_findings(nla: &crate::report::NlaReport, out: &mut Vec<Finding>) {
         }
     }
     if let Some(a) = &nla.auth {
-        if a.status == "not_tested" {
+        if a.status == crate::report::nla::AuthStatus::NotTested {
             out.push(make(
                 "credentials-not-tested",
                 format!(
@@ -761,7 +761,7 @@ fn nla_findings(nla: &crate::report::NlaReport, out: &mut Vec<Finding>) {
                 "nla: pubKeyAuth",
             ));
         } else {
-            let mut f = make("credentials-rejected", format!("{}: {}", a.user, a.status), "nla: AUTHENTICATE");
+            let mut f = make("credentials-rejected", format!("{}: {}", a.user, a.status_text()), "nla: AUTHENTICATE");
             // An NTSTATUS-specific remedy beats the generic one.
             if let (Some(_), Some(rem)) = (a.error_code, &a.remedy) {
                 f.remedy = rem.clone();

@@ -197,12 +197,15 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
                     });
                 }
             }
-            if let Some(a) = n.auth.as_ref().filter(|a| !a.accepted && a.status != "not_tested") {
+            if let Some(a) =
+                n.auth.as_ref().filter(|a| !a.accepted && a.status != crate::report::nla::AuthStatus::NotTested)
+            {
                 return Some(Block {
                     step: BlockingStep::Nla,
                     why: format!(
                         "the listener works, but the NLA logon of {} fails ({}): this account cannot connect",
-                        a.user, a.status
+                        a.user,
+                        a.status_text()
                     ),
                     account_only: true,
                 });
@@ -695,7 +698,7 @@ mod tests {
             credssp_version: Some(6),
             auth: Some(crate::report::nla::AuthReport {
                 accepted: false,
-                status: "rejected (server closed the connection)".into(),
+                status: crate::report::nla::AuthStatus::ServerClosed,
                 user: "LAB\\lab".into(),
                 ..Default::default()
             }),
@@ -706,7 +709,7 @@ mod tests {
         assert!(v.summary.starts_with("the listener works"), "{}", v.summary);
         // Not tested is not a failure.
         if let Some(a) = r.nla.as_mut().and_then(|n| n.auth.as_mut()) {
-            a.status = "not_tested".into();
+            a.status = crate::report::nla::AuthStatus::NotTested;
         }
         assert!(verdict(r).state.is_usable());
     }

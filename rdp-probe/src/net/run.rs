@@ -150,12 +150,11 @@ fn note_untested_credentials(opts: &ProbeOptions, report: &mut Report) {
         },
         _ => "no RDP listener answered",
     };
-    let user = if c.domain.is_empty() { c.user.clone() } else { format!("{}\\{}", c.domain, c.user) };
     let nla = report.nla.get_or_insert_with(Default::default);
     nla.auth = Some(crate::report::nla::AuthReport {
         accepted: false,
-        status: "not_tested".into(),
-        user,
+        status: crate::report::nla::AuthStatus::NotTested,
+        user: crate::steps::credssp::user_label(c),
         reason: Some(reason.into()),
         ..Default::default()
     });

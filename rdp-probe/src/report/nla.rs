@@ -2,6 +2,8 @@
 //! CHALLENGE_MESSAGE, and the opt-in credential check. The JSON field names are a contract.
 
 use super::{ErrorKind, NlaRequirement, Phase};
+use crate::wire::x224::{Protocol, SecurityProtocols};
+use std::fmt;
 
 /// Results of the nla step (`nla` in JSON).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -13,12 +15,16 @@ pub struct NlaReport {
     /// Whether the server selected or accepted PROTOCOL_HYBRID_EX (Early User Authorization
     /// Result PDU, MS-RDPBCGR 2.2.10.2).
     pub hybrid_ex: bool,
-    /// requestedProtocols of our CredSSP connection, by name (e.g. `["ssl","hybrid","hybrid_ex"]`).
-    pub requested: Vec<String>,
-    /// The protocol the server selected for that connection.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub selected: Option<String>,
-    /// TLS version of the CredSSP connection, e.g. "1.2".
+    /// requestedProtocols of our CredSSP connection, serialized by name (e.g.
+    /// `["ssl","hybrid","hybrid_ex"]`); `None` (serialized `[]`) when no CredSSP connection was
+    /// planned.
+    #[cfg_attr(feature = "serde", serde(with = "requested_names", default))]
+    pub requested: Option<SecurityProtocols>,
+    /// The protocol the server selected for that connection (JSON: its name, e.g. `hybrid`).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default, with = "selected_name"))]
+    pub selected: Option<Protocol>,
+    /// TLS version of the CredSSP connection, e.g. "1.2". (A string on purpose: `tls.version`
+    /// gets its own type in the TLS section; this one follows once both are merged.)
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub tls_version: Option<String>,
     /// TLS cipher suite of the CredSSP connection (IANA name).
@@ -50,6 +56,7 @@ pub struct NlaReport {
 /// A failure of the nla step: where and what.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct NlaError {
     /// Phase (`connect`, `read_cc`, `tls`, `nla`...).
     pub phase: Phase,
@@ -60,8 +67,20 @@ pub struct NlaError {
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub client_limitation: bool,
     /// The kind of the failure (typed; decisions read this, never the text).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
-    pub kind: Option<ErrorKind>,
+    #[cfg_attr(feature = "serde", serde(default = "other_kind"))]
+    pub kind: ErrorKind,
+}
+
+#[cfg(feature = "serde")]
+fn other_kind() -> ErrorKind {
+    ErrorKind::Other
+}
+
+impl NlaError {
+    /// A failure in `phase` of `kind`, explained by `text`.
+    pub fn new(phase: Phase, kind: ErrorKind, text: impl Into<String>) -> NlaError {
+        NlaError { phase, text: text.into(), client_limitation: false, kind }
+    }
 }
 
 /// Identity and clock from the NTLM CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2) (`nla.ntlm`).
@@ -115,14 +134,24 @@ pub struct AvPairReport {
 }
 
 /// The opt-in credential check (`nla.auth`). Never holds the password.
+///
+/// In JSON `status` is one string: the [`AuthStatus`] spelling, followed by
+/// ` (`[`status_detail`](Self::status_detail)`)` when there is a detail, e.g.
+/// `accepted (server pubKeyAuth does not match the TLS key)`.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(into = "AuthReportJson", from = "AuthReportJson"))]
 pub struct AuthReport {
     /// Whether the server accepted the credentials (its pubKeyAuth verified).
     pub accepted: bool,
-    /// `accepted`, a refusal such as `wrong_password`, `unknown_user`, `account_locked`,
-    /// `logon_type_not_granted`, `rejected (server closed the connection)`, or `error`.
-    pub status: String,
+    /// The outcome: `accepted`, a refusal such as `wrong_password`, `unknown_user`,
+    /// `account_locked`, `logon_type_not_granted`, `rejected (server closed the connection)`,
+    /// `error`, or `not_tested`.
+    pub status: AuthStatus,
+    /// What qualifies the status (serialized inside `status`, in parentheses): e.g. for
+    /// [`AuthStatus::Accepted`] "server pubKeyAuth does not match the TLS key", for
+    /// [`AuthStatus::Refused`] the unknown NTSTATUS code.
+    pub status_detail: Option<String>,
     /// The user as tried (`DOMAIN\user`).
     pub user: String,
     /// The NTSTATUS the server returned, raw.
@@ -147,6 +176,274 @@ pub struct AuthReport {
     /// Early User Authorization Result (`authz` mode on HYBRID_EX), when read.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub authorization: Option<String>,
+}
+
+impl AuthReport {
+    /// The status as one string, the JSON spelling: `status`, or `status (detail)`.
+    pub fn status_text(&self) -> String {
+        match &self.status_detail {
+            Some(d) => format!("{} ({d})", self.status),
+            None => self.status.to_string(),
+        }
+    }
+}
+
+macro_rules! auth_status {
+    ($($(#[$m:meta])* $arm:ident = $s:expr;)*) => {
+        /// The outcome of the NLA logon check (`nla.auth.status`, MS-CSSP 3.1.5; refusals are
+        /// the NTSTATUS in TSRequest.errorCode, MS-ERREF 2.3). Open: a status this version does
+        /// not know is kept as [`AuthStatus::Other`] and serialized as it was read.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+        #[non_exhaustive]
+        pub enum AuthStatus {
+            $($(#[$m])* $arm,)*
+            /// Not checked (the default): no CredSSP exchange reached the logon (`not_tested`).
+            #[default]
+            NotTested,
+            /// Any other status string, kept as read.
+            Other(String),
+        }
+
+        impl AuthStatus {
+            /// Every named status (all but [`AuthStatus::Other`]).
+            pub const ALL: &'static [AuthStatus] = &[$(AuthStatus::$arm,)* AuthStatus::NotTested];
+
+            /// The JSON spelling.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(AuthStatus::$arm => $s,)*
+                    AuthStatus::NotTested => "not_tested",
+                    AuthStatus::Other(s) => s,
+                }
+            }
+        }
+    };
+}
+
+auth_status! {
+    /// The server accepted the credentials (`accepted`).
+    Accepted = "accepted";
+    /// The server closed the connection after AUTHENTICATE without an NTSTATUS: FreeRDP and
+    /// older servers answer a wrong user name or password this way
+    /// (`rejected (server closed the connection)`).
+    ServerClosed = "rejected (server closed the connection)";
+    /// STATUS_LOGON_FAILURE (`wrong_password_or_unknown_user`).
+    WrongPasswordOrUnknownUser = "wrong_password_or_unknown_user";
+    /// STATUS_WRONG_PASSWORD (`wrong_password`).
+    WrongPassword = "wrong_password";
+    /// STATUS_NO_SUCH_USER (`unknown_user`).
+    UnknownUser = "unknown_user";
+    /// STATUS_ACCOUNT_LOCKED_OUT (`account_locked`).
+    AccountLocked = "account_locked";
+    /// STATUS_ACCOUNT_DISABLED (`account_disabled`).
+    AccountDisabled = "account_disabled";
+    /// STATUS_ACCOUNT_EXPIRED (`account_expired`).
+    AccountExpired = "account_expired";
+    /// STATUS_PASSWORD_EXPIRED (`password_expired`).
+    PasswordExpired = "password_expired";
+    /// STATUS_PASSWORD_MUST_CHANGE (`password_must_change`).
+    PasswordMustChange = "password_must_change";
+    /// STATUS_INVALID_LOGON_HOURS (`logon_hours`).
+    LogonHours = "logon_hours";
+    /// STATUS_INVALID_WORKSTATION (`workstation_restriction`).
+    WorkstationRestriction = "workstation_restriction";
+    /// STATUS_LOGON_TYPE_NOT_GRANTED (`logon_type_not_granted`).
+    LogonTypeNotGranted = "logon_type_not_granted";
+    /// STATUS_ACCOUNT_RESTRICTION (`account_restriction`).
+    AccountRestriction = "account_restriction";
+    /// STATUS_AUTHENTICATION_FIREWALL_FAILED (`authentication_firewall`).
+    AuthenticationFirewall = "authentication_firewall";
+    /// STATUS_NO_LOGON_SERVERS (`no_logon_servers`).
+    NoLogonServers = "no_logon_servers";
+    /// STATUS_TRUSTED_RELATIONSHIP_FAILURE (`trust_failure`).
+    TrustFailure = "trust_failure";
+    /// STATUS_ACCESS_DENIED (`access_denied`).
+    AccessDenied = "access_denied";
+    /// STATUS_TIME_DIFFERENCE_AT_DC (`clock_skew`).
+    ClockSkew = "clock_skew";
+    /// SEC_E_UNSUPPORTED_FUNCTION (`unsupported_function`).
+    UnsupportedFunction = "unsupported_function";
+    /// SEC_E_LOGON_DENIED (`logon_denied`).
+    LogonDenied = "logon_denied";
+    /// SEC_E_INVALID_TOKEN (`invalid_token`).
+    InvalidToken = "invalid_token";
+    /// SEC_E_NO_AUTHENTICATING_AUTHORITY (`no_authenticating_authority`).
+    NoAuthenticatingAuthority = "no_authenticating_authority";
+    /// SEC_E_WRONG_PRINCIPAL (`wrong_principal`).
+    WrongPrincipal = "wrong_principal";
+    /// An errorCode this version has no name for; the detail holds it (`refused (0x........)`).
+    Refused = "refused";
+    /// The logon check did not complete (see `nla.error`) (`error`).
+    Error = "error";
+}
+
+impl AuthStatus {
+    /// The status of a spelling; an unknown one is [`AuthStatus::Other`].
+    pub fn parse(s: &str) -> AuthStatus {
+        AuthStatus::ALL.iter().find(|a| a.as_str() == s).cloned().unwrap_or_else(|| AuthStatus::Other(s.to_string()))
+    }
+
+    /// A status string as serialized (`status` or `status (detail)`), split into the status and
+    /// its detail. A string that is no named status, with or without a detail, stays whole in
+    /// [`AuthStatus::Other`].
+    pub fn parse_with_detail(s: &str) -> (AuthStatus, Option<String>) {
+        match AuthStatus::parse(s) {
+            AuthStatus::Other(_) => {}
+            named => return (named, None),
+        }
+        if let Some((head, rest)) = s.split_once(" (") {
+            if let (Some(detail), named) = (rest.strip_suffix(')'), AuthStatus::parse(head)) {
+                if !matches!(named, AuthStatus::Other(_)) {
+                    return (named, Some(detail.to_string()));
+                }
+            }
+        }
+        (AuthStatus::Other(s.to_string()), None)
+    }
+
+    /// The server refused the credentials (any outcome but accepted, not tested and error).
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, AuthStatus::Accepted | AuthStatus::NotTested | AuthStatus::Error)
+    }
+}
+
+impl fmt::Display for AuthStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for AuthStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for AuthStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        Ok(AuthStatus::parse(&s))
+    }
+}
+
+/// [`AuthReport`] as the JSON has it: `status` and its detail in one string.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct AuthReportJson {
+    accepted: bool,
+    status: String,
+    user: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    error_code: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    ntstatus: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    remedy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    reason: Option<String>,
+    credssp_version: u32,
+    server_key_verified: bool,
+    credentials_delegated: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    authorization: Option<String>,
+}
+
+#[cfg(feature = "serde")]
+impl From<AuthReport> for AuthReportJson {
+    fn from(a: AuthReport) -> Self {
+        AuthReportJson {
+            status: a.status_text(),
+            accepted: a.accepted,
+            user: a.user,
+            error_code: a.error_code,
+            ntstatus: a.ntstatus,
+            remedy: a.remedy,
+            reason: a.reason,
+            credssp_version: a.credssp_version,
+            server_key_verified: a.server_key_verified,
+            credentials_delegated: a.credentials_delegated,
+            authorization: a.authorization,
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl From<AuthReportJson> for AuthReport {
+    fn from(a: AuthReportJson) -> Self {
+        let (status, status_detail) = AuthStatus::parse_with_detail(&a.status);
+        AuthReport {
+            accepted: a.accepted,
+            status,
+            status_detail,
+            user: a.user,
+            error_code: a.error_code,
+            ntstatus: a.ntstatus,
+            remedy: a.remedy,
+            reason: a.reason,
+            credssp_version: a.credssp_version,
+            server_key_verified: a.server_key_verified,
+            credentials_delegated: a.credentials_delegated,
+            authorization: a.authorization,
+        }
+    }
+}
+
+/// `nla.selected`: the protocol by its name (`hybrid`, `hybrid_ex`, `unknown_0x..`).
+#[cfg(feature = "serde")]
+mod selected_name {
+    use crate::wire::x224::Protocol;
+
+    pub(super) fn serialize<S: serde::Serializer>(p: &Option<Protocol>, s: S) -> Result<S::Ok, S::Error> {
+        match p {
+            Some(p) => s.serialize_str(&p.name()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Protocol>, D::Error> {
+        let name = <Option<String> as serde::Deserialize>::deserialize(d)?;
+        name.map(|n| {
+            super::protocol_of_name(&n).ok_or_else(|| serde::de::Error::custom(format!("unknown protocol {n:?}")))
+        })
+        .transpose()
+    }
+}
+
+/// `nla.requested`: the set by names (`["ssl","hybrid"]`; `["rdp"]` for the empty set, `[]`
+/// for none).
+#[cfg(feature = "serde")]
+mod requested_names {
+    use crate::wire::x224::SecurityProtocols;
+
+    pub(super) fn serialize<S: serde::Serializer>(p: &Option<SecurityProtocols>, s: S) -> Result<S::Ok, S::Error> {
+        let names = p.map(SecurityProtocols::display_names).unwrap_or_default();
+        serde::Serialize::serialize(&names, s)
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SecurityProtocols>, D::Error> {
+        let names = <Vec<String> as serde::Deserialize>::deserialize(d)?;
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let mut bits = 0u32;
+        for n in &names {
+            let p = super::protocol_of_name(n)
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown protocol {n:?}")))?;
+            bits |= p.value();
+        }
+        Ok(Some(SecurityProtocols(bits)))
+    }
+}
+
+/// The protocol named as [`Protocol::name`] spells it.
+#[cfg(feature = "serde")]
+fn protocol_of_name(n: &str) -> Option<Protocol> {
+    if let Some(hex) = n.strip_prefix("unknown_0x") {
+        return u32::from_str_radix(hex, 16).ok().map(Protocol::from);
+    }
+    Protocol::ALL.iter().copied().find(|p| p.name() == n)
 }
 
 impl NtlmInfo {

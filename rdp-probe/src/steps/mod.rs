@@ -8,6 +8,7 @@
 //! [`tls_cert`] (the X.509 certificate report), [`legacy_rsa`] (handshake signatures of RSA keys
 //! rustls refuses).
 
+pub(crate) mod credssp;
 pub(crate) mod io;
 pub mod legacy_rsa;
 pub(crate) mod machine;

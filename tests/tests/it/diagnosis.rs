@@ -183,7 +183,11 @@ fn contradictions(r: &Report) -> Vec<String> {
         }
     }
     // (8) Credentials not tested and rejected never together.
-    let not_tested = r.nla.as_ref().and_then(|n| n.auth.as_ref()).is_some_and(|a| a.status == "not_tested");
+    let not_tested = r
+        .nla
+        .as_ref()
+        .and_then(|n| n.auth.as_ref())
+        .is_some_and(|a| a.status == rdp_probe::report::nla::AuthStatus::NotTested);
     if not_tested && r.findings.iter().any(|f| f.id == "credentials-rejected") {
         out.push("(8) nla.auth.status not_tested with a credentials-rejected finding".into());
     }
@@ -380,8 +384,8 @@ const CASES: &[Case] = &[
             match auth {
                 None => e.fail("nla.auth absent (expected status not_tested with a reason)".into()),
                 Some(a) => {
-                    if a.status != "not_tested" {
-                        e.fail(format!("nla.auth.status {:?}, expected \"not_tested\"", a.status));
+                    if a.status != rdp_probe::report::nla::AuthStatus::NotTested {
+                        e.fail(format!("nla.auth.status {:?}, expected \"not_tested\"", a.status_text()));
                     }
                     if a.reason.as_deref().is_none_or(|s| s.trim().is_empty()) {
                         e.fail("nla.auth.reason missing".into());
@@ -942,7 +946,10 @@ fn contradictions_detects_each_rule() {
     // (8)
     let mut r = base();
     r.nla = Some(rdp_probe::report::NlaReport {
-        auth: Some(rdp_probe::report::nla::AuthReport { status: "not_tested".into(), ..Default::default() }),
+        auth: Some(rdp_probe::report::nla::AuthReport {
+            status: rdp_probe::report::nla::AuthStatus::NotTested,
+            ..Default::default()
+        }),
         ..Default::default()
     });
     r.findings.push(rdp_probe::diagnosis::findings::Finding {
