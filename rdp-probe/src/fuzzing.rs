@@ -319,6 +319,28 @@ pub fn credssp(data: &[u8]) {
     }
 }
 
+/// The MCS Connect machine (`steps::mcs`) fed arbitrary server bytes as one stream, framed as the
+/// driver frames a socket: after its own X.224 exchange and alone, then into the report section.
+/// Oracle: at most the CR and the Connect Initial are written.
+pub fn mcs_connect(data: &[u8]) {
+    use crate::report::mcs::EncryptionMethod;
+    use crate::steps::mcs::{self, Connect};
+    use crate::wire::x224::{NegotiationRequest, Protocol};
+    let neg = NegotiationRequest { flags: Default::default(), requested_protocols: Protocol::Rdp.as_set() };
+    for script in [vec![Event::Bytes(data.to_vec())], vec![Event::Bytes(data.to_vec()), Event::Silence]] {
+        let mut both = Connect::after_x224(Exchange::new(None, Some(neg)), Protocol::Rdp, mcs::FIRST_OFFER);
+        let mut alone = Connect::new(0, mcs::FIRST_OFFER);
+        for m in [&mut both, &mut alone] {
+            let r = replay(m, &script);
+            assert!(r.sent.len() <= 2);
+            let mut report = crate::report::McsReport::default();
+            mcs::apply(&mut report, &r.output);
+            let _ = mcs::method_answer(EncryptionMethod::Bit128, &r.output);
+            let _ = mcs::method_offers(&r.output, true);
+        }
+    }
+}
+
 /// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
@@ -341,6 +363,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("rdp_fast_path", rdp_fast_path),
     ("rdp_client_pdus", rdp_client_pdus),
     ("credssp", credssp),
+    ("mcs_connect", mcs_connect),
 ];
 
 #[cfg(test)]

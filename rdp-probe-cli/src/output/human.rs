@@ -277,20 +277,23 @@ fn mcs(out: &mut String, m: &rdp_probe::report::McsReport) {
             out,
             "    version    {v}{}  over {}",
             m.version_code.map(|c| format!(" ({c:#010x})")).unwrap_or_default(),
-            m.transport.as_deref().unwrap_or("?")
+            m.transport.map_or("?", |t| t.as_str())
         );
     }
     if !m.early_capability_flags.is_empty() {
         let _ = writeln!(out, "    early caps {}", m.early_capability_flags.join(", "));
     }
     if let Some(l) = &m.encryption_level {
-        let _ = writeln!(out, "    encryption level {l}, method {}", m.selected_method.as_deref().unwrap_or("-"));
+        let method = m.selected_method.map_or_else(|| "-".to_string(), |s| s.to_string());
+        let _ = writeln!(out, "    encryption level {l}, method {method}");
     }
     if !m.method_answers.is_empty() {
         let v: Vec<String> = rdp_probe::report::mcs::METHODS
             .iter()
-            .filter_map(|(k, _)| {
-                m.method_answers.get(*k).map(|a| format!("{k}→{}", a.method.as_deref().unwrap_or(&a.outcome)))
+            .filter_map(|k| {
+                m.method_answers
+                    .get(k)
+                    .map(|a| format!("{k}→{}", a.method.map_or_else(|| a.outcome.to_string(), |m| m.to_string())))
             })
             .collect();
         let _ = writeln!(out, "    offered→answered {}", v.join(" · "));

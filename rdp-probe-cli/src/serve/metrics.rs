@@ -95,7 +95,7 @@ pub fn report_metrics(r: &Report) -> String {
         reg.register(
             "rdp_encryption_level",
             "Standard RDP Security encryption level from MCS (none, low, client_compatible, high, fips)",
-            Info::new(vec![("level", level.clone())]),
+            Info::new(vec![("level", level.to_string())]),
         );
     }
 

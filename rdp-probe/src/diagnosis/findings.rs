@@ -2,6 +2,7 @@
 //! server, in the admin's terms. Every finding id is stable (README "Findings"); `explain`
 //! gives the long text for `rdp-probe explain ID`.
 
+use crate::report::mcs::{EncryptionLevel, EncryptionMethod, Transport};
 use crate::report::ProtocolVerdict;
 use crate::report::{Answer, ErrorKind, NlaRequirement, Phase, Report, SecurityLayer, Status};
 use std::borrow::Cow;
@@ -598,20 +599,8 @@ fn from_exact_loopback(r: &Report) -> bool {
         .is_some_and(|a| a.ip() == std::net::IpAddr::from([127, 0, 0, 1]) || a.ip() == std::net::Ipv6Addr::LOCALHOST)
 }
 
-/// Method names in order of strength (CS_SECURITY / SC_SECURITY, MS-RDPBCGR 2.2.1.3.3).
-fn method_rank(m: &str) -> Option<u8> {
-    match m {
-        "none" => Some(0),
-        "40bit" => Some(1),
-        "56bit" => Some(2),
-        "128bit" => Some(3),
-        "fips" => Some(4),
-        _ => None,
-    }
-}
-
 fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>) {
-    let standard = m.transport.as_deref() == Some("tcp");
+    let standard = m.transport == Some(Transport::Tcp);
     if let Some(e) = &m.error {
         let dropped = e.kind.is_some_and(ErrorKind::dropped);
         if e.phase == Phase::Mcs && dropped {
@@ -624,7 +613,7 @@ fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>
     }
     let freerdp = r.implementation.as_deref().is_some_and(|i| i.starts_with("FreeRDP"));
     let loopback_artefact =
-        standard && freerdp && from_exact_loopback(r) && m.encryption_level.as_deref() == Some("none");
+        standard && freerdp && from_exact_loopback(r) && m.encryption_level == Some(EncryptionLevel::None);
     if loopback_artefact {
         out.push(make(
             "loopback-encryption-off",
@@ -635,18 +624,20 @@ fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>
             "mcs: SC_SECURITY",
         ));
     }
-    match m.encryption_level.as_deref() {
-        Some("none") if standard && !loopback_artefact => out.push(make(
+    match m.encryption_level {
+        Some(EncryptionLevel::None) if standard && !loopback_artefact => out.push(make(
             "encryption-none",
             "Standard RDP Security with encryption level None: the session is not encrypted".into(),
             "mcs: SC_SECURITY",
         )),
-        Some("low") => out.push(make(
+        Some(EncryptionLevel::Low) => out.push(make(
             "encryption-level-low",
             "encryption level Low (client-to-server only)".into(),
             "mcs: SC_SECURITY",
         )),
-        Some("fips") => out.push(make("fips-required", "encryption level FIPS Compliant".into(), "mcs: SC_SECURITY")),
+        Some(EncryptionLevel::Fips) => {
+            out.push(make("fips-required", "encryption level FIPS Compliant".into(), "mcs: SC_SECURITY"))
+        }
         _ => {}
     }
     // Answers below what was offered: a client offering only 128-bit (or FIPS) that gets 40/56-bit.
@@ -654,39 +645,44 @@ fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>
         .method_answers
         .iter()
         .filter_map(|(offered, a)| {
-            let got = a.method.as_deref()?;
-            let (o, g) = (method_rank(offered)?, method_rank(got)?);
+            let got = a.method?;
+            let (o, g) = (offered.rank()?, got.rank()?);
             (o >= 3 && (g == 1 || g == 2)).then(|| format!("answers {got} to a client offering only {offered}"))
         })
         .collect();
-    let weak: Vec<&str> = ["40bit", "56bit"]
+    let weak: Vec<EncryptionMethod> = [EncryptionMethod::Bit40, EncryptionMethod::Bit56]
         .into_iter()
-        .filter(|k| m.method_answers.get(*k).and_then(|a| a.method.as_deref()) == Some(k))
+        .filter(|k| m.method_answers.get(k).and_then(|a| a.method) == Some(*k))
         .collect();
-    let weak_selected = matches!(m.selected_method.as_deref(), Some("40bit") | Some("56bit"));
+    let weak_selected = m.selected_method.filter(|s| matches!(s, EncryptionMethod::Bit40 | EncryptionMethod::Bit56));
     if standard && !forced.is_empty() {
         let mut f = make(
             "weak-rdp-encryption",
             format!(
                 "forces {} even on clients that offer only 128-bit: {}",
-                m.selected_method.as_deref().filter(|s| *s == "40bit" || *s == "56bit").unwrap_or("40/56-bit"),
+                weak_selected.map_or_else(|| "40/56-bit".to_string(), |s| s.to_string()),
                 forced.join("; ")
             ),
             "mcs: one Connect Initial per method",
         );
         f.severity = Severity::Critical;
         out.push(f);
-    } else if standard && (!weak.is_empty() || weak_selected) {
+    } else if standard && (!weak.is_empty() || weak_selected.is_some()) {
         let mut what: Vec<String> = weak.iter().map(|w| format!("answers {w} when offered {w}")).collect();
-        if weak_selected {
-            what.push(format!("chooses {} when offered every method", m.selected_method.as_deref().unwrap_or("")));
+        if let Some(s) = weak_selected {
+            what.push(format!("chooses {s} when offered every method"));
         }
         out.push(make("weak-rdp-encryption", what.join("; "), "mcs: one Connect Initial per method"));
     }
-    if m.encryption_methods.get("fips") == Some(&true) && m.encryption_level.as_deref() != Some("fips") {
+    if m.encryption_methods.get(&EncryptionMethod::Fips) == Some(&true)
+        && m.encryption_level != Some(EncryptionLevel::Fips)
+    {
         out.push(make(
             "fips-not-mandated",
-            format!("FIPS used when offered, but level is {}", m.encryption_level.as_deref().unwrap_or("?")),
+            format!(
+                "FIPS used when offered, but level is {}",
+                m.encryption_level.map_or_else(|| "?".to_string(), |l| l.to_string())
+            ),
             "mcs",
         ));
     }
@@ -827,7 +823,8 @@ pub fn client_compatibility(r: &Report, c: crate::diagnosis::client::ClientProfi
             ));
         }
     }
-    if r.mcs.as_ref().and_then(|m| m.encryption_level.as_deref()) == Some("fips") && !c.fips() && common == ["rdp"] {
+    if r.mcs.as_ref().and_then(|m| m.encryption_level) == Some(EncryptionLevel::Fips) && !c.fips() && common == ["rdp"]
+    {
         out.push(make(
             "client-incompatible",
             format!("the server requires FIPS encryption, which a {} does not support", c.name()),
@@ -972,7 +969,7 @@ mod tests {
             target: "h".into(),
             status: Status::Rdp,
             mcs: Some(crate::report::McsReport {
-                transport: Some("tcp".into()),
+                transport: Some(Transport::Tcp),
                 error: Some(crate::report::mcs::StepError {
                     phase: Phase::Mcs,
                     detail: detail.into(),

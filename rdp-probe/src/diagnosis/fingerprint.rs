@@ -51,7 +51,7 @@ pub fn fingerprint(r: &Report) -> Option<String> {
     for (key, val) in [
         ("core", mcs.and_then(|m| m.version_code).map(|c| format!("{c:08x}"))),
         ("ecf", mcs.and_then(|m| non_empty(m.early_capability_flags.join("+")))),
-        ("enc", mcs.and_then(|m| m.encryption_level.clone())),
+        ("enc", mcs.and_then(|m| m.encryption_level).map(|l| l.to_string())),
         ("cssp", r.nla.as_ref().and_then(|n| n.credssp_version).map(|v| v.to_string())),
         ("ntlmrev", ntlm.and_then(|n| n.ntlm_revision).map(|v| v.to_string())),
         ("os", ntlm.and_then(|n| n.product_version.clone())),

@@ -10,6 +10,7 @@
 //! protocol would get in (the summary then names that client).
 
 use crate::diagnosis::findings::Severity;
+use crate::report::mcs::Transport;
 use crate::report::{Answer, ErrorKind, Phase, Report, Status};
 use crate::wire::x224::Protocol;
 
@@ -213,11 +214,11 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
         }
     }
     let transport = match path {
-        Path::Rdp => "tcp",
-        Path::Tls => "tls",
+        Path::Rdp => Transport::Tcp,
+        Path::Tls => Transport::Tls,
         Path::Nla => return None, // MCS follows CredSSP; not reached without delegation.
     };
-    let m = r.mcs.as_ref().filter(|m| m.transport.as_deref() == Some(transport))?;
+    let m = r.mcs.as_ref().filter(|m| m.transport == Some(transport))?;
     let e = m.error.as_ref()?;
     if mcs_answered(r) || e.client_limitation {
         return None;
@@ -364,11 +365,11 @@ fn path_story(r: &Report, p: Path) -> String {
             _ => s.push_str(", CredSSP not checked"),
         }
     } else {
-        let transport = if p == Path::Rdp { "tcp" } else { "tls" };
-        match r.mcs.as_ref().filter(|m| m.transport.as_deref() == Some(transport)) {
+        let transport = if p == Path::Rdp { Transport::Tcp } else { Transport::Tls };
+        match r.mcs.as_ref().filter(|m| m.transport == Some(transport)) {
             Some(m) if mcs_answered(r) => s.push_str(&format!(
                 ", MCS Connect Response received{}",
-                m.encryption_level.as_deref().map(|l| format!(" (encryption level {l})")).unwrap_or_default()
+                m.encryption_level.map(|l| format!(" (encryption level {l})")).unwrap_or_default()
             )),
             Some(m) if m.error.as_ref().is_some_and(|e| e.client_limitation) => {
                 s.push_str(", MCS not checked (rdp-probe limitation)")
@@ -376,8 +377,8 @@ fn path_story(r: &Report, p: Path) -> String {
             _ => match r.mcs.as_ref().filter(|_| mcs_answered(r)) {
                 Some(m) => s.push_str(&format!(
                     ", MCS checked over {} (encryption level {})",
-                    if transport == "tcp" { "TLS" } else { "Standard RDP Security" },
-                    m.encryption_level.as_deref().unwrap_or("?")
+                    if transport == Transport::Tcp { "TLS" } else { "Standard RDP Security" },
+                    m.encryption_level.map_or_else(|| "?".to_string(), |l| l.to_string())
                 )),
                 None => s.push_str(", MCS not checked"),
             },
@@ -555,6 +556,7 @@ fn answer_words(a: &Answer) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::mcs::EncryptionLevel;
     use crate::report::{McsReport, NegotiationAttempt, NlaReport, TlsReport};
     use crate::steps::negotiation::tests::{att, fail, sel};
 
@@ -594,10 +596,10 @@ mod tests {
             ..TlsReport::default()
         }
     }
-    fn mcs_answered(transport: &str, level: &str) -> McsReport {
+    fn mcs_answered(transport: Transport, level: EncryptionLevel) -> McsReport {
         McsReport {
-            transport: Some(transport.into()),
-            encryption_level: Some(level.into()),
+            transport: Some(transport),
+            encryption_level: Some(level),
             rdp_version: Some("RDP 10.7".into()),
             ..McsReport::default()
         }
@@ -648,7 +650,7 @@ mod tests {
     fn broken_tls_with_rdp_fallback_names_the_forced_client() {
         let mut r = rdp(vec![att(0xb, sel(1, 0xb)), att(0, sel(0, 0)), att(1, sel(1, 1))]);
         r.tls = Some(tls_failed("handshake failed"));
-        r.mcs = Some(mcs_answered("tcp", "high"));
+        r.mcs = Some(mcs_answered(Transport::Tcp, EncryptionLevel::High));
         let v = verdict(r);
         assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::Tls)));
         assert!(v.summary.contains("forced to Standard RDP Security"), "{}", v.summary);
@@ -660,7 +662,7 @@ mod tests {
     #[test]
     fn ssl_not_allowed_falls_back_to_rdp() {
         let mut r = rdp(vec![att(0xb, fail(2)), att(0, sel(0, 0)), att(1, fail(2))]);
-        r.mcs = Some(mcs_answered("tcp", "client_compatible"));
+        r.mcs = Some(mcs_answered(Transport::Tcp, EncryptionLevel::ClientCompatible));
         let v = verdict(r);
         assert!(v.state.is_usable(), "{v:?}");
         assert_eq!(v.blocking_step, None);
@@ -672,7 +674,7 @@ mod tests {
     fn mcs_dropped_blocks_at_mcs() {
         let mut r = rdp(vec![att(0xb, sel(0, 0xb)), att(0, sel(0, 0)), att(1, sel(0, 1))]);
         r.mcs = Some(McsReport {
-            transport: Some("tcp".into()),
+            transport: Some(Transport::Tcp),
             error: Some(crate::report::mcs::StepError {
                 phase: Phase::Mcs,
                 detail: "connection closed by peer".into(),
@@ -718,7 +720,7 @@ mod tests {
     fn tls13_only_names_the_clients() {
         let mut r = rdp(vec![att(0xb, sel(1, 0xb)), att(0, fail(1)), att(1, sel(1, 1))]);
         r.tls = Some(tls_ok(&[("1.0", false), ("1.1", false), ("1.2", false), ("1.3", true)]));
-        r.mcs = Some(mcs_answered("tls", "none"));
+        r.mcs = Some(mcs_answered(Transport::Tls, EncryptionLevel::None));
         let v = verdict(r);
         assert_eq!(v.state, VerdictState::UsableWithWarnings, "{v:?}");
         assert!(v.clients.as_deref().is_some_and(|c| c.contains("TLS 1.3") && c.contains("Windows 10")), "{v:?}");
@@ -734,7 +736,7 @@ mod tests {
             ..TlsReport::default()
         });
         r.mcs = Some(McsReport {
-            transport: Some("tls".into()),
+            transport: Some(Transport::Tls),
             error: Some(crate::report::mcs::StepError {
                 phase: Phase::Tls,
                 detail: "rdp-probe cannot complete a TLS 1.0 handshake".into(),
@@ -764,7 +766,7 @@ mod tests {
         let lost = Answer::Error { phase: Phase::ReadCc, detail: "timed out".into() };
         let mut r = rdp(vec![att(0xb, lost), att(0, sel(0, 0)), att(1, sel(1, 1))]);
         r.tls = Some(tls_ok(&[("1.2", true), ("1.3", true)]));
-        r.mcs = Some(mcs_answered("tcp", "high"));
+        r.mcs = Some(mcs_answered(Transport::Tcp, EncryptionLevel::High));
         let v = verdict(r);
         assert!(v.state.is_usable(), "{v:?}");
         assert!(v.summary.contains("TLS selected"), "{}", v.summary);

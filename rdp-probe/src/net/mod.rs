@@ -335,13 +335,6 @@ impl<'a> Ctx<'a> {
         .await
     }
 
-    /// Reads one whole TPKT frame (header, then exactly length-4 bytes) within the read timeout
-    /// (for the whole frame, so a drip-feeding peer cannot stretch it). A first byte other than 3
-    /// means another protocol: up to 512 bytes of what it sends are returned in `NotTpkt`.
-    pub async fn read_tpkt<S: AsyncRead + Unpin>(&self, s: &mut S, phase: Phase) -> Result<Vec<u8>, NetError> {
-        drive::read_frame(self, s, crate::steps::machine::Read::new(crate::steps::machine::Framing::Tpkt, phase)).await
-    }
-
     /// Collects the transcript recorded so far.
     pub fn take_transcript(&self) -> Vec<TranscriptEntry> {
         self.transcript.as_ref().and_then(|t| t.lock().ok().map(|v| v.clone())).unwrap_or_default()

@@ -11,9 +11,289 @@ use crate::report::{ErrorKind, Phase};
 use crate::wire::gcc::{self, CertificateKind, EncryptionMethods, ServerBlocks, ServerCertificate};
 use crate::wire::mcs::DomainParameters;
 use std::collections::BTreeMap;
+use std::fmt;
 
-/// The methods enumerated, in order: name and CS_SECURITY value.
-pub const METHODS: [(&str, u32); 5] = [("none", 0), ("40bit", 0x01), ("56bit", 0x08), ("128bit", 0x02), ("fips", 0x10)];
+/// The methods enumerated one connection each, in this order (CS_SECURITY, MS-RDPBCGR 2.2.1.3.3).
+pub const METHODS: [EncryptionMethod; 5] = [
+    EncryptionMethod::None,
+    EncryptionMethod::Bit40,
+    EncryptionMethod::Bit56,
+    EncryptionMethod::Bit128,
+    EncryptionMethod::Fips,
+];
+
+/// How the MCS exchange travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
+pub enum Transport {
+    /// Plain TCP: Standard RDP Security (MS-RDPBCGR 5.3).
+    Tcp,
+    /// Inside TLS: Enhanced RDP Security (MS-RDPBCGR 5.4), encryption level None.
+    Tls,
+}
+
+impl Transport {
+    /// The JSON spelling: `tcp`, `tls`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// SC_SECURITY encryptionLevel (MS-RDPBCGR 2.2.1.4.3). Serialized as `none`, `low`,
+/// `client_compatible`, `high`, `fips`, or `unknown_N` for a value the spec does not define.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EncryptionLevel {
+    /// ENCRYPTION_LEVEL_NONE (0).
+    None,
+    /// ENCRYPTION_LEVEL_LOW (1): client-to-server traffic only.
+    Low,
+    /// ENCRYPTION_LEVEL_CLIENT_COMPATIBLE (2).
+    ClientCompatible,
+    /// ENCRYPTION_LEVEL_HIGH (3).
+    High,
+    /// ENCRYPTION_LEVEL_FIPS (4).
+    Fips,
+    /// Any other value, kept.
+    Unknown(u32),
+}
+
+impl From<u32> for EncryptionLevel {
+    fn from(v: u32) -> Self {
+        match v {
+            0 => EncryptionLevel::None,
+            1 => EncryptionLevel::Low,
+            2 => EncryptionLevel::ClientCompatible,
+            3 => EncryptionLevel::High,
+            4 => EncryptionLevel::Fips,
+            v => EncryptionLevel::Unknown(v),
+        }
+    }
+}
+
+impl EncryptionLevel {
+    /// The value on the wire.
+    pub fn value(self) -> u32 {
+        match self {
+            EncryptionLevel::None => 0,
+            EncryptionLevel::Low => 1,
+            EncryptionLevel::ClientCompatible => 2,
+            EncryptionLevel::High => 3,
+            EncryptionLevel::Fips => 4,
+            EncryptionLevel::Unknown(v) => v,
+        }
+    }
+
+    /// Parses the report spelling (the inverse of `Display`).
+    pub fn parse(s: &str) -> Option<EncryptionLevel> {
+        Some(match s {
+            "none" => EncryptionLevel::None,
+            "low" => EncryptionLevel::Low,
+            "client_compatible" => EncryptionLevel::ClientCompatible,
+            "high" => EncryptionLevel::High,
+            "fips" => EncryptionLevel::Fips,
+            s => EncryptionLevel::from(s.strip_prefix("unknown_")?.parse::<u32>().ok()?),
+        })
+    }
+}
+
+impl fmt::Display for EncryptionLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&gcc::encryption_level_name(self.value()))
+    }
+}
+
+/// One encryption method (MS-RDPBCGR 2.2.1.3.3 encryptionMethods, 2.2.1.4.3 encryptionMethod).
+/// Serialized as `none`, `40bit`, `56bit`, `128bit`, `fips`; any other value as its flag names
+/// (`40bit|128bit`, `unknown_0x20`). Ordered by that spelling, so maps keyed by it serialize in
+/// the same order as maps keyed by the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EncryptionMethod {
+    /// ENCRYPTION_METHOD_NONE (0).
+    None,
+    /// ENCRYPTION_METHOD_40BIT (0x01).
+    Bit40,
+    /// ENCRYPTION_METHOD_56BIT (0x08).
+    Bit56,
+    /// ENCRYPTION_METHOD_128BIT (0x02).
+    Bit128,
+    /// ENCRYPTION_METHOD_FIPS (0x10).
+    Fips,
+    /// Any other value (several bits, unknown bits), kept.
+    Other(u32),
+}
+
+impl From<u32> for EncryptionMethod {
+    fn from(v: u32) -> Self {
+        match v {
+            0 => EncryptionMethod::None,
+            0x01 => EncryptionMethod::Bit40,
+            0x08 => EncryptionMethod::Bit56,
+            0x02 => EncryptionMethod::Bit128,
+            0x10 => EncryptionMethod::Fips,
+            v => EncryptionMethod::Other(v),
+        }
+    }
+}
+
+impl EncryptionMethod {
+    /// The value on the wire.
+    pub fn value(self) -> u32 {
+        match self {
+            EncryptionMethod::None => 0,
+            EncryptionMethod::Bit40 => 0x01,
+            EncryptionMethod::Bit56 => 0x08,
+            EncryptionMethod::Bit128 => 0x02,
+            EncryptionMethod::Fips => 0x10,
+            EncryptionMethod::Other(v) => v,
+        }
+    }
+
+    /// As a CS_SECURITY encryptionMethods set (what an offer of this method alone sends).
+    pub fn as_set(self) -> EncryptionMethods {
+        EncryptionMethods(self.value())
+    }
+
+    /// Strength order of the single methods: none 0, 40-bit 1, 56-bit 2, 128-bit 3, FIPS 4
+    /// (`None` for a value that is not one method).
+    pub fn rank(self) -> Option<u8> {
+        match self {
+            EncryptionMethod::None => Some(0),
+            EncryptionMethod::Bit40 => Some(1),
+            EncryptionMethod::Bit56 => Some(2),
+            EncryptionMethod::Bit128 => Some(3),
+            EncryptionMethod::Fips => Some(4),
+            EncryptionMethod::Other(_) => None,
+        }
+    }
+
+    /// The report spelling of a single method (`None` for [`EncryptionMethod::Other`]).
+    fn known_name(self) -> Option<&'static str> {
+        match self {
+            EncryptionMethod::None => Some("none"),
+            EncryptionMethod::Bit40 => Some("40bit"),
+            EncryptionMethod::Bit56 => Some("56bit"),
+            EncryptionMethod::Bit128 => Some("128bit"),
+            EncryptionMethod::Fips => Some("fips"),
+            EncryptionMethod::Other(_) => None,
+        }
+    }
+
+    /// The report spelling.
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        match self.known_name() {
+            Some(n) => n.into(),
+            None => EncryptionMethods::method_name(self.value()).into(),
+        }
+    }
+
+    /// Parses the report spelling (the inverse of `Display`): a name, or names joined by `|`
+    /// with unknown bits as `unknown_0x..`.
+    pub fn parse(s: &str) -> Option<EncryptionMethod> {
+        if s == "none" {
+            return Some(EncryptionMethod::None);
+        }
+        let mut v = 0u32;
+        for part in s.split('|') {
+            v |= match EncryptionMethods::KNOWN.iter().find(|(_, n)| *n == part) {
+                Some((bit, _)) => *bit,
+                None => u32::from_str_radix(part.strip_prefix("unknown_0x")?, 16).ok()?,
+            };
+        }
+        Some(EncryptionMethod::from(v))
+    }
+}
+
+impl fmt::Display for EncryptionMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl PartialOrd for EncryptionMethod {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for EncryptionMethod {
+    /// By the report spelling (a map keyed by methods keeps the order of one keyed by names).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(&other.name()).then(self.value().cmp(&other.value()))
+    }
+}
+
+/// What the server did with one offer (one Connect Initial).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum MethodOutcome {
+    /// A Connect Response with SC_SECURITY.
+    Answered,
+    /// A Connect Response with a failing result.
+    Failed,
+    /// A Disconnect-Provider-Ultimatum (or an X.224 Disconnect Request).
+    Disconnect,
+    /// The connection closed or was reset.
+    Closed,
+    /// Anything else: timeout, undecodable answer, refused negotiation.
+    #[default]
+    Error,
+}
+
+impl MethodOutcome {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodOutcome::Answered => "answered",
+            MethodOutcome::Failed => "failed",
+            MethodOutcome::Disconnect => "disconnect",
+            MethodOutcome::Closed => "closed",
+            MethodOutcome::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for MethodOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Serialized as the report spelling (open values: `unknown_N`, `40bit|128bit`).
+#[cfg(feature = "serde")]
+macro_rules! serde_as_string {
+    ($t:ty, $what:expr) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                <$t>::parse(&s).ok_or_else(|| serde::de::Error::custom(format!(concat!("not ", $what, ": {}"), s)))
+            }
+        }
+    };
+}
+#[cfg(feature = "serde")]
+serde_as_string!(EncryptionLevel, "an encryption level");
+#[cfg(feature = "serde")]
+serde_as_string!(EncryptionMethod, "an encryption method");
 
 /// Results of the MCS step.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -21,7 +301,7 @@ pub const METHODS: [(&str, u32); 5] = [("none", 0), ("40bit", 0x01), ("56bit", 0
 pub struct McsReport {
     /// `tcp` (Standard RDP Security) or `tls` (Enhanced RDP Security, MCS inside TLS).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub transport: Option<String>,
+    pub transport: Option<Transport>,
     /// Set when no MCS exchange was possible, e.g. "MCS not reachable: NLA required".
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub not_reachable: Option<String>,
@@ -44,14 +324,14 @@ pub struct McsReport {
     pub early_capability_flags_value: Option<u32>,
     /// SC_SECURITY encryptionLevel: none, low, client_compatible, high, fips.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub encryption_level: Option<String>,
+    pub encryption_level: Option<EncryptionLevel>,
     /// SC_SECURITY encryptionMethod the server chose when offered every method (0x1b).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub selected_method: Option<String>,
-    /// Method name -> whether the server, offered that method alone, answered with it.
-    pub encryption_methods: BTreeMap<String, bool>,
-    /// Method name -> what the server did with an offer of that method alone.
-    pub method_answers: BTreeMap<String, MethodAnswer>,
+    pub selected_method: Option<EncryptionMethod>,
+    /// Method -> whether the server, offered that method alone, answered with it.
+    pub encryption_methods: BTreeMap<EncryptionMethod, bool>,
+    /// Method -> what the server did with an offer of that method alone.
+    pub method_answers: BTreeMap<EncryptionMethod, MethodAnswer>,
     /// One line about the answers, e.g. "answers 128bit whatever is offered".
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub method_behaviour: Option<String>,
@@ -115,23 +395,24 @@ pub struct StepError {
 /// What the server did with one offered encryption method (one connection).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct MethodAnswer {
     /// CS_SECURITY encryptionMethods sent.
     pub offered_value: u32,
     /// `answered` (a Connect-Response with SC_SECURITY), `failed` (Connect-Response with a
     /// failing result), `disconnect` (Disconnect-Provider-Ultimatum), `closed`, `error`.
-    pub outcome: String,
+    pub outcome: MethodOutcome,
     /// Whether the server answered with exactly the offered method.
     pub accepted: bool,
     /// The method the server chose (SC_SECURITY encryptionMethod).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub method: Option<String>,
+    pub method: Option<EncryptionMethod>,
     /// The method the server chose, raw.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub method_value: Option<u32>,
     /// The level the server answered.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub level: Option<String>,
+    pub level: Option<EncryptionLevel>,
     /// Details of a failure.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub detail: Option<String>,
@@ -143,16 +424,16 @@ impl MethodAnswer {
         match &blocks.security {
             Some(s) => MethodAnswer {
                 offered_value: offered,
-                outcome: "answered".into(),
+                outcome: MethodOutcome::Answered,
                 accepted: s.encryption_method == offered,
-                method: Some(EncryptionMethods::method_name(s.encryption_method)),
+                method: Some(EncryptionMethod::from(s.encryption_method)),
                 method_value: Some(s.encryption_method),
-                level: Some(gcc::encryption_level_name(s.encryption_level)),
+                level: Some(EncryptionLevel::from(s.encryption_level)),
                 detail: None,
             },
             None => MethodAnswer {
                 offered_value: offered,
-                outcome: "error".into(),
+                outcome: MethodOutcome::Error,
                 detail: Some(
                     blocks
                         .errors
@@ -166,8 +447,8 @@ impl MethodAnswer {
     }
 
     /// An answer that is not a Connect-Response with server data.
-    pub fn failed(offered: u32, outcome: &str, detail: String) -> MethodAnswer {
-        MethodAnswer { offered_value: offered, outcome: outcome.into(), detail: Some(detail), ..Default::default() }
+    pub fn failed(offered: u32, outcome: MethodOutcome, detail: String) -> MethodAnswer {
+        MethodAnswer { offered_value: offered, outcome, detail: Some(detail), ..Default::default() }
     }
 }
 
@@ -350,8 +631,8 @@ impl McsReport {
                 core.early_capability_flags.map(|f| gcc::ServerEarlyCapabilityFlags(f).names()).unwrap_or_default();
         }
         if let Some(s) = &b.security {
-            self.encryption_level = Some(gcc::encryption_level_name(s.encryption_level));
-            self.selected_method = Some(EncryptionMethods::method_name(s.encryption_method));
+            self.encryption_level = Some(EncryptionLevel::from(s.encryption_level));
+            self.selected_method = Some(EncryptionMethod::from(s.encryption_method));
             self.server_random_len = s.server_random_len;
             self.server_cert_len = s.server_cert_len;
             self.server_certificate = match &s.server_certificate {
@@ -387,89 +668,6 @@ impl McsReport {
             })
             .collect();
         self.decode_errors = b.errors.iter().map(|e| e.to_string()).collect();
-    }
-
-    /// Records the per-method answers and derives `encryption_methods` and `method_behaviour`.
-    pub fn set_method_answers(&mut self, answers: BTreeMap<String, MethodAnswer>) {
-        self.encryption_methods = answers.iter().map(|(k, a)| (k.clone(), a.accepted)).collect();
-        self.method_behaviour = method_behaviour(&answers);
-        self.method_answers = answers;
-    }
-}
-
-/// One line on how the server treats offers: the case nmap gets wrong is a server that answers
-/// one method whatever is offered (xrdp), which nmap lists as "SUCCESS" for every method.
-pub fn method_behaviour(answers: &BTreeMap<String, MethodAnswer>) -> Option<String> {
-    if answers.is_empty() {
-        return None;
-    }
-    let answered: Vec<&MethodAnswer> = answers.values().filter(|a| a.outcome == "answered").collect();
-    if answered.is_empty() {
-        return Some("no offer was answered".into());
-    }
-    let chosen: std::collections::BTreeSet<Option<u32>> = answered.iter().map(|a| a.method_value).collect();
-    let not_answered: Vec<&str> = METHODS
-        .iter()
-        .filter(|(n, _)| answers.get(*n).is_some_and(|a| a.outcome != "answered"))
-        .map(|(n, _)| *n)
-        .collect();
-    let tail =
-        if not_answered.is_empty() { String::new() } else { format!("; no answer to {}", not_answered.join(", ")) };
-    if answered.len() > 1 && chosen.len() == 1 {
-        let m = answered.first().and_then(|a| a.method.clone()).unwrap_or_default();
-        return Some(format!("answers {m} whatever is offered{tail}"));
-    }
-    let exceptions: Vec<String> = METHODS
-        .iter()
-        .filter_map(|(n, _)| answers.get(*n).filter(|a| a.outcome == "answered" && !a.accepted).map(|a| (n, a)))
-        .map(|(n, a)| format!("{n} -> {}", a.method.clone().unwrap_or_default()))
-        .collect();
-    if exceptions.is_empty() {
-        return Some(format!("answers the offered method{tail}"));
-    }
-    if exceptions.len() < answered.len() {
-        return Some(format!("answers the offered method except {}{tail}", exceptions.join(", ")));
-    }
-    let parts: Vec<String> = METHODS
-        .iter()
-        .filter_map(|(n, _)| answers.get(*n).filter(|a| a.outcome == "answered").map(|a| (n, a)))
-        .map(|(n, a)| format!("{n} -> {}", a.method.clone().unwrap_or_default()))
-        .collect();
-    Some(format!("answers {}{tail}", parts.join(", ")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ans(offered: u32, got: u32) -> MethodAnswer {
-        MethodAnswer {
-            offered_value: offered,
-            outcome: "answered".into(),
-            accepted: offered == got,
-            method: Some(EncryptionMethods::method_name(got)),
-            method_value: Some(got),
-            level: Some("high".into()),
-            detail: None,
-        }
-    }
-
-    #[test]
-    fn behaviour_lines() {
-        let all_128: BTreeMap<String, MethodAnswer> =
-            METHODS.iter().map(|(n, v)| (n.to_string(), ans(*v, 2))).collect();
-        assert_eq!(method_behaviour(&all_128).unwrap(), "answers 128bit whatever is offered");
-        let mut honest: BTreeMap<String, MethodAnswer> =
-            METHODS.iter().skip(1).map(|(n, v)| (n.to_string(), ans(*v, *v))).collect();
-        honest.insert("none".into(), MethodAnswer::failed(0, "closed", "closed".into()));
-        assert_eq!(method_behaviour(&honest).unwrap(), "answers the offered method; no answer to none");
-        // FreeRDP shadow from 127.0.0.2: the NONE offer gets 128-bit
-        honest.insert("none".into(), ans(0, 2));
-        assert_eq!(method_behaviour(&honest).unwrap(), "answers the offered method except none -> 128bit");
-        let mut r = McsReport::default();
-        r.set_method_answers(all_128);
-        assert_eq!(r.encryption_methods.get("128bit"), Some(&true));
-        assert_eq!(r.encryption_methods.get("40bit"), Some(&false));
     }
 }
 
@@ -513,8 +711,8 @@ mod captured {
             for offer in ["0x00", "0x01", "0x02", "0x08", "0x10", "0x1b"] {
                 let frame = std::fs::read(dir(d).join(format!("mcs-connect-response-meth{offer}.bin"))).unwrap();
                 let r = report_of(&frame);
-                assert_eq!(r.encryption_level.as_deref(), Some(level), "{d} {offer}");
-                assert_eq!(r.selected_method.as_deref(), Some(method), "{d} {offer}");
+                assert_eq!(r.encryption_level.map(|l| l.to_string()).as_deref(), Some(level), "{d} {offer}");
+                assert_eq!(r.selected_method.map(|m| m.to_string()).as_deref(), Some(method), "{d} {offer}");
                 assert_eq!(r.rdp_version.as_deref(), Some("RDP 5.0-8.1"));
                 assert_eq!(r.client_requested_protocols.as_deref(), Some(&["rdp".to_string()][..]));
                 assert_eq!(r.io_channel, Some(1003));
@@ -542,8 +740,8 @@ mod captured {
     fn shadow_from_localhost() {
         let frame = std::fs::read(dir("shadow-rdp-33912-mcs").join("mcs-connect-response-meth0x02.bin")).unwrap();
         let r = report_of(&frame);
-        assert_eq!(r.encryption_level.as_deref(), Some("none"));
-        assert_eq!(r.selected_method.as_deref(), Some("none"));
+        assert_eq!(r.encryption_level, Some(EncryptionLevel::None));
+        assert_eq!(r.selected_method, Some(EncryptionMethod::None));
         assert_eq!(r.early_capability_flags_value, Some(0));
         assert_eq!(r.blocks, ["sc_core", "sc_net", "sc_security"]);
     }
@@ -555,5 +753,57 @@ mod captured {
         let ci = crate::wire::mcs::ConnectInitial::decode(crate::wire::x224::decode_data(&frame).unwrap()).unwrap();
         assert_eq!(ci.target, crate::wire::mcs::DomainParameters::TARGET);
         assert!(ci.user_data.windows(4).any(|w| w == b"Duca"));
+    }
+}
+
+/// The JSON spelling of the typed fields is the spelling of the strings they replaced.
+#[cfg(all(test, feature = "serde"))]
+mod spelling {
+    use super::*;
+
+    #[test]
+    fn levels_methods_transport_outcomes() {
+        let levels = [(0, "none"), (1, "low"), (2, "client_compatible"), (3, "high"), (4, "fips"), (7, "unknown_7")];
+        for (v, name) in levels {
+            let l = EncryptionLevel::from(v);
+            assert_eq!(l.value(), v);
+            assert_eq!(l.to_string(), gcc::encryption_level_name(v));
+            assert_eq!(serde_json::to_value(l).unwrap(), name);
+            assert_eq!(serde_json::from_value::<EncryptionLevel>(name.into()).unwrap(), l);
+        }
+        for v in [0, 1, 2, 8, 0x10, 0x03, 0x1b, 0x20, 0x8000_0001] {
+            let m = EncryptionMethod::from(v);
+            assert_eq!(m.value(), v);
+            assert_eq!(m.to_string(), EncryptionMethods::method_name(v));
+            let json = serde_json::to_value(m).unwrap();
+            assert_eq!(serde_json::from_value::<EncryptionMethod>(json).unwrap(), m, "{v:#x}");
+        }
+        assert_eq!(EncryptionMethod::from(0x21).to_string(), "40bit|unknown_0x20");
+        assert!(serde_json::from_value::<EncryptionMethod>("256bit".into()).is_err());
+        assert_eq!(serde_json::to_value(Transport::Tls).unwrap(), "tls");
+        assert_eq!(serde_json::to_value(Transport::Tcp).unwrap(), Transport::Tcp.to_string());
+        for o in [
+            MethodOutcome::Answered,
+            MethodOutcome::Failed,
+            MethodOutcome::Disconnect,
+            MethodOutcome::Closed,
+            MethodOutcome::Error,
+        ] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
+    }
+
+    #[test]
+    fn method_maps_keep_the_order_of_name_keys() {
+        let typed: BTreeMap<EncryptionMethod, bool> = METHODS.iter().map(|m| (*m, true)).collect();
+        let named: BTreeMap<String, bool> = METHODS.iter().map(|m| (m.to_string(), true)).collect();
+        assert_eq!(serde_json::to_string(&typed).unwrap(), serde_json::to_string(&named).unwrap());
+        assert_eq!(
+            serde_json::to_string(&typed).unwrap(),
+            r#"{"128bit":true,"40bit":true,"56bit":true,"fips":true,"none":true}"#
+        );
+        let back: BTreeMap<EncryptionMethod, bool> =
+            serde_json::from_str(&serde_json::to_string(&typed).unwrap()).unwrap();
+        assert_eq!(back, typed);
     }
 }

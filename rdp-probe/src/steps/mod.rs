@@ -12,5 +12,6 @@ pub(crate) mod credssp;
 pub(crate) mod io;
 pub mod legacy_rsa;
 pub(crate) mod machine;
+pub(crate) mod mcs;
 pub mod negotiation;
 pub mod tls_cert;

@@ -752,7 +752,7 @@ impl Exp<'_> {
     }
 
     fn mcs_level(&mut self, level: &str) {
-        let got = self.r.mcs.as_ref().and_then(|m| m.encryption_level.clone());
+        let got = self.r.mcs.as_ref().and_then(|m| m.encryption_level).map(|l| l.to_string());
         if got.as_deref() != Some(level) {
             self.fail(format!("mcs.encryption_level {got:?}, expected {level:?}"));
         }

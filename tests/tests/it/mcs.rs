@@ -8,6 +8,7 @@
 //! 23100-23999). Switching is `use rdp_probe_tests::*` and deleting `mod fixture`.
 
 use fixture::{freerdp_shadow, run_nmap_script, xrdp, ShadowConfig, XrdpConfig};
+use rdp_probe::report::mcs::{EncryptionLevel, EncryptionMethod, MethodOutcome, Transport};
 use rdp_probe::report::McsReport;
 use rdp_probe::{ProbeOptions, Steps, Target};
 use std::collections::BTreeMap;
@@ -241,7 +242,7 @@ async fn probe_mcs(addr: SocketAddr, source: Option<IpAddr>) -> McsReport {
 }
 
 /// nmap's "RDP Encryption level" and its SUCCESS cipher lines, mapped to our names.
-fn nmap_encryption(out: &str) -> (Option<String>, BTreeMap<String, bool>) {
+fn nmap_encryption(out: &str) -> (Option<String>, BTreeMap<EncryptionMethod, bool>) {
     let level = out.lines().find_map(|l| l.split("RDP Encryption level: ").nth(1)).map(|s| {
         match s.trim() {
             "None" => "none",
@@ -257,7 +258,7 @@ fn nmap_encryption(out: &str) -> (Option<String>, BTreeMap<String, bool>) {
     for (nmap_name, ours) in
         [("40-bit RC4", "40bit"), ("56-bit RC4", "56bit"), ("128-bit RC4", "128bit"), ("FIPS 140-1", "fips")]
     {
-        methods.insert(ours.to_string(), out.contains(&format!("{nmap_name}: SUCCESS")));
+        methods.insert(EncryptionMethod::parse(ours).unwrap(), out.contains(&format!("{nmap_name}: SUCCESS")));
     }
     (level, methods)
 }
@@ -266,22 +267,24 @@ fn nmap_encryption(out: &str) -> (Option<String>, BTreeMap<String, bool>) {
 async fn xrdp_rdp(crypt_level: &'static str, level: &str, method: &str) {
     let server = xrdp(XrdpConfig { security_layer: "rdp", crypt_level });
     let r = probe_mcs(server.addr, None).await;
-    assert_eq!(r.transport.as_deref(), Some("tcp"));
+    let (level_name, method_name) = (level, method);
+    let (level, method) = (EncryptionLevel::parse(level).unwrap(), EncryptionMethod::parse(method).unwrap());
+    assert_eq!(r.transport, Some(Transport::Tcp));
     assert_eq!(r.error, None);
     assert_eq!(r.rdp_version.as_deref(), Some("RDP 5.0-8.1"));
     assert_eq!(r.version_code, Some(0x0008_0004));
     assert_eq!(r.client_requested_protocols.as_deref(), Some(&["rdp".to_string()][..]));
-    assert_eq!(r.encryption_level.as_deref(), Some(level));
-    assert_eq!(r.selected_method.as_deref(), Some(method));
+    assert_eq!(r.encryption_level, Some(level));
+    assert_eq!(r.selected_method, Some(method));
     // xrdp ignores encryptionMethods: every single-method offer gets the configured method.
     for (name, a) in &r.method_answers {
-        assert_eq!(a.outcome, "answered", "{name}: {a:?}");
-        assert_eq!(a.method.as_deref(), Some(method), "{name}");
-        assert_eq!(a.level.as_deref(), Some(level), "{name}");
-        assert_eq!(r.encryption_methods[name], name == method, "{name}");
+        assert_eq!(a.outcome, MethodOutcome::Answered, "{name}: {a:?}");
+        assert_eq!(a.method, Some(method), "{name}");
+        assert_eq!(a.level, Some(level), "{name}");
+        assert_eq!(r.encryption_methods[name], *name == method, "{name}");
     }
-    assert_eq!(r.method_behaviour.as_deref(), Some(format!("answers {method} whatever is offered").as_str()));
-    if method == "none" {
+    assert_eq!(r.method_behaviour.as_deref(), Some(format!("answers {method_name} whatever is offered").as_str()));
+    if method == EncryptionMethod::None {
         // crypt_level=none: a 12-byte SC_SECURITY, no random, no certificate
         assert_eq!(r.server_certificate, None);
         assert_eq!(r.server_random_len, None);
@@ -303,14 +306,14 @@ async fn xrdp_rdp(crypt_level: &'static str, level: &str, method: &str) {
     // rdp-only xrdp: it counts any RDP_NEG_RSP as success without reading the selected protocol.
     let out = run_nmap_script(server.addr, "rdp-enum-encryption");
     let (nlevel, nmethods) = nmap_encryption(&out);
-    if method == "none" {
+    if method == EncryptionMethod::None {
         // Measured: against crypt_level=none nmap 7.93 prints no rdp-enum-encryption output at
         // all (its parser gives up on the 12-byte SC_SECURITY without random/certificate);
         // we report level none, method none.
         assert_eq!(nlevel, None, "nmap:\n{out}");
         return;
     }
-    assert_eq!(nlevel.as_deref(), Some(level), "nmap:\n{out}");
+    assert_eq!(nlevel.as_deref(), Some(level_name), "nmap:\n{out}");
     for (name, ok) in nmethods {
         assert_eq!(r.encryption_methods[&name], ok, "{name}: nmap:\n{out}");
     }
@@ -349,12 +352,12 @@ async fn xrdp_rdp_fips() {
 async fn xrdp_tls() {
     let server = xrdp(XrdpConfig { security_layer: "tls", crypt_level: "high" });
     let r = probe_mcs(server.addr, None).await;
-    assert_eq!(r.transport.as_deref(), Some("tls"));
+    assert_eq!(r.transport, Some(Transport::Tls));
     assert_eq!(r.error, None);
     assert_eq!(r.rdp_version.as_deref(), Some("RDP 5.0-8.1"));
     assert_eq!(r.client_requested_protocols.as_deref(), Some(&["ssl".to_string()][..]));
-    assert_eq!(r.encryption_level.as_deref(), Some("none"));
-    assert_eq!(r.selected_method.as_deref(), Some("none"));
+    assert_eq!(r.encryption_level, Some(EncryptionLevel::None));
+    assert_eq!(r.selected_method, Some(EncryptionMethod::None));
     assert!(r.method_answers.is_empty());
     assert_eq!(r.server_certificate, None);
 }
@@ -365,11 +368,11 @@ async fn xrdp_tls() {
 async fn xrdp_negotiate() {
     let server = xrdp(XrdpConfig { security_layer: "negotiate", crypt_level: "high" });
     let r = probe_mcs(server.addr, None).await;
-    assert_eq!(r.transport.as_deref(), Some("tcp"));
-    assert_eq!(r.encryption_level.as_deref(), Some("high"));
-    assert_eq!(r.selected_method.as_deref(), Some("128bit"));
-    assert_eq!(r.encryption_methods.get("128bit"), Some(&true));
-    assert_eq!(r.encryption_methods.get("40bit"), Some(&false));
+    assert_eq!(r.transport, Some(Transport::Tcp));
+    assert_eq!(r.encryption_level, Some(EncryptionLevel::High));
+    assert_eq!(r.selected_method, Some(EncryptionMethod::Bit128));
+    assert_eq!(r.encryption_methods.get(&EncryptionMethod::Bit128), Some(&true));
+    assert_eq!(r.encryption_methods.get(&EncryptionMethod::Bit40), Some(&false));
 }
 
 /// FreeRDP shadow /sec:rdp probed from 127.0.0.2: it answers the offered method at level
@@ -378,17 +381,17 @@ async fn xrdp_negotiate() {
 async fn shadow_rdp_from_other_loopback_address() {
     let server = freerdp_shadow(ShadowConfig { sec: "rdp" });
     let r = probe_mcs(server.addr, Some("127.0.0.2".parse().unwrap())).await;
-    assert_eq!(r.transport.as_deref(), Some("tcp"));
+    assert_eq!(r.transport, Some(Transport::Tcp));
     assert_eq!(r.error, None);
-    assert_eq!(r.encryption_level.as_deref(), Some("client_compatible"));
-    for m in ["40bit", "56bit", "128bit", "fips"] {
-        assert_eq!(r.encryption_methods.get(m), Some(&true), "{m}: {:?}", r.method_answers.get(m));
+    assert_eq!(r.encryption_level, Some(EncryptionLevel::ClientCompatible));
+    for m in [EncryptionMethod::Bit40, EncryptionMethod::Bit56, EncryptionMethod::Bit128, EncryptionMethod::Fips] {
+        assert_eq!(r.encryption_methods.get(&m), Some(&true), "{m}: {:?}", r.method_answers.get(&m));
     }
     assert_eq!(r.server_certificate.as_ref().map(|c| c.kind.as_str()), Some("proprietary"));
     // Measured: an offer of NONE alone is answered with 128-bit (not refused).
     assert_eq!(r.method_behaviour.as_deref(), Some("answers the offered method except none -> 128bit"));
 
     let local = probe_mcs(server.addr, None).await;
-    assert_eq!(local.encryption_level.as_deref(), Some("none"));
-    assert_eq!(local.selected_method.as_deref(), Some("none"));
+    assert_eq!(local.encryption_level, Some(EncryptionLevel::None));
+    assert_eq!(local.selected_method, Some(EncryptionMethod::None));
 }

@@ -443,6 +443,6 @@ fn xrdp_full_probe_over_ipv6() {
     assert_eq!(tls.versions.get("1.2"), Some(&true));
     let mcs = r.mcs.as_ref().expect("mcs report");
     assert!(mcs.error.is_none(), "{mcs:#?}");
-    assert_eq!(mcs.encryption_level.as_deref(), Some("high"));
+    assert_eq!(mcs.encryption_level, Some(rdp_probe::report::mcs::EncryptionLevel::High));
     assert_eq!(mcs.method_answers.len(), 5, "{mcs:#?}");
 }

@@ -77,9 +77,9 @@ fn rsa1024_certificate_mcs_over_tls_completes() {
     assert_eq!(cert.key_bits, Some(1024));
     assert!(cert.webpki_errors.contains(&"weak key".to_string()));
     let mcs = r.mcs.as_ref().expect("mcs section");
-    assert_eq!(mcs.transport.as_deref(), Some("tls"));
+    assert_eq!(mcs.transport, Some(rdp_probe::report::mcs::Transport::Tls));
     assert_eq!(mcs.error, None, "{mcs:#?}");
-    assert_eq!(mcs.encryption_level.as_deref(), Some("none"));
+    assert_eq!(mcs.encryption_level, Some(rdp_probe::report::mcs::EncryptionLevel::None));
     assert!(mcs.rdp_version.is_some(), "{mcs:#?}");
     assert!(!j.to_string().contains("BadSignature"), "{j:#}");
 }
