@@ -145,6 +145,9 @@ impl Config {
             }
             opts.connection_delay = Duration::from_secs_f64(d);
         }
+        if let Some(n) = s.parallel {
+            opts.parallel_connections = usize::from(n);
+        }
         let mut so = ScanOptions::builder()
             .concurrency(s.concurrency.unwrap_or_else(|| default_concurrency(nofile)))
             .per_host(s.per_host)
@@ -347,6 +350,9 @@ mod tests {
             Some(Proxy::Socks5 { address: "127.0.0.1:1080".into(), auth: Some(("u".into(), "p".into())) })
         );
         assert_eq!(p.opts.connection_delay, Duration::from_millis(500));
+        assert_eq!(probe(&["--parallel", "6", "h"]).opts.parallel_connections, 6);
+        assert_eq!(probe(&["h"]).opts.parallel_connections, 2);
+        assert!(config(&["--parallel", "0", "h"]).is_err());
         assert_eq!(p.input_lists, [PathBuf::from("f")]);
         assert_eq!(probe(&["--find-port", "h"]).opts.find_ports, rdp_probe::options::COMMON_ALTERNATIVE_PORTS);
         assert_eq!(probe(&["--find-port=3390,13389", "h"]).opts.find_ports, [3390, 13389]);
