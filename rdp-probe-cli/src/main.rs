@@ -60,6 +60,7 @@ pub fn code_for(r: &Report) -> u8 {
             VerdictState::Usable | VerdictState::UsableWithWarnings => by_findings(),
             VerdictState::Unusable | VerdictState::NotRdp => exit::PROBLEM,
             VerdictState::Unreachable => exit::UNREACHABLE,
+            _ => exit::PROBLEM,
         };
     }
     match r.status {

@@ -73,6 +73,7 @@ pub const COMMON_ALTERNATIVE_PORTS: &[u16] =
 
 /// A proxy to connect through.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Proxy {
     /// SOCKS5 (RFC 1928), no authentication or username/password (RFC 1929).
     Socks5 {
@@ -124,6 +125,7 @@ impl std::str::FromStr for Proxy {
 
 /// Why a proxy URL could not be parsed (each variant holds the URL as given).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProxyError {
     /// Not a `socks5://` or `socks5h://` URL.
     #[error("{0:?}: only socks5://host:port is supported")]

@@ -17,6 +17,7 @@ fn status_line(r: &Report) -> String {
         Status::Reset => format!("CLOSED — {}", r.error.as_deref().unwrap_or("the peer closed the connection")),
         Status::DnsError => format!("DNS — {}", r.error.as_deref().unwrap_or("the name did not resolve")),
         Status::Error => format!("ERROR — {}", r.error.as_deref().unwrap_or("unknown error")),
+        other => format!("{} — {}", other.as_str().to_uppercase(), r.error.as_deref().unwrap_or("")),
     }
 }
 
@@ -31,6 +32,7 @@ fn verdict_line(v: &Verdict, paint: Paint) -> String {
         (VerdictState::NotRdp, _) => "NOT RDP".to_string(),
         (VerdictState::Unreachable, Some(s)) => format!("UNREACHABLE ({s})"),
         (VerdictState::Unreachable, None) => "UNREACHABLE".to_string(),
+        (other, _) => other.to_string().to_uppercase(),
     };
     format!("{} — {}", paint.verdict(v.state, &head), v.summary)
 }
@@ -65,6 +67,7 @@ fn answer_text(a: &Answer) -> String {
         }
         Answer::Closed { detail } => format!("closed without answer ({detail})"),
         Answer::Error { phase, detail } => format!("error in {}: {detail}", phase.as_str()),
+        other => format!("{other:?}"),
     }
 }
 
@@ -478,6 +481,7 @@ pub fn render(r: &Report, raw: bool, paint: Paint) -> String {
                 Direction::Sent => "→",
                 Direction::Received => "←",
                 Direction::Note => "#",
+                _ => "?",
             };
             if dir == Direction::Note {
                 let _ = writeln!(out, "    [{conn}] {arrow} {note}");

@@ -69,7 +69,7 @@ impl Paint {
         let style = match sev {
             Severity::Critical => fg(anstyle::AnsiColor::Red).bold(),
             Severity::Warning => fg(anstyle::AnsiColor::Yellow),
-            Severity::Info => fg(anstyle::AnsiColor::Cyan),
+            _ => fg(anstyle::AnsiColor::Cyan),
         };
         self.paint(style, text)
     }
@@ -80,7 +80,7 @@ impl Paint {
         let style = match state {
             V::Usable => fg(anstyle::AnsiColor::Green).bold(),
             V::UsableWithWarnings => fg(anstyle::AnsiColor::Yellow).bold(),
-            V::Unusable | V::NotRdp | V::Unreachable => fg(anstyle::AnsiColor::Red).bold(),
+            _ => fg(anstyle::AnsiColor::Red).bold(),
         };
         self.paint(style, text)
     }

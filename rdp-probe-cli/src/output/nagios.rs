@@ -76,7 +76,7 @@ pub fn render(r: &Report, t: &Thresholds) -> (String, u8) {
             match f.severity {
                 Severity::Critical => raise(&mut state, 2),
                 Severity::Warning => raise(&mut state, 1),
-                Severity::Info => continue,
+                _ => continue,
             }
             why.push(f.id.to_string());
         }

@@ -5,6 +5,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum ClientProfile {
     /// Windows 7 / Server 2008 R2 mstsc without the TLS 1.1/1.2 update (KB3080079): Standard RDP
     /// Security, TLS 1.0, CredSSP (no HYBRID_EX).

@@ -18,6 +18,7 @@ use crate::wire::x224::Protocol;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum VerdictState {
     /// A stock client completes every step we observed; no finding worse than informational.
     Usable,
@@ -60,6 +61,7 @@ impl std::fmt::Display for VerdictState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum BlockingStep {
     /// Name resolution.
     Dns,

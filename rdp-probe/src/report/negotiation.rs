@@ -10,6 +10,7 @@ use std::fmt;
 /// `downgraded_to_<protocol>`, the failure code's name (`hybrid_required_by_server`, ...),
 /// `no_negotiation`, `closed` or `error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ProtocolVerdict {
     /// The server selected the protocol asked for.
     Accepted,

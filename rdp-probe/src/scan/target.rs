@@ -16,6 +16,7 @@ pub struct Target {
 
 /// Why a target string could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TargetError {
     /// Empty input.
     #[error("empty target")]

@@ -56,6 +56,7 @@ pub fn parse_ports(s: &str) -> Result<Vec<u16>, TargetError> {
 
 /// What one argument or input line names.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TargetSpec {
     /// One host name or address; `port` when the spec names one (it then overrides the port list).
     Host {
@@ -318,6 +319,7 @@ impl Shard {
 
 /// A target input file's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InputFormat {
     /// One or more specs per line (separated by spaces or commas); `#` starts a comment.
     List,
