@@ -2,6 +2,7 @@
 //! server, in the admin's terms. Every finding id is stable (README "Findings"); `explain`
 //! gives the long text for `rdp-probe explain ID`.
 
+use crate::report::tls::{CipherGrade, TlsVersion};
 use crate::report::{Answer, ErrorKind, NlaRequirement, Phase, Report, SecurityLayer, Status};
 
 /// How bad a finding is.
@@ -397,10 +398,15 @@ pub fn localize_remedies(implementation: Option<&str>, out: &mut [Finding]) {
     }
 }
 
+/// TLS version labels joined with `sep` (`1.0, 1.1`).
+fn join(versions: &[TlsVersion], sep: &str) -> String {
+    versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(sep)
+}
+
 fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
     if let Some(e) = &tls.error {
         // The server refused TLS in the X.224 answer (SSL_CERT_NOT_ON_SERVER): no handshake ran.
-        let code3 = e.kind == Some(ErrorKind::ServerRefused) && e.phase == Phase::ReadCc;
+        let code3 = e.kind == ErrorKind::ServerRefused && e.phase == Phase::ReadCc;
         // Our own limits (rdp-probe cannot follow TLS 1.0) are not the server's failure.
         if tls.certificate.is_none()
             && !code3
@@ -414,9 +420,9 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
             out.push(make("tls-handshake-failed", format!("{} ({})", e.text, e.attempt), &evidence));
         }
     }
-    let on: Vec<&str> = tls.versions.iter().filter(|(_, v)| **v).map(|(k, _)| k.as_str()).collect();
-    let legacy: Vec<&str> = on.iter().copied().filter(|v| *v == "1.0" || *v == "1.1").collect();
-    if on == ["1.3"] {
+    let on: Vec<TlsVersion> = tls.versions.iter().filter(|(_, v)| **v).map(|(k, _)| *k).collect();
+    let legacy: Vec<TlsVersion> = on.iter().copied().filter(|v| v.is_legacy_tls()).collect();
+    if on == [TlsVersion::Tls13] {
         out.push(make(
             "tls13-only",
             "only TLS 1.3 accepted (1.0, 1.1 and 1.2 refused): clients without TLS 1.3, such as Windows 10's mstsc, cannot connect".into(),
@@ -424,14 +430,14 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
         ));
     }
     if !on.is_empty() && legacy.len() == on.len() {
-        out.push(make("tls-legacy-only", format!("only TLS {} accepted", legacy.join(", ")), "tls versions"));
+        out.push(make("tls-legacy-only", format!("only TLS {} accepted", join(&legacy, ", ")), "tls versions"));
     } else if !legacy.is_empty() {
         out.push(make(
             "tls-legacy-enabled",
             format!(
                 "TLS {} accepted besides {}",
-                legacy.join(", "),
-                on.iter().filter(|v| !legacy.contains(v)).copied().collect::<Vec<_>>().join(", ")
+                join(&legacy, ", "),
+                join(&on.iter().filter(|v| !legacy.contains(v)).copied().collect::<Vec<_>>(), ", ")
             ),
             "tls versions",
         ));
@@ -439,7 +445,9 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
     let weak: Vec<String> = tls
         .ciphers
         .iter()
-        .flat_map(|(v, list)| list.iter().filter(|c| c.grade == "weak").map(move |c| format!("{} (TLS {v})", c.name)))
+        .flat_map(|(v, list)| {
+            list.iter().filter(|c| c.grade == CipherGrade::Weak).map(move |c| format!("{} (TLS {v})", c.name))
+        })
         .collect();
     if !weak.is_empty() {
         out.push(make(
@@ -736,16 +744,16 @@ pub fn client_compatibility(r: &Report, c: crate::diagnosis::client::ClientProfi
     if let Some(tls) = r.tls.as_ref() {
         let uses_tls = common.iter().any(|p| *p != "rdp");
         let only_tls = !common.contains(&"rdp");
-        let server: Vec<&str> = tls.versions.iter().filter(|(_, on)| **on).map(|(k, _)| k.as_str()).collect();
-        let both: Vec<&&str> = c.tls_versions().iter().filter(|v| server.contains(v)).collect();
+        let server: Vec<TlsVersion> = tls.versions.iter().filter(|(_, on)| **on).map(|(k, _)| *k).collect();
+        let both: Vec<&TlsVersion> = c.tls_versions().iter().filter(|v| server.contains(v)).collect();
         if uses_tls && only_tls && both.is_empty() && !server.is_empty() {
             out.push(make(
                 "client-incompatible",
                 format!(
                     "a {} speaks TLS {} but the server accepts only TLS {}",
                     c.name(),
-                    c.tls_versions().join("/"),
-                    server.join("/")
+                    join(c.tls_versions(), "/"),
+                    join(&server, "/")
                 ),
                 "tls versions",
             ));
@@ -852,7 +860,7 @@ mod tests {
                     attempt: "negotiation".into(),
                     client_limitation: false,
                     server_sent: None,
-                    kind: Some(kind),
+                    kind,
                 }),
                 ..crate::report::TlsReport::default()
             }),

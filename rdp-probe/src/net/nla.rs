@@ -143,7 +143,7 @@ async fn continue_exchange(
     tls: &mut super::tls::TlsSession,
     r: &mut NlaReport,
 ) -> Result<(), NlaError> {
-    r.tls_version = tls.version.clone();
+    r.tls_version = tls.version.map(|v| v.to_string());
     r.tls_cipher_suite = tls.cipher_suite.clone();
 
     // TSRequest 1: NTLM NEGOTIATE.
