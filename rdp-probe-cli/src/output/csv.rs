@@ -41,7 +41,7 @@ pub fn row(r: &Report) -> String {
         findings_with_severity(r).join(";"),
         r.tls
             .as_ref()
-            .and_then(|t| t.version.clone())
+            .and_then(|t| t.version.map(|v| v.to_string()))
             .or_else(|| r.nla.as_ref().and_then(|n| n.tls_version.clone()))
             .unwrap_or_default(),
         r.tls.as_ref().and_then(|t| t.certificate.as_ref()).map(|c| c.not_after.clone()).unwrap_or_default(),

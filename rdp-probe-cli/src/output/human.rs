@@ -176,7 +176,13 @@ fn tls(out: &mut String, t: &rdp_probe::report::TlsReport) {
     for (ver, list) in &t.ciphers {
         let names: Vec<String> = list
             .iter()
-            .map(|c| if c.grade == "weak" { format!("{} (WEAK)", c.name) } else { c.name.clone() })
+            .map(|c| {
+                if c.grade == rdp_probe::report::tls::CipherGrade::Weak {
+                    format!("{} (WEAK)", c.name)
+                } else {
+                    c.name.clone()
+                }
+            })
             .collect();
         let _ = writeln!(out, "    ciphers {ver} {}", names.join(", "));
     }
@@ -506,7 +512,7 @@ mod tests {
             attempt: "rustls".into(),
             client_limitation: true,
             server_sent: None,
-            kind: Some(rdp_probe::report::ErrorKind::ClientLimitation),
+            kind: rdp_probe::report::ErrorKind::ClientLimitation,
         };
         error_line(&mut out, e.client_limitation, &e.text, e.phase);
         assert_eq!(out, "    limit      rdp-probe cannot speak TLS 1.0 with rustls (tls)\n");

@@ -87,7 +87,7 @@ pub fn report_metrics(r: &Report) -> String {
         if !tls.versions.is_empty() {
             let versions = Family::<Labels, FloatGauge>::default();
             for (version, ok) in &tls.versions {
-                versions.get_or_create(&vec![("version", version.clone())]).set(f64::from(u8::from(*ok)));
+                versions.get_or_create(&vec![("version", version.to_string())]).set(f64::from(u8::from(*ok)));
             }
             reg.register("rdp_tls_version_supported", "1 when the listener accepts this TLS version, else 0", versions);
         }

@@ -11,7 +11,7 @@ use crate::report::Phase;
 use crate::steps::machine::{Input, Machine};
 use crate::steps::tls::{
     attempt_report, direct_approach_version, handshake_error, tls_error, tls_requests, tls_selected, version_hello,
-    CipherEnumeration, HandshakeFacts, Offer, RawAttempt, RawOutcome, TlsBuild,
+    CipherEnumeration, HandshakeFacts, Offer, RawAttempt, RawOutcome, TlsBuild, VersionOutcomes,
 };
 use crate::wire::tls::{suites, ClientHello};
 use crate::wire::x224::SecurityProtocols;
@@ -247,7 +247,7 @@ async fn raw_attempt(
 pub(crate) struct VersionProbes {
     /// The X.224 request the version probes sent before their ClientHello.
     pub requested: u32,
-    versions: Vec<(Offer, Result<RawOutcome, TlsError>)>,
+    versions: VersionOutcomes,
     direct_approach: TlsAttempt,
 }
 

@@ -469,6 +469,10 @@ pub(crate) fn direct_approach_version(versions: &[(Offer, Result<RawOutcome, Tls
         .unwrap_or(Offer::Tls12)
 }
 
+/// The answers of the version probes: per version offered, the raw attempt's outcome (or
+/// why the connection failed).
+pub(crate) type VersionOutcomes = Vec<(Offer, Result<RawOutcome, TlsError>)>;
+
 /// The most connections one version's cipher enumeration may use.
 pub(crate) const MAX_CIPHER_ATTEMPTS: usize = 128;
 
@@ -707,11 +711,7 @@ impl TlsBuild {
 
     /// The version probes (one raw ClientHello per version) and the Direct Approach; returns
     /// the versions accepted.
-    pub(crate) fn versions(
-        &mut self,
-        versions: Vec<(Offer, Result<RawOutcome, TlsError>)>,
-        direct_approach: TlsAttempt,
-    ) -> Vec<Offer> {
+    pub(crate) fn versions(&mut self, versions: VersionOutcomes, direct_approach: TlsAttempt) -> Vec<Offer> {
         let mut accepted = Vec::new();
         for (v, out) in versions {
             let a = attempt_report(v, Some(v.wire()), true, &out);

@@ -257,7 +257,7 @@ fn raw_silent_and_closing_servers() {
     };
     assert_eq!(again.end.map(|e| e.to_string()).as_deref(), Some("connection reset by peer"));
     // A failed write ends the attempt too.
-    assert_eq!(m.sent(Ok(())).flight.server_hello.is_some(), true);
+    assert!(m.sent(Ok(())).flight.server_hello.is_some());
     let mut m = RawAttempt::new(&hello(Offer::Tls12));
     assert_eq!(m.sent(Err(NetError::new(Phase::Tls, NetErrorKind::Reset))).end, Some(RawEnd::Net(NetErrorKind::Reset)));
 }
@@ -559,7 +559,7 @@ fn no_tls_path_reports_only_a_missing_certificate() {
 // ---- The whole section from replayed outcomes. ----
 
 /// Version probes of a server from its captured answers, and the Direct Approach.
-fn probes(answers: [&[u8]; 4]) -> (Vec<(Offer, Result<RawOutcome, TlsError>)>, TlsAttempt) {
+fn probes(answers: [&[u8]; 4]) -> (VersionOutcomes, TlsAttempt) {
     let v: Vec<_> = Offer::ALL.iter().zip(answers).map(|(v, b)| (*v, answer(*v, b))).collect();
     let dv = direct_approach_version(&v);
     let da = attempt_report(dv, None, false, &answer(dv, &DPU));
