@@ -132,7 +132,8 @@ fn cert_lines(out: &mut String, c: &rdp_probe::report::tls::CertificateReport, i
     } else {
         format!("expires in {} days", c.days_until_expiry)
     };
-    let _ = writeln!(out, "{indent}valid        {} .. {}  ({state})", c.not_before, c.not_after);
+    let date = |t: Option<rdp_probe::report::tls::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    let _ = writeln!(out, "{indent}valid        {} .. {}  ({state})", date(c.not_before), date(c.not_after));
     let key = match (&c.ec_curve, c.key_bits) {
         (Some(curve), _) => format!("{} {curve}", c.key_type.to_uppercase()),
         (None, Some(b)) => format!("{} {b} bits", c.key_type.to_uppercase()),

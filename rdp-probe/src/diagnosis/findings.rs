@@ -398,6 +398,11 @@ pub fn localize_remedies(implementation: Option<&str>, out: &mut [Finding]) {
     }
 }
 
+/// A certificate date as the report spells it (empty when unknown).
+fn date(t: Option<crate::report::tls::Timestamp>) -> String {
+    t.map(|t| t.to_string()).unwrap_or_default()
+}
+
 /// TLS version labels joined with `sep` (`1.0, 1.1`).
 fn join(versions: &[TlsVersion], sep: &str) -> String {
     versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(sep)
@@ -461,19 +466,19 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
         if c.expired {
             out.push(make(
                 "cert-expired",
-                format!("{what} expired {} ({} days ago)", c.not_after, -c.days_until_expiry),
+                format!("{what} expired {} ({} days ago)", date(c.not_after), -c.days_until_expiry),
                 "tls certificate",
             ));
         } else if c.not_yet_valid {
             out.push(make(
                 "cert-not-yet-valid",
-                format!("{what} is valid only from {}", c.not_before),
+                format!("{what} is valid only from {}", date(c.not_before)),
                 "tls certificate",
             ));
         } else if c.days_until_expiry < 30 {
             out.push(make(
                 "cert-expiring-soon",
-                format!("{what} expires {} (in {} days)", c.not_after, c.days_until_expiry),
+                format!("{what} expires {} (in {} days)", date(c.not_after), c.days_until_expiry),
                 "tls certificate",
             ));
         }

@@ -110,6 +110,80 @@ impl<'de> serde::Deserialize<'de> for TlsVersion {
     }
 }
 
+/// A point in time, in whole Unix seconds (UTC), spelled in JSON as RFC 3339
+/// (`2035-01-01T00:00:00Z`): certificate validity dates (RFC 5280 4.1.2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Unix seconds.
+    pub fn unix(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 UTC, e.g. `2029-03-04T00:04:33Z`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::wire::codec::rfc3339(self.0))
+    }
+}
+
+/// Text that is not an RFC 3339 UTC time as rdp-probe writes it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ): {0:?}")]
+pub struct BadTimestamp(pub String);
+
+impl std::str::FromStr for Timestamp {
+    type Err = BadTimestamp;
+    /// Reads `YYYY-MM-DDTHH:MM:SSZ` back (the inverse of [`fmt::Display`]).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadTimestamp(s.to_string());
+        let b = s.as_bytes();
+        if b.len() != 20 || b.get(4) != Some(&b'-') || b.get(10) != Some(&b'T') || b.get(19) != Some(&b'Z') {
+            return Err(bad());
+        }
+        let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad);
+        let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+            return Err(bad());
+        }
+        // Days from the civil date (the inverse of the algorithm in `wire::codec::rfc3339`).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Ok(Timestamp(days * 86_400 + hh * 3600 + mm * 60 + ss))
+    }
+}
+
+/// Serde for a certificate date that may be missing (an unparsable certificate): absent is
+/// the empty string, as the JSON contract has always written it.
+#[cfg(feature = "serde")]
+mod optional_time {
+    use super::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.collect_str(t),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Ok(None);
+        }
+        s.parse().map(Some).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Where the negotiated version, suite and certificate of the TLS report come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -305,10 +379,12 @@ pub struct CertificateReport {
     /// Subject Alternative Names: DNS names and IP addresses as text; other kinds prefixed
     /// (`email:`, `uri:`, `dirname:`, `other:`).
     pub sans: Vec<String>,
-    /// notBefore, RFC 3339 UTC.
-    pub not_before: String,
-    /// notAfter, RFC 3339 UTC.
-    pub not_after: String,
+    /// notBefore (RFC 3339 UTC in JSON; `""` when the certificate could not be parsed).
+    #[cfg_attr(feature = "serde", serde(with = "optional_time"))]
+    pub not_before: Option<Timestamp>,
+    /// notAfter (RFC 3339 UTC in JSON; `""` when the certificate could not be parsed).
+    #[cfg_attr(feature = "serde", serde(with = "optional_time"))]
+    pub not_after: Option<Timestamp>,
     /// Whole days from the probe time to notAfter (negative when expired).
     pub days_until_expiry: i64,
     /// notAfter is in the past.

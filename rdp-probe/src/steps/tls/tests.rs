@@ -677,3 +677,31 @@ fn typed_fields_keep_their_json_spelling() {
     assert!("TLSv1.2".parse::<TlsVersion>().is_err());
     assert_eq!(serde_json::to_string(&CipherGrade::Acceptable).unwrap(), r#""acceptable""#);
 }
+
+#[test]
+fn certificate_dates_are_times_spelled_rfc3339() {
+    use crate::report::tls::Timestamp;
+    for ts in [0_i64, 951_782_400, 1_700_000_000, 1_867_795_473, 4_102_444_800, -86_400, 253_402_300_799] {
+        assert_eq!(Timestamp(ts).to_string().parse::<Timestamp>(), Ok(Timestamp(ts)), "{ts}");
+    }
+    assert_eq!("2029-03-04T00:04:33Z".parse::<Timestamp>().map(Timestamp::unix), Ok(1_867_277_073));
+    for bad in ["2029-13-04T00:04:33Z", "2029-03-04 00:04:33", "", "2029-03-04T00:04:33+01:00"] {
+        assert!(bad.parse::<Timestamp>().is_err(), "{bad}");
+    }
+    // From a captured certificate, and absent (an unparsable one) as the empty string in JSON.
+    let o = raw(Offer::Tls12, &bytes(XRDP_CHAIN12));
+    let c = crate::steps::tls_cert::certificate_report(&o.flight.certificates[0], 0, None);
+    assert!(c.not_before.zip(c.not_after).is_some_and(|(b, a)| b < a));
+    #[cfg(feature = "serde")]
+    {
+        let j = serde_json::to_value(&c).unwrap();
+        assert_eq!(j["not_after"], c.not_after.unwrap().to_string());
+        let back: crate::report::tls::CertificateReport = serde_json::from_value(j).unwrap();
+        assert_eq!(back, c);
+        let none = crate::steps::tls_cert::certificate_report(b"junk", 0, None);
+        let j = serde_json::to_value(&none).unwrap();
+        assert_eq!((&j["not_before"], &j["not_after"]), (&serde_json::json!(""), &serde_json::json!("")));
+        let back: crate::report::tls::CertificateReport = serde_json::from_value(j).unwrap();
+        assert_eq!(back.not_after, None);
+    }
+}
