@@ -44,13 +44,11 @@ fn state(r: &Report) -> Vec<(&'static str, String)> {
         v.push(("answers", protocols.iter().map(|(k, a)| format!("{k}={a}")).collect::<Vec<_>>().join(",")));
     }
     if let Some(tls) = &r.tls {
-        if let Ok(j) = serde_json::to_value(tls) {
-            if let Some(fp) = j.pointer("/certificate/sha256").and_then(|x| x.as_str()) {
-                v.push(("certificate", fp.to_string()));
-            }
-            if let Some(ver) = j.pointer("/version").and_then(|x| x.as_str()) {
-                v.push(("tls version", ver.to_string()));
-            }
+        if let Some(c) = &tls.certificate {
+            v.push(("certificate", c.sha256.clone()));
+        }
+        if let Some(ver) = tls.version {
+            v.push(("tls version", ver.to_string()));
         }
     }
     v

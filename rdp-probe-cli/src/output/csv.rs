@@ -45,10 +45,15 @@ pub fn row(r: &Report) -> String {
         findings_with_severity(r).join(";"),
         r.tls
             .as_ref()
-            .and_then(|t| t.version.clone())
+            .and_then(|t| t.version.map(|v| v.to_string()))
             .or_else(|| r.nla.as_ref().and_then(|n| n.tls_version.clone()))
             .unwrap_or_default(),
-        r.tls.as_ref().and_then(|t| t.certificate.as_ref()).map(|c| c.not_after.clone()).unwrap_or_default(),
+        r.tls
+            .as_ref()
+            .and_then(|t| t.certificate.as_ref())
+            .and_then(|c| c.not_after)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
         r.mcs.as_ref().and_then(|m| m.encryption_level).map(|l| l.to_string()).unwrap_or_default(),
     ];
     fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",")

@@ -135,7 +135,8 @@ fn cert_lines(out: &mut String, c: &rdp_probe::report::tls::CertificateReport, i
     } else {
         format!("expires in {} days", c.days_until_expiry)
     };
-    let _ = writeln!(out, "{indent}valid        {} .. {}  ({state})", c.not_before, c.not_after);
+    let date = |t: Option<rdp_probe::report::tls::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    let _ = writeln!(out, "{indent}valid        {} .. {}  ({state})", date(c.not_before), date(c.not_after));
     let key = match (&c.ec_curve, c.key_bits) {
         (Some(curve), _) => format!("{} {curve}", c.key_type.to_uppercase()),
         (None, Some(b)) => format!("{} {b} bits", c.key_type.to_uppercase()),
@@ -179,7 +180,13 @@ fn tls(out: &mut String, t: &rdp_probe::report::TlsReport) {
     for (ver, list) in &t.ciphers {
         let names: Vec<String> = list
             .iter()
-            .map(|c| if c.grade == "weak" { format!("{} (WEAK)", c.name) } else { c.name.clone() })
+            .map(|c| {
+                if c.grade == rdp_probe::report::tls::CipherGrade::Weak {
+                    format!("{} (WEAK)", c.name)
+                } else {
+                    c.name.clone()
+                }
+            })
             .collect();
         let _ = writeln!(out, "    ciphers {ver} {}", names.join(", "));
     }
@@ -514,7 +521,7 @@ mod tests {
             attempt: "rustls".into(),
             client_limitation: true,
             server_sent: None,
-            kind: Some(rdp_probe::report::ErrorKind::ClientLimitation),
+            kind: rdp_probe::report::ErrorKind::ClientLimitation,
         };
         error_line(&mut out, e.client_limitation, &e.text, e.phase);
         assert_eq!(out, "    limit      rdp-probe cannot speak TLS 1.0 with rustls (tls)\n");

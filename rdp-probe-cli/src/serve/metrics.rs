@@ -75,7 +75,7 @@ pub fn report_metrics(r: &Report) -> String {
     }
 
     if let Some(tls) = &r.tls {
-        if let Some(ts) = tls.certificate.as_ref().and_then(|c| unix_seconds(&c.not_after)) {
+        if let Some(ts) = tls.certificate.as_ref().and_then(|c| c.not_after).map(|t| t.unix()) {
             reg.register(
                 "rdp_tls_cert_not_after_timestamp_seconds",
                 "Expiry of the TLS certificate the listener presented, Unix seconds",
@@ -85,7 +85,7 @@ pub fn report_metrics(r: &Report) -> String {
         if !tls.versions.is_empty() {
             let versions = Family::<Labels, FloatGauge>::default();
             for (version, ok) in &tls.versions {
-                versions.get_or_create(&vec![("version", version.clone())]).set(f64::from(u8::from(*ok)));
+                versions.get_or_create(&vec![("version", version.to_string())]).set(f64::from(u8::from(*ok)));
             }
             reg.register("rdp_tls_version_supported", "1 when the listener accepts this TLS version, else 0", versions);
         }
@@ -126,29 +126,6 @@ fn encode(reg: &Registry) -> String {
     // Writing into a String cannot fail.
     let _ = prometheus_text::encode(&mut out, reg);
     out
-}
-
-/// Unix seconds of an RFC 3339 UTC time as the library writes it (`2029-03-04T00:04:33Z`).
-pub fn unix_seconds(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 20 || b.get(4) != Some(&b'-') || b.get(10) != Some(&b'T') || b.get(19) != Some(&b'Z') {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil (the inverse of rdp_probe::wire::codec::rfc3339).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
 /// Why a scrape was refused (the `reason` label of `rdp_exporter_requests_rejected_total`).
@@ -234,17 +211,6 @@ mod tests {
     /// The value of the sample `name_and_labels` in an exposition.
     fn sample(text: &str, name_and_labels: &str) -> Option<f64> {
         text.lines().find_map(|l| l.strip_prefix(name_and_labels)?.strip_prefix(' ')?.parse().ok())
-    }
-
-    #[test]
-    fn rfc3339_roundtrip() {
-        for ts in [0_i64, 951_782_400, 1_700_000_000, 1_867_795_473, 4_102_444_800, -86_400] {
-            assert_eq!(unix_seconds(&rdp_probe::wire::codec::rfc3339(ts)), Some(ts), "{ts}");
-        }
-        assert_eq!(unix_seconds("2029-03-04T00:04:33Z"), Some(1_867_277_073));
-        assert_eq!(unix_seconds("2029-13-04T00:04:33Z"), None);
-        assert_eq!(unix_seconds("2029-03-04 00:04:33"), None);
-        assert_eq!(unix_seconds(""), None);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Client profiles for `--client`: what a given kind of client can do, so a report can say
 //! "this server and a Windows 7 client have no security protocol in common".
 
+use crate::report::tls::TlsVersion;
+
 /// A kind of client whose capabilities we know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -48,13 +50,14 @@ impl ClientProfile {
             ClientProfile::Freerdp => &["rdp", "ssl", "hybrid", "hybrid_ex", "rdstls"],
         }
     }
-    /// TLS versions ("1.0".."1.3") the client can use.
-    pub fn tls_versions(self) -> &'static [&'static str] {
+    /// TLS versions the client can use.
+    pub fn tls_versions(self) -> &'static [TlsVersion] {
+        use TlsVersion::{Tls10, Tls11, Tls12, Tls13};
         match self {
-            ClientProfile::Win7 => &["1.0"],
-            ClientProfile::Win10 => &["1.0", "1.1", "1.2"],
+            ClientProfile::Win7 => &[Tls10],
+            ClientProfile::Win10 => &[Tls10, Tls11, Tls12],
             ClientProfile::Legacy => &[],
-            ClientProfile::Freerdp => &["1.0", "1.1", "1.2", "1.3"],
+            ClientProfile::Freerdp => &[Tls10, Tls11, Tls12, Tls13],
         }
     }
     /// Whether the client supports FIPS encryption (Standard RDP Security level FIPS).

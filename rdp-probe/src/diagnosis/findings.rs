@@ -3,6 +3,7 @@
 //! gives the long text for `rdp-probe explain ID`.
 
 use crate::report::mcs::{EncryptionLevel, EncryptionMethod, Transport};
+use crate::report::tls::{CipherGrade, TlsVersion};
 use crate::report::ProtocolVerdict;
 use crate::report::{Answer, ErrorKind, NlaRequirement, Phase, Report, SecurityLayer, Status};
 use std::borrow::Cow;
@@ -474,10 +475,20 @@ pub fn localize_remedies(implementation: Option<&str>, out: &mut [Finding]) {
     }
 }
 
+/// A certificate date as the report spells it (empty when unknown).
+fn date(t: Option<crate::report::tls::Timestamp>) -> String {
+    t.map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// TLS version labels joined with `sep` (`1.0, 1.1`).
+fn join(versions: &[TlsVersion], sep: &str) -> String {
+    versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(sep)
+}
+
 fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
     if let Some(e) = &tls.error {
         // The server refused TLS in the X.224 answer (SSL_CERT_NOT_ON_SERVER): no handshake ran.
-        let code3 = e.kind == Some(ErrorKind::ServerRefused) && e.phase == Phase::ReadCc;
+        let code3 = e.kind == ErrorKind::ServerRefused && e.phase == Phase::ReadCc;
         // Our own limits (rdp-probe cannot follow TLS 1.0) are not the server's failure.
         if tls.certificate.is_none()
             && !code3
@@ -491,9 +502,9 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
             out.push(make("tls-handshake-failed", format!("{} ({})", e.text, e.attempt), &evidence));
         }
     }
-    let on: Vec<&str> = tls.versions.iter().filter(|(_, v)| **v).map(|(k, _)| k.as_str()).collect();
-    let legacy: Vec<&str> = on.iter().copied().filter(|v| *v == "1.0" || *v == "1.1").collect();
-    if on == ["1.3"] {
+    let on: Vec<TlsVersion> = tls.versions.iter().filter(|(_, v)| **v).map(|(k, _)| *k).collect();
+    let legacy: Vec<TlsVersion> = on.iter().copied().filter(|v| v.is_legacy_tls()).collect();
+    if on == [TlsVersion::Tls13] {
         out.push(make(
             "tls13-only",
             "only TLS 1.3 accepted (1.0, 1.1 and 1.2 refused): clients without TLS 1.3, such as Windows 10's mstsc, cannot connect".into(),
@@ -501,14 +512,14 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
         ));
     }
     if !on.is_empty() && legacy.len() == on.len() {
-        out.push(make("tls-legacy-only", format!("only TLS {} accepted", legacy.join(", ")), "tls versions"));
+        out.push(make("tls-legacy-only", format!("only TLS {} accepted", join(&legacy, ", ")), "tls versions"));
     } else if !legacy.is_empty() {
         out.push(make(
             "tls-legacy-enabled",
             format!(
                 "TLS {} accepted besides {}",
-                legacy.join(", "),
-                on.iter().filter(|v| !legacy.contains(v)).copied().collect::<Vec<_>>().join(", ")
+                join(&legacy, ", "),
+                join(&on.iter().filter(|v| !legacy.contains(v)).copied().collect::<Vec<_>>(), ", ")
             ),
             "tls versions",
         ));
@@ -516,7 +527,9 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
     let weak: Vec<String> = tls
         .ciphers
         .iter()
-        .flat_map(|(v, list)| list.iter().filter(|c| c.grade == "weak").map(move |c| format!("{} (TLS {v})", c.name)))
+        .flat_map(|(v, list)| {
+            list.iter().filter(|c| c.grade == CipherGrade::Weak).map(move |c| format!("{} (TLS {v})", c.name))
+        })
         .collect();
     if !weak.is_empty() {
         out.push(make(
@@ -530,19 +543,19 @@ fn tls_findings(tls: &crate::report::TlsReport, out: &mut Vec<Finding>) {
         if c.expired {
             out.push(make(
                 "cert-expired",
-                format!("{what} expired {} ({} days ago)", c.not_after, -c.days_until_expiry),
+                format!("{what} expired {} ({} days ago)", date(c.not_after), -c.days_until_expiry),
                 "tls certificate",
             ));
         } else if c.not_yet_valid {
             out.push(make(
                 "cert-not-yet-valid",
-                format!("{what} is valid only from {}", c.not_before),
+                format!("{what} is valid only from {}", date(c.not_before)),
                 "tls certificate",
             ));
         } else if c.days_until_expiry < 30 {
             out.push(make(
                 "cert-expiring-soon",
-                format!("{what} expires {} (in {} days)", c.not_after, c.days_until_expiry),
+                format!("{what} expires {} (in {} days)", date(c.not_after), c.days_until_expiry),
                 "tls certificate",
             ));
         }
@@ -809,16 +822,16 @@ pub fn client_compatibility(r: &Report, c: crate::diagnosis::client::ClientProfi
     if let Some(tls) = r.tls.as_ref() {
         let uses_tls = common.iter().any(|p| *p != "rdp");
         let only_tls = !common.contains(&"rdp");
-        let server: Vec<&str> = tls.versions.iter().filter(|(_, on)| **on).map(|(k, _)| k.as_str()).collect();
-        let both: Vec<&&str> = c.tls_versions().iter().filter(|v| server.contains(v)).collect();
+        let server: Vec<TlsVersion> = tls.versions.iter().filter(|(_, on)| **on).map(|(k, _)| *k).collect();
+        let both: Vec<&TlsVersion> = c.tls_versions().iter().filter(|v| server.contains(v)).collect();
         if uses_tls && only_tls && both.is_empty() && !server.is_empty() {
             out.push(make(
                 "client-incompatible",
                 format!(
                     "a {} speaks TLS {} but the server accepts only TLS {}",
                     c.name(),
-                    c.tls_versions().join("/"),
-                    server.join("/")
+                    join(c.tls_versions(), "/"),
+                    join(&server, "/")
                 ),
                 "tls versions",
             ));
@@ -947,7 +960,7 @@ mod tests {
                     attempt: "negotiation".into(),
                     client_limitation: false,
                     server_sent: None,
-                    kind: Some(kind),
+                    kind,
                 }),
                 ..crate::report::TlsReport::default()
             }),

@@ -55,7 +55,7 @@ pub fn fingerprint(r: &Report) -> Option<String> {
         ("cssp", r.nla.as_ref().and_then(|n| n.credssp_version).map(|v| v.to_string())),
         ("ntlmrev", ntlm.and_then(|n| n.ntlm_revision).map(|v| v.to_string())),
         ("os", ntlm.and_then(|n| n.product_version.clone())),
-        ("tls", tls.and_then(|t| t.version.clone())),
+        ("tls", tls.and_then(|t| t.version).map(|v| v.to_string())),
         ("cipher", tls.and_then(|t| t.cipher_suite.clone())),
     ] {
         if let Some(val) = val.and_then(non_empty) {

@@ -11,6 +11,7 @@
 
 use crate::diagnosis::findings::Severity;
 use crate::report::mcs::Transport;
+use crate::report::tls::TlsVersion;
 use crate::report::{Answer, ErrorKind, Phase, Report, Status};
 use crate::wire::x224::Protocol;
 
@@ -321,11 +322,8 @@ fn refusal_summary(r: &Report) -> String {
 /// The second value tells whether some current stock client (Windows 10/11 mstsc, FreeRDP 2/3)
 /// is among those locked out.
 fn client_note(r: &Report, usable: &[Path], stock: Option<Path>) -> (Option<String>, bool) {
-    let tls_versions: Vec<&str> = r
-        .tls
-        .as_ref()
-        .map(|t| t.versions.iter().filter(|(_, on)| **on).map(|(k, _)| k.as_str()).collect())
-        .unwrap_or_default();
+    let tls_versions: Vec<TlsVersion> =
+        r.tls.as_ref().map(|t| t.versions.iter().filter(|(_, on)| **on).map(|(k, _)| *k).collect()).unwrap_or_default();
     // A stock client that got TLS or CredSSP selected does not fall back when its TLS fails.
     let tls_used = matches!(stock, Some(Path::Tls) | Some(Path::Nla));
     let mut current_locked_out = false;
@@ -336,14 +334,14 @@ fn client_note(r: &Report, usable: &[Path], stock: Option<Path>) -> (Option<Stri
         notes.push("only clients that allow Standard RDP Security connect: mstsc and FreeRDP do by default; clients set to require TLS or NLA do not".to_string());
     }
     if tls_used && !tls_versions.is_empty() {
-        if tls_versions == ["1.3"] {
+        if tls_versions == [TlsVersion::Tls13] {
             current_locked_out = true;
             notes.push("only clients with TLS 1.3 connect: Windows 11 mstsc and FreeRDP with OpenSSL 1.1.1+ do; Windows 10 / Server 2019 mstsc and older clients do not".into());
-        } else if tls_versions.iter().all(|v| *v == "1.0" || *v == "1.1") {
+        } else if tls_versions.iter().all(|v| v.is_legacy_tls()) {
             current_locked_out = true;
             notes.push(format!(
                 "only clients that still enable TLS {} connect: Windows 7-10 mstsc do; Windows 11 mstsc and FreeRDP with OpenSSL 3 defaults do not",
-                tls_versions.join("/")
+                tls_versions.iter().map(ToString::to_string).collect::<Vec<_>>().join("/")
             ));
         }
     }
@@ -354,7 +352,7 @@ fn client_note(r: &Report, usable: &[Path], stock: Option<Path>) -> (Option<Stri
 fn path_story(r: &Report, p: Path) -> String {
     let mut s = format!("{} selected", p.name());
     if p != Path::Rdp {
-        match r.tls.as_ref().and_then(|t| t.version.as_deref()) {
+        match r.tls.as_ref().and_then(|t| t.version) {
             Some(v) => s.push_str(&format!(", TLS {v} handshake completes")),
             None => s.push_str(", TLS not checked"),
         }
@@ -579,8 +577,8 @@ mod tests {
     fn tls_ok(versions: &[(&str, bool)]) -> TlsReport {
         TlsReport {
             rustls_handshake: true,
-            version: Some("1.3".into()),
-            versions: versions.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            version: Some("1.3".parse().unwrap()),
+            versions: versions.iter().map(|(k, v)| (k.parse().unwrap(), *v)).collect(),
             ..TlsReport::default()
         }
     }
@@ -592,9 +590,9 @@ mod tests {
                 attempt: "rustls".into(),
                 client_limitation: false,
                 server_sent: None,
-                kind: Some(ErrorKind::Tls),
+                kind: ErrorKind::Tls,
             }),
-            versions: [("1.2", false), ("1.3", false)].iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            versions: [("1.2", false), ("1.3", false)].iter().map(|(k, v)| (k.parse().unwrap(), *v)).collect(),
             ..TlsReport::default()
         }
     }
@@ -733,8 +731,8 @@ mod tests {
     fn our_limits_do_not_block() {
         let mut r = rdp(vec![att(0xb, sel(1, 0xb)), att(0, fail(1)), att(1, sel(1, 1))]);
         r.tls = Some(TlsReport {
-            version: Some("1.0".into()),
-            versions: [("1.0", true), ("1.2", false)].iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            version: Some("1.0".parse().unwrap()),
+            versions: [("1.0", true), ("1.2", false)].iter().map(|(k, v)| (k.parse().unwrap(), *v)).collect(),
             ..TlsReport::default()
         });
         r.mcs = Some(McsReport {

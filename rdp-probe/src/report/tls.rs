@@ -3,6 +3,231 @@
 
 use super::{ErrorKind, Phase};
 use std::collections::BTreeMap;
+use std::fmt;
+
+/// A TLS protocol version as a server showed it (ServerHello, rustls session), spelled in
+/// JSON as its label: `"1.0"`..`"1.3"`, `"ssl3"`, `"ssl2"`, or `"unknown_0x...."` for any
+/// other wire value (RFC 8446 4.2.1, RFC 5246 6.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum TlsVersion {
+    /// SSL 2.0, wire 0x0002.
+    Ssl2,
+    /// SSL 3.0, wire 0x0300.
+    Ssl3,
+    /// TLS 1.0 (RFC 2246), wire 0x0301.
+    Tls10,
+    /// TLS 1.1 (RFC 4346), wire 0x0302.
+    Tls11,
+    /// TLS 1.2 (RFC 5246), wire 0x0303.
+    Tls12,
+    /// TLS 1.3 (RFC 8446), wire 0x0304.
+    Tls13,
+    /// Any other wire value, kept.
+    Unknown(u16),
+}
+
+impl TlsVersion {
+    /// The version of a wire value.
+    pub fn from_wire(v: u16) -> TlsVersion {
+        match v {
+            0x0002 => TlsVersion::Ssl2,
+            0x0300 => TlsVersion::Ssl3,
+            0x0301 => TlsVersion::Tls10,
+            0x0302 => TlsVersion::Tls11,
+            0x0303 => TlsVersion::Tls12,
+            0x0304 => TlsVersion::Tls13,
+            v => TlsVersion::Unknown(v),
+        }
+    }
+
+    /// The wire value.
+    pub fn wire(self) -> u16 {
+        match self {
+            TlsVersion::Ssl2 => 0x0002,
+            TlsVersion::Ssl3 => 0x0300,
+            TlsVersion::Tls10 => 0x0301,
+            TlsVersion::Tls11 => 0x0302,
+            TlsVersion::Tls12 => 0x0303,
+            TlsVersion::Tls13 => 0x0304,
+            TlsVersion::Unknown(v) => v,
+        }
+    }
+
+    /// TLS 1.0 or 1.1: versions rdp-probe's TLS stack (rustls) cannot complete a handshake in.
+    pub fn is_legacy_tls(self) -> bool {
+        matches!(self, TlsVersion::Tls10 | TlsVersion::Tls11)
+    }
+}
+
+impl From<crate::wire::tls::TlsVersion> for TlsVersion {
+    fn from(v: crate::wire::tls::TlsVersion) -> Self {
+        TlsVersion::from_wire(v.wire())
+    }
+}
+
+impl fmt::Display for TlsVersion {
+    /// The JSON spelling (`1.2`, `ssl3`, `unknown_0x0305`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::wire::tls::version_label(self.wire()))
+    }
+}
+
+/// A label that is not a TLS version's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a TLS version label: {0:?}")]
+pub struct BadVersionLabel(pub String);
+
+impl std::str::FromStr for TlsVersion {
+    type Err = BadVersionLabel;
+    /// Reads the JSON spelling back.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wire = match s {
+            "ssl2" => Some(0x0002),
+            "ssl3" => Some(0x0300),
+            "1.0" => Some(0x0301),
+            "1.1" => Some(0x0302),
+            "1.2" => Some(0x0303),
+            "1.3" => Some(0x0304),
+            _ => s.strip_prefix("unknown_0x").and_then(|h| u16::from_str_radix(h, 16).ok()),
+        };
+        wire.map(TlsVersion::from_wire).ok_or_else(|| BadVersionLabel(s.to_string()))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for TlsVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for TlsVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A point in time, in whole Unix seconds (UTC), spelled in JSON as RFC 3339
+/// (`2035-01-01T00:00:00Z`): certificate validity dates (RFC 5280 4.1.2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Unix seconds.
+    pub fn unix(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 UTC, e.g. `2029-03-04T00:04:33Z`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::wire::codec::rfc3339(self.0))
+    }
+}
+
+/// Text that is not an RFC 3339 UTC time as rdp-probe writes it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ): {0:?}")]
+pub struct BadTimestamp(pub String);
+
+impl std::str::FromStr for Timestamp {
+    type Err = BadTimestamp;
+    /// Reads `YYYY-MM-DDTHH:MM:SSZ` back (the inverse of [`fmt::Display`]).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadTimestamp(s.to_string());
+        let b = s.as_bytes();
+        if b.len() != 20 || b.get(4) != Some(&b'-') || b.get(10) != Some(&b'T') || b.get(19) != Some(&b'Z') {
+            return Err(bad());
+        }
+        let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad);
+        let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+            return Err(bad());
+        }
+        // Days from the civil date (the inverse of the algorithm in `wire::codec::rfc3339`).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Ok(Timestamp(days * 86_400 + hh * 3600 + mm * 60 + ss))
+    }
+}
+
+/// Serde for a certificate date that may be missing (an unparsable certificate): absent is
+/// the empty string, as the JSON contract has always written it.
+#[cfg(feature = "serde")]
+mod optional_time {
+    use super::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.collect_str(t),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Ok(None);
+        }
+        s.parse().map(Some).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where the negotiated version, suite and certificate of the TLS report come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
+pub enum TlsSource {
+    /// A completed rustls handshake.
+    Rustls,
+    /// A raw ClientHello (rustls could not complete: TLS 1.0/1.1 only, old suites).
+    Raw,
+}
+
+impl fmt::Display for TlsSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsSource::Rustls => "rustls",
+            TlsSource::Raw => "raw",
+        })
+    }
+}
+
+/// How good a cipher suite is at the version it was accepted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
+pub enum CipherGrade {
+    /// A known weakness (RC4, 3DES, export, NULL, anonymous, MD5, CBC-SHA1 in TLS 1.0...).
+    Weak,
+    /// No known weakness, but no AEAD with forward secrecy either.
+    Acceptable,
+    /// TLS 1.3, or an AEAD suite with (EC)DHE.
+    Strong,
+}
+
+impl fmt::Display for CipherGrade {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CipherGrade::Weak => "weak",
+            CipherGrade::Acceptable => "acceptable",
+            CipherGrade::Strong => "strong",
+        })
+    }
+}
 
 /// Results of the TLS step: one rustls handshake (the session a modern client gets), raw
 /// ClientHello probes per version and per cipher suite, the Direct Approach test and the
@@ -17,7 +242,7 @@ pub struct TlsReport {
     /// The version negotiated (`"1.0"`..`"1.3"`): by rustls, or by the raw ClientHello when
     /// rustls could not complete (TLS 1.0/1.1-only servers).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub version: Option<String>,
+    pub version: Option<TlsVersion>,
     /// The cipher suite negotiated, IANA name.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub cipher_suite: Option<String>,
@@ -35,10 +260,10 @@ pub struct TlsReport {
     pub rustls_handshake: bool,
     /// Where `version`, `cipher_suite` and the certificate come from: `rustls` or `raw`.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub source: Option<String>,
+    pub source: Option<TlsSource>,
     /// Version label (`"1.0"`..`"1.3"`) -> accepted (a ServerHello with exactly that version
     /// answered a ClientHello offering only it). Empty when version enumeration did not run.
-    pub versions: BTreeMap<String, bool>,
+    pub versions: BTreeMap<TlsVersion, bool>,
     /// Per-version detail of the enumeration.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
     pub version_attempts: Vec<TlsAttempt>,
@@ -47,11 +272,11 @@ pub struct TlsReport {
     pub direct_approach: Option<TlsAttempt>,
     /// Version label -> suites the server accepts at that version, in the order the server
     /// chose them (its preference when it enforces its own order). Empty when not enumerated.
-    pub ciphers: BTreeMap<String, Vec<CipherSuiteInfo>>,
+    pub ciphers: BTreeMap<TlsVersion, Vec<CipherSuiteInfo>>,
     /// Version label -> whether the cipher enumeration ended normally (the server refused the
     /// remaining suites); false when an error, the deadline or the attempt limit cut it short.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "BTreeMap::is_empty", default))]
-    pub cipher_enumeration_complete: BTreeMap<String, bool>,
+    pub cipher_enumeration_complete: BTreeMap<TlsVersion, bool>,
     /// The leaf certificate.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub certificate: Option<CertificateReport>,
@@ -87,21 +312,20 @@ pub struct TlsError {
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub server_sent: Option<String>,
     /// The kind of the failure (typed; decisions read this, never the text).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
-    pub kind: Option<ErrorKind>,
+    pub kind: ErrorKind,
 }
 
 /// One raw ClientHello attempt and the server's answer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TlsAttempt {
     /// The version offered (`"1.0"`..`"1.3"`).
-    pub offered: String,
+    pub offered: TlsVersion,
     /// Whether the server answered with a ServerHello of exactly that version.
     pub accepted: bool,
     /// The version of the ServerHello, if one came (may be lower than offered).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub server_version: Option<String>,
+    pub server_version: Option<TlsVersion>,
     /// The suite of the ServerHello.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub cipher_suite: Option<String>,
@@ -127,7 +351,7 @@ pub struct CipherSuiteInfo {
     /// Wire value.
     pub id: u16,
     /// `weak`, `acceptable` or `strong` (see `rdp_probe::wire::tls::suites::grade`).
-    pub grade: String,
+    pub grade: CipherGrade,
     /// Why weak: `rc4`, `3des`, `des`, `export`, `null`, `anon`, `md5`, `rc2`, `idea`,
     /// `cbc_sha1_tls10`.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
@@ -155,10 +379,12 @@ pub struct CertificateReport {
     /// Subject Alternative Names: DNS names and IP addresses as text; other kinds prefixed
     /// (`email:`, `uri:`, `dirname:`, `other:`).
     pub sans: Vec<String>,
-    /// notBefore, RFC 3339 UTC.
-    pub not_before: String,
-    /// notAfter, RFC 3339 UTC.
-    pub not_after: String,
+    /// notBefore (RFC 3339 UTC in JSON; `""` when the certificate could not be parsed).
+    #[cfg_attr(feature = "serde", serde(with = "optional_time"))]
+    pub not_before: Option<Timestamp>,
+    /// notAfter (RFC 3339 UTC in JSON; `""` when the certificate could not be parsed).
+    #[cfg_attr(feature = "serde", serde(with = "optional_time"))]
+    pub not_after: Option<Timestamp>,
     /// Whole days from the probe time to notAfter (negative when expired).
     pub days_until_expiry: i64,
     /// notAfter is in the past.

@@ -5,7 +5,8 @@
 //! result out), unit-tested by replaying captured server bytes.
 //!
 //! [`negotiation`] (the X.224 plan and the reading of its answers, MS-RDPBCGR 1.3.1.1 / 3.3.5.3.2),
-//! [`tls_cert`] (the X.509 certificate report), [`legacy_rsa`] (handshake signatures of RSA keys
+//! `tls` (the raw ClientHello machine, the version and cipher plans, the judging of the TLS
+//! step), [`tls_cert`] (the X.509 certificate report), [`legacy_rsa`] (handshake signatures of RSA keys
 //! rustls refuses).
 
 pub(crate) mod credssp;
@@ -14,4 +15,5 @@ pub mod legacy_rsa;
 pub(crate) mod machine;
 pub(crate) mod mcs;
 pub mod negotiation;
+pub(crate) mod tls;
 pub mod tls_cert;

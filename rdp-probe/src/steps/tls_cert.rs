@@ -3,7 +3,7 @@
 //! (RFC 6125 §6.4: SAN dNSName/iPAddress, CN only without SAN) and a WebPKI-style verdict
 //! computed from the parsed facts (no trust store).
 
-use crate::report::tls::CertificateReport;
+use crate::report::tls::{CertificateReport, Timestamp};
 use sha1::Digest;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
@@ -167,8 +167,8 @@ fn fill(r: &mut CertificateReport, cert: &X509Certificate<'_>, now: i64, name: O
     }
     let nb = cert.validity().not_before.timestamp();
     let na = cert.validity().not_after.timestamp();
-    r.not_before = rfc3339(nb);
-    r.not_after = rfc3339(na);
+    r.not_before = Some(Timestamp(nb));
+    r.not_after = Some(Timestamp(na));
     r.days_until_expiry = (na - now).div_euclid(86_400);
     r.expired = now > na;
     r.not_yet_valid = now < nb;

@@ -895,7 +895,7 @@ fn contradictions_detects_each_rule() {
     n.protocols.insert(Protocol::from_name("ssl").unwrap(), ProtocolVerdict::from_name("accepted").unwrap());
     r.negotiation = Some(n);
     let mut t = TlsReport::default();
-    t.versions.insert("1.2".into(), false);
+    t.versions.insert(rdp_probe::report::tls::TlsVersion::Tls12, false);
     r.tls = Some(t);
     assert!(has(&r, "(1)") && has(&r, "(5)"), "{:?}", contradictions(&r));
 

@@ -440,7 +440,7 @@ fn xrdp_full_probe_over_ipv6() {
     assert_eq!(n.security_layer, Some(SecurityLayer::Negotiate));
     let tls = r.tls.as_ref().expect("tls report");
     assert!(tls.error.is_none() && tls.certificate.is_some(), "{tls:#?}");
-    assert_eq!(tls.versions.get("1.2"), Some(&true));
+    assert_eq!(tls.versions.get(&rdp_probe::report::tls::TlsVersion::Tls12), Some(&true));
     let mcs = r.mcs.as_ref().expect("mcs report");
     assert!(mcs.error.is_none(), "{mcs:#?}");
     assert_eq!(mcs.encryption_level, Some(rdp_probe::report::mcs::EncryptionLevel::High));

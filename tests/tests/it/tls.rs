@@ -6,7 +6,7 @@
 //! local fixture below starts xrdp and makes certificates (ports 21100-21999). Tests skip
 //! (with a message) when xrdp, openssl or sslscan is missing.
 
-use rdp_probe::report::tls::{CertificateReport, TlsReport};
+use rdp_probe::report::tls::{CertificateReport, CipherGrade, TlsReport, TlsSource, TlsVersion};
 use rdp_probe::{probe, ProbeOptions, Steps, Target};
 use rdp_probe_tests::have;
 use std::collections::{BTreeMap, BTreeSet};
@@ -240,8 +240,8 @@ fn check_against_openssl(r: &CertificateReport, crt: &Path) {
     let dates = x509(crt, &["-dates", "-dateopt", "iso_8601"]);
     let nb = dates.lines().find_map(|l| l.strip_prefix("notBefore=")).unwrap();
     let na = dates.lines().find_map(|l| l.strip_prefix("notAfter=")).unwrap();
-    assert_eq!(r.not_before.replace('T', " "), nb, "not_before");
-    assert_eq!(r.not_after.replace('T', " "), na, "not_after");
+    assert_eq!(r.not_before.unwrap().to_string().replace('T', " "), nb, "not_before");
+    assert_eq!(r.not_after.unwrap().to_string().replace('T', " "), na, "not_after");
     let text = x509(crt, &["-text"]);
     let bits: u32 = text
         .lines()
@@ -290,14 +290,19 @@ const VERSIONS_ONLY: Steps = Steps { tls_ciphers: false, nla: false, mcs: false,
 const WITH_CIPHERS: Steps = Steps { tls_ciphers: true, ..VERSIONS_ONLY };
 const SECLEVEL0: &str = "DEFAULT:@SECLEVEL=0";
 
-fn versions(v: &[(&str, bool)]) -> BTreeMap<String, bool> {
-    v.iter().map(|(k, b)| (k.to_string(), *b)).collect()
+fn versions(v: &[(&str, bool)]) -> BTreeMap<TlsVersion, bool> {
+    v.iter().map(|(k, b)| (tv(k), *b)).collect()
+}
+
+/// The version of a label ("1.2").
+fn tv(label: &str) -> TlsVersion {
+    label.parse().unwrap()
 }
 
 /// sslscan --rdp: versions ("1.0".. -> enabled) and accepted suites per version (IANA names).
 /// sslscan ignores RDP_NEG_FAILURE (it sends a fixed CR and starts TLS whatever the answer):
 /// harmless on xrdp `tls` listeners, which accept its request.
-fn sslscan(addr: &str) -> (BTreeMap<String, bool>, BTreeMap<String, BTreeSet<String>>) {
+fn sslscan(addr: &str) -> (BTreeMap<TlsVersion, bool>, BTreeMap<TlsVersion, BTreeSet<String>>) {
     let out =
         run(Command::new("sslscan").args(["--rdp", "--no-colour", "--no-heartbleed", "--no-renegotiation"]).arg(addr));
     let names = run(Command::new("openssl").args(["ciphers", "-stdname", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"]));
@@ -309,16 +314,16 @@ fn sslscan(addr: &str) -> (BTreeMap<String, bool>, BTreeMap<String, BTreeSet<Str
         })
         .collect();
     let mut vers = BTreeMap::new();
-    let mut suites: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut suites: BTreeMap<TlsVersion, BTreeSet<String>> = BTreeMap::new();
     for l in out.lines() {
         let w: Vec<&str> = l.split_whitespace().collect();
         match w.as_slice() {
             [v, state] if v.starts_with("TLSv1.") && (*state == "enabled" || *state == "disabled") => {
-                vers.insert(v.trim_start_matches("TLSv").to_string(), *state == "enabled");
+                vers.insert(tv(v.trim_start_matches("TLSv")), *state == "enabled");
             }
             [kind, v, _, _, name, ..] if (*kind == "Accepted" || *kind == "Preferred") && v.starts_with("TLSv") => {
                 let iana = map.get(*name).cloned().unwrap_or_else(|| name.to_string());
-                suites.entry(v.trim_start_matches("TLSv").to_string()).or_default().insert(iana);
+                suites.entry(tv(v.trim_start_matches("TLSv"))).or_default().insert(iana);
             }
             _ => {}
         }
@@ -341,9 +346,9 @@ fn xrdp_tls12_13_rsa2048_fields_match_openssl_and_sslscan() {
     let srv = xrdp_tls(&crt, &key, "TLSv1.2, TLSv1.3", "");
     let tls = probe_tls(&srv.addr(), &opts(VERSIONS_ONLY));
     assert!(tls.rustls_handshake, "{tls:#?}");
-    assert_eq!(tls.source.as_deref(), Some("rustls"));
+    assert_eq!(tls.source, Some(TlsSource::Rustls));
     assert_eq!(tls.requested_protocols, Some(1));
-    assert_eq!(tls.version.as_deref(), Some("1.3"));
+    assert_eq!(tls.version, Some(TlsVersion::Tls13));
     assert!(
         tls.cipher_suite.as_deref().unwrap().starts_with("TLS_AES_")
             || tls.cipher_suite.as_deref() == Some("TLS_CHACHA20_POLY1305_SHA256")
@@ -378,12 +383,12 @@ fn xrdp_tls10_only_listener_still_shows_its_certificate() {
     // rustls speaks only TLS 1.2/1.3: it fails, the raw engine reads the clear-text flight.
     assert!(!tls.rustls_handshake);
     assert_eq!(tls.errors.first().map(|e| e.attempt.as_str()), Some("rustls"));
-    assert_eq!(tls.source.as_deref(), Some("raw"));
-    assert_eq!(tls.version.as_deref(), Some("1.0"));
+    assert_eq!(tls.source, Some(TlsSource::Raw));
+    assert_eq!(tls.version, Some(TlsVersion::Tls10));
     assert_eq!(tls.versions, versions(&[("1.0", true), ("1.1", false), ("1.2", false), ("1.3", false)]));
     // Offering 1.1 or 1.2 to a 1.0-only server gets a 1.0 ServerHello: not "accepted".
-    let a12 = tls.version_attempts.iter().find(|a| a.offered == "1.2").unwrap();
-    assert_eq!(a12.server_version.as_deref(), Some("1.0"));
+    let a12 = tls.version_attempts.iter().find(|a| a.offered == TlsVersion::Tls12).unwrap();
+    assert_eq!(a12.server_version, Some(TlsVersion::Tls10));
     let c = tls.certificate.as_ref().expect("certificate of a TLS 1.0-only listener");
     check_against_openssl(c, &crt);
     assert_eq!(c.hostname_match, Some(false)); // CN=legacy.example, no SAN, probed as 127.0.0.1
@@ -405,10 +410,10 @@ fn xrdp_each_single_version() {
     for (proto, label) in [("TLSv1.1", "1.1"), ("TLSv1.2", "1.2"), ("TLSv1.3", "1.3")] {
         let srv = xrdp_tls(&crt, &key, proto, SECLEVEL0);
         let tls = probe_tls(&srv.addr(), &opts(VERSIONS_ONLY));
-        let want: BTreeMap<String, bool> =
-            ["1.0", "1.1", "1.2", "1.3"].iter().map(|v| (v.to_string(), *v == label)).collect();
+        let want: BTreeMap<TlsVersion, bool> =
+            ["1.0", "1.1", "1.2", "1.3"].iter().map(|v| (tv(v), *v == label)).collect();
         assert_eq!(tls.versions, want, "{proto}");
-        assert_eq!(tls.version.as_deref(), Some(label), "{proto}");
+        assert_eq!(tls.version, Some(tv(label)), "{proto}");
         assert_eq!(tls.rustls_handshake, label != "1.1", "{proto}");
         // TLS 1.3 encrypts the Certificate: only rustls can show it.
         assert_eq!(tls.certificate.as_ref().unwrap().sha256, fingerprint(&crt, "-sha256"), "{proto}");
@@ -452,7 +457,7 @@ fn xrdp_expired_not_yet_valid_wrong_name() {
     let c = probe_tls(&srv.addr(), &opts(steps)).certificate.unwrap();
     check_against_openssl(&c, &crt);
     assert!(c.expired && !c.not_yet_valid && c.days_until_expiry < -365);
-    assert_eq!(c.not_after, "2021-01-01T00:00:00Z");
+    assert_eq!(c.not_after.map(|t| t.to_string()).as_deref(), Some("2021-01-01T00:00:00Z"));
     assert!(c.webpki_errors.contains(&"expired".to_string()));
     drop(srv);
 
@@ -515,8 +520,10 @@ fn xrdp_cipher_enumeration_matches_sslscan() {
         assert_eq!(tls.cipher_enumeration_complete.get(v), Some(&true));
     }
     // TLS 1.0 CBC-SHA1 suites are graded weak (BEAST); TLS 1.3 suites strong.
-    assert!(tls.ciphers["1.0"].iter().all(|c| c.grade == "weak" && c.weaknesses.contains(&"cbc_sha1_tls10".into())));
-    assert!(tls.ciphers["1.3"].iter().all(|c| c.grade == "strong"));
+    assert!(tls.ciphers[&TlsVersion::Tls10]
+        .iter()
+        .all(|c| c.grade == CipherGrade::Weak && c.weaknesses.contains(&"cbc_sha1_tls10".into())));
+    assert!(tls.ciphers[&TlsVersion::Tls13].iter().all(|c| c.grade == CipherGrade::Strong));
 }
 
 #[test]
@@ -551,9 +558,9 @@ fn shadow_tls_versions_and_certificate() {
     let c = tls.certificate.as_ref().expect("certificate");
     check_against_openssl(c, &crt);
     assert!(tls.rustls_handshake, "{tls:#?}");
-    assert_eq!(tls.versions.get("1.0"), Some(&false));
-    assert_eq!(tls.versions.get("1.1"), Some(&false));
-    assert_eq!(tls.versions.get("1.2"), Some(&true));
+    assert_eq!(tls.versions.get(&TlsVersion::Tls10), Some(&false));
+    assert_eq!(tls.versions.get(&TlsVersion::Tls11), Some(&false));
+    assert_eq!(tls.versions.get(&TlsVersion::Tls12), Some(&true));
     let (sv, _) = sslscan(&addr);
     assert_eq!(sv, tls.versions, "versions vs sslscan --rdp");
 }

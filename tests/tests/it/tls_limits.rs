@@ -71,7 +71,7 @@ fn rsa1024_certificate_mcs_over_tls_completes() {
     let (r, j) = run(&srv);
     let tls = r.tls.as_ref().expect("tls section");
     assert!(tls.rustls_handshake, "{tls:#?}");
-    assert_eq!(tls.source.as_deref(), Some("rustls"));
+    assert_eq!(tls.source, Some(rdp_probe::report::tls::TlsSource::Rustls));
     assert!(tls.errors.is_empty() && tls.error.is_none(), "{tls:#?}");
     let cert = tls.certificate.as_ref().unwrap();
     assert_eq!(cert.key_bits, Some(1024));
@@ -92,8 +92,8 @@ fn tls10_only_failures_are_client_limitations() {
     let (r, j) = run(&srv);
     let tls = r.tls.as_ref().expect("tls section");
     assert!(!tls.rustls_handshake);
-    assert_eq!(tls.source.as_deref(), Some("raw"));
-    assert_eq!(tls.version.as_deref(), Some("1.0"));
+    assert_eq!(tls.source, Some(rdp_probe::report::tls::TlsSource::Raw));
+    assert_eq!(tls.version, Some(rdp_probe::report::tls::TlsVersion::Tls10));
     assert!(tls.certificate.is_some(), "{tls:#?}");
     // The rustls attempt failed because of us.
     let rustls = tls.errors.iter().find(|e| e.attempt == "rustls").expect("rustls error");

@@ -45,7 +45,8 @@ mod tests {
         assert_eq!(c.sha256, "870F003F4ACC2D0AF4953057C903FB6CC9AC224B2DE76D5807D2D7EA7CE7C50C");
         assert_eq!(c.subject, "O=RDP Probe Test, CN=rdp-target.test");
         assert_eq!(c.serial, "1001");
-        assert_eq!((c.not_before.as_str(), c.not_after.as_str()), ("2025-01-01T00:00:00Z", "2035-01-01T00:00:00Z"));
+        let dates = (c.not_before.unwrap().to_string(), c.not_after.unwrap().to_string());
+        assert_eq!(dates, ("2025-01-01T00:00:00Z".into(), "2035-01-01T00:00:00Z".into()));
         assert_eq!((c.key_type.as_str(), c.key_bits), ("rsa", Some(2048)));
         assert_eq!(c.signature_algorithm, "sha256WithRSAEncryption");
         assert_eq!(c.hostname_match, Some(true));
