@@ -70,6 +70,9 @@ pub use net::run::probe;
 pub use options::{
     Credentials, OptionsError, ProbeOptions, ProbeOptionsBuilder, Proxy, ProxyError, Steps, DEFAULT_PORT,
 };
+pub use report::mcs::{EncryptionLevel, EncryptionMethod};
+pub use report::nla::AuthStatus;
+pub use report::tls::{Timestamp, TlsVersion};
 pub use report::{NlaRequirement, Phase, ProtocolVerdict, Report, SecurityLayer, Status};
 pub use scan::target::{Target, TargetError};
 pub use scan::{scan, scan_with, ScanOptions, ScanOptionsBuilder};
