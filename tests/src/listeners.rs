@@ -89,10 +89,26 @@ pub fn http_server() -> (SocketAddr, Listener) {
     (l.addr, l)
 }
 
-/// A 127.0.0.1 port nothing listens on (bound, then released).
+/// A 127.0.0.1 port nothing listens on, for as long as the test process lives: a TCP socket is
+/// bound to it (without SO_REUSEADDR) and never listens, so a connect gets a reset and no other
+/// test's `bind(":0")` can be handed the same port (a released ephemeral port can be, and was:
+/// the exporter test once saw its "closed" port answered). The socket is deliberately leaked.
 pub fn closed_port() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let a = l.local_addr().expect("addr");
-    drop(l);
-    a
+    // SAFETY: plain socket calls on a descriptor we own; the address structs are initialised.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let mut sa: libc::sockaddr_in = std::mem::zeroed();
+        sa.sin_family = libc::AF_INET as libc::sa_family_t;
+        sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        sa.sin_port = 0;
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let rc = libc::bind(fd, &sa as *const libc::sockaddr_in as *const libc::sockaddr, len);
+        assert_eq!(rc, 0, "bind: {}", std::io::Error::last_os_error());
+        let mut got: libc::sockaddr_in = std::mem::zeroed();
+        let mut got_len = len;
+        let rc = libc::getsockname(fd, &mut got as *mut libc::sockaddr_in as *mut libc::sockaddr, &mut got_len);
+        assert_eq!(rc, 0, "getsockname: {}", std::io::Error::last_os_error());
+        SocketAddr::from(([127, 0, 0, 1], u16::from_be(got.sin_port)))
+    }
 }
