@@ -739,6 +739,7 @@ fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>
         ));
     }
     if let Some(c) = &m.server_certificate {
+        chain_findings(r, c, out);
         if c.signature_valid == Some(false) {
             out.push(make(
                 "server-cert-invalid",
@@ -764,6 +765,76 @@ fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>
                 f.severity = Severity::Warning;
             }
             out.push(f);
+        }
+    }
+}
+
+/// The X.509 chain of SC_SECURITY (Windows licensing certificates, MS-RDPBCGR 5.3.3.2): broken
+/// links, links that cannot be checked, validity at the probe date, weak issuing keys and
+/// MD5/SHA-1 signatures (the server's own key: `server-key-weak`).
+fn chain_findings(r: &Report, c: &crate::report::mcs::ServerCertificateReport, out: &mut Vec<Finding>) {
+    if c.kind != "x509" || c.chain.is_empty() {
+        return;
+    }
+    let n = c.chain.len();
+    let label = |i: usize, s: &crate::report::mcs::X509Summary| {
+        let who = if s.subject.is_empty() { "unparsable".to_string() } else { s.subject.clone() };
+        format!("certificate {}/{n} ({who})", i + 1)
+    };
+    let evidence = "mcs: SC_SECURITY X.509 certificate chain";
+    let mut broken = Vec::new();
+    let mut unverifiable = Vec::new();
+    let mut dates = Vec::new();
+    let mut weak = Vec::new();
+    let now = r.probed_at.as_deref().and_then(crate::diagnosis::identify::timestamp_of);
+    for (i, s) in c.chain.iter().enumerate() {
+        let who = label(i, s);
+        if let Some(e) = &s.error {
+            unverifiable.push(format!("{who} does not parse: {e}"));
+            continue;
+        }
+        if s.signature_valid == Some(false) {
+            broken.push(format!(
+                "{who}: the signature ({}) does not verify with the issuer's key",
+                s.signature_algorithm
+            ));
+        }
+        if s.issued_by_previous == Some(false) {
+            broken.push(format!("{who}: issuer {} is not the subject of the certificate before it", s.issuer));
+        }
+        if i > 0 && s.signature_valid.is_none() {
+            unverifiable.push(format!(
+                "{who}: signature not checked ({})",
+                s.signature_check.as_deref().unwrap_or("unknown reason")
+            ));
+        }
+        if let Some(now) = now {
+            let ts = crate::diagnosis::identify::timestamp_of;
+            if ts(&s.not_after).is_some_and(|t| t < now) {
+                dates.push(format!("{who} expired {}", s.not_after));
+            } else if ts(&s.not_before).is_some_and(|t| t > now) {
+                dates.push(format!("{who} is valid only from {}", s.not_before));
+            }
+        }
+        if i + 1 < n && s.key_type.as_deref() == Some("rsa") && s.key_bits.is_some_and(|b| b < 2048) {
+            weak.push(format!("{who} signs the next certificate with a {}-bit RSA key", s.key_bits.unwrap_or(0)));
+        }
+        let sig = s.signature_algorithm.to_ascii_lowercase();
+        if !(i == 0 && s.self_issued) && (sig.contains("md5") || sig.contains("sha1")) {
+            weak.push(format!("{who} is signed with {}", s.signature_algorithm));
+        }
+    }
+    if c.leaf_is_server_key == Some(false) {
+        unverifiable.push("the server's certificate (the last) carries no usable RSA key".into());
+    }
+    for (id, what) in [
+        ("server-chain-broken", broken),
+        ("server-chain-unverifiable", unverifiable),
+        ("server-chain-expired", dates),
+        ("server-chain-weak-key", weak),
+    ] {
+        if !what.is_empty() {
+            out.push(make(id, what.join("; "), evidence));
         }
     }
 }

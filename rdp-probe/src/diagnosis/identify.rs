@@ -126,6 +126,25 @@ pub fn date_days(s: &str) -> Option<i64> {
     (crate::wire::codec::rfc3339(days * 86_400).get(..10) == Some(d)).then_some(days)
 }
 
+/// Seconds since the Unix epoch of an RFC 3339 UTC time as rdp-probe writes them
+/// (`YYYY-MM-DDTHH:MM:SSZ`; a bare date is midnight); `None` otherwise.
+pub fn timestamp_of(s: &str) -> Option<i64> {
+    let days = date_days(s)?;
+    let secs = match s.get(10..) {
+        None | Some("") => 0,
+        Some(t) => {
+            let t = t.strip_prefix('T')?.strip_suffix('Z')?;
+            let mut p = t.split(':').map(|x| x.parse::<i64>().ok());
+            let (h, m, sec) = (p.next()??, p.next()??, p.next()??);
+            if p.next().is_some() || !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..61).contains(&sec) {
+                return None;
+            }
+            h * 3600 + m * 60 + sec
+        }
+    };
+    Some(days * 86_400 + secs)
+}
+
 /// The implementation family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
