@@ -267,7 +267,10 @@ pub struct Identification {
 struct Facts<'r> {
     source_ref: Option<u16>,
     flags: Option<u8>,
+    /// A request with RDP_NEG_REQ answered by a CC without negotiation data.
     legacy: bool,
+    /// Only the fallback request without RDP_NEG_REQ got such a CC (every other was dropped).
+    legacy_fallback_only: bool,
     rdsaad_dpu: bool,
     rdsaad_answered_otherwise: bool,
     all_refused: bool,
@@ -299,7 +302,9 @@ fn facts(r: &Report) -> Option<Facts<'_>> {
     Some(Facts {
         source_ref: n.source_ref,
         flags,
-        legacy: n.legacy,
+        legacy: n.attempts.iter().any(|a| a.with_neg_req && a.answer == Answer::NoNegotiation),
+        legacy_fallback_only: n.legacy
+            && !n.attempts.iter().any(|a| a.with_neg_req && a.answer == Answer::NoNegotiation),
         rdsaad_dpu: matches!(answer(0x10), Some(Answer::McsDisconnect { .. })),
         rdsaad_answered_otherwise: matches!(answer(0x10), Some(Answer::Selected { .. } | Answer::Failure { .. })),
         all_refused: !n.attempts.is_empty() && n.attempts.iter().all(|a| matches!(a.answer, Answer::Failure { .. })),
@@ -347,7 +352,7 @@ fn x224_family(f: &Facts<'_>) -> (Family, Vec<String>) {
             why.push(format!("X.224 source reference 0x1234 with RDP_NEG_RSP flags {fl:#04x} (bits xrdp never sets)"));
             Family::Windows
         }
-        (Some(0x1234) | None, _) if f.legacy => {
+        (Some(0x1234) | None, _) if f.legacy || f.legacy_fallback_only => {
             why.push("an 11-byte Connection Confirm without negotiation data: a pre-negotiation Windows".into());
             Family::Windows
         }
@@ -419,7 +424,7 @@ pub fn identify_with(r: &Report, table: &str) -> Option<Identification> {
             hints.push((format!("RDP_NEG_RSP flags {fl:#04x}"), row));
         }
     }
-    if f.legacy {
+    if f.legacy || f.legacy_fallback_only {
         if let Some(row) = find(&rows, "legacy", "cc") {
             hints.push(("an 11-byte Connection Confirm without negotiation data".into(), row));
         }
@@ -448,7 +453,7 @@ pub fn identify_with(r: &Report, table: &str) -> Option<Identification> {
     // The NTLM VERSION: believed for Windows only when the X.224 answer does not say otherwise.
     let ntlm_row = f.ntlm.and_then(|v| find(&rows, "ntlm", v).map(|row| (v, row)));
     match (family, f.ntlm) {
-        (Family::FreeRdp, Some(v)) if v == "6.1.7601" => {
+        (Family::FreeRdp, Some("6.1.7601")) => {
             evidence.push("NTLM VERSION 6.1.7601: the value FreeRDP's NTLM always sends, not the host's OS".into())
         }
         (Family::FreeRdp, Some(v)) => {
@@ -563,6 +568,10 @@ pub fn identify_with(r: &Report, table: &str) -> Option<Identification> {
         if let Some((what, row)) = hints.iter().find(|(_, row)| row.family == family) {
             evidence.push(format!("{what}: {}", row.name));
         }
+    }
+    if f.legacy_fallback_only && family == Family::Windows {
+        evidence.push("only the fallback request without RDP_NEG_REQ was answered (the others were dropped)".into());
+        id.confidence = Confidence::Low;
     }
     if !contradictions.is_empty() {
         id.confidence = id.confidence.min(Confidence::Medium);

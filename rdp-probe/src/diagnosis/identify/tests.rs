@@ -250,6 +250,17 @@ fn legacy_cc_is_windows_2000_xp_2003_and_critical() {
     assert_eq!(f.severity, Severity::Critical);
     assert!(f.summary.contains("predates security negotiation"), "{}", f.summary);
     assert!(r.findings.iter().any(|f| f.id == "legacy-server"));
+
+    // Every request with RDP_NEG_REQ dropped, only the bare fallback answered: low confidence.
+    let closed = || Answer::Closed { detail: "closed".into() };
+    let a = vec![
+        att(0xb, closed()),
+        att(0, closed()),
+        NegotiationAttempt { with_neg_req: false, ..att(0, Answer::NoNegotiation) },
+    ];
+    let r = finish(report(with(0x1234, 0, a)));
+    assert_eq!(r.implementation.as_deref(), Some("Windows 2000/XP/2003 (no negotiation)"));
+    assert_eq!(id(&r).confidence, Confidence::Low);
 }
 
 /// The FreeRDP shadow at /sec:nla as the lab sees it: source reference 0, flags 0x03, NTLM
