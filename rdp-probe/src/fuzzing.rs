@@ -381,6 +381,39 @@ pub fn graphics_bitmap(data: &[u8]) {
     }
 }
 
+/// The SC_SECURITY X.509 chain (MS-RDPBCGR 2.2.1.4.3.1, `steps::server_chain`): the bytes as a
+/// SERVER_CERTIFICATE whose chain is summarised and verified, as a two-certificate chain cut in
+/// the middle, and as an RSAPublicKey. Oracle: one summary per certificate; a key that parses
+/// has the bits its modulus has.
+pub fn server_chain(data: &[u8]) {
+    use crate::steps::server_chain::{fill, RsaPublic};
+    use crate::wire::gcc::{CertificateKind, ServerCertificate};
+    let mut report = crate::report::mcs::ServerCertificateReport::default();
+    if let Ok(ServerCertificate { kind: CertificateKind::X509Chain(certs), .. }) = ServerCertificate::decode(data) {
+        fill(&mut report, &certs);
+        assert_eq!(report.chain.len(), certs.len());
+    }
+    let (a, b) = data.split_at(data.len() / 2);
+    fill(&mut report, &[a.to_vec(), b.to_vec()]);
+    assert_eq!(report.chain.len(), 2);
+    if let Some(k) = RsaPublic::from_der(data) {
+        assert!(k.bits() <= 8 * k.modulus.len() as u64);
+        let _ = k.verify("1.2.840.113549.1.1.4", data, data);
+    }
+}
+
+/// The fingerprint table parser (`diagnosis::identify`), on any text: never panics, and what it
+/// accepts has 9 columns per row.
+pub fn fingerprint_table(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(rows) = crate::diagnosis::identify::parse_table(&text) {
+        for r in rows {
+            let _ = r.mainstream_end.map(crate::diagnosis::identify::date_days);
+        }
+    }
+    let _ = crate::diagnosis::identify::timestamp_of(&text);
+}
+
 /// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
@@ -406,6 +439,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("mcs_connect", mcs_connect),
     ("graphics_update", graphics_update),
     ("graphics_bitmap", graphics_bitmap),
+    ("server_chain", server_chain),
+    ("fingerprint_table", fingerprint_table),
 ];
 
 #[cfg(test)]

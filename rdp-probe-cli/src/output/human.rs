@@ -205,7 +205,11 @@ fn tls(out: &mut String, t: &rdp_probe::report::TlsReport) {
     }
 }
 
-fn nla(out: &mut String, n: &rdp_probe::report::NlaReport) {
+fn nla(
+    out: &mut String,
+    n: &rdp_probe::report::NlaReport,
+    id: Option<&rdp_probe::diagnosis::identify::Identification>,
+) {
     let _ = writeln!(out, "  NLA (CredSSP)");
     if let Some(v) = n.credssp_version {
         let _ = writeln!(
@@ -223,10 +227,17 @@ fn nla(out: &mut String, n: &rdp_probe::report::NlaReport) {
             let _ = writeln!(out, "    forest     {}", name(&x.dns_tree));
         }
         if let Some(pv) = &x.product_version {
+            // A FreeRDP-based server always claims 6.1.7601: not a Windows release.
+            let freerdp = id.is_some_and(|i| i.family == rdp_probe::diagnosis::identify::Family::FreeRdp);
+            let meaning = if freerdp {
+                Some(" — FreeRDP's fixed NTLM version, not the host's OS".to_string())
+            } else {
+                x.os_name.as_deref().map(|o| format!(" — {o}"))
+            };
             let _ = writeln!(
                 out,
                 "    windows    {pv}{}  (NTLM revision {})",
-                x.os_name.as_deref().map(|o| format!(" — {o}")).unwrap_or_default(),
+                meaning.unwrap_or_default(),
                 x.ntlm_revision.map_or("-".into(), |r| r.to_string())
             );
         }
@@ -277,6 +288,31 @@ fn logon_text(a: &rdp_probe::report::nla::AuthReport) -> String {
     }
 }
 
+/// The identification, when it names a Windows release or meets contradicting facts (the
+/// other servers are named on the Fingerprint line already).
+fn identification(out: &mut String, r: &Report) {
+    use rdp_probe::diagnosis::identify::Family;
+    let Some(id) = &r.identification else { return };
+    if id.family != Family::Windows && id.contradictions.is_empty() {
+        return;
+    }
+    let eos = id.end_of_support.as_ref().map_or(String::new(), |e| {
+        let end = e.extended.as_deref().or(e.mainstream.as_deref()).unwrap_or("?");
+        match e.past {
+            Some(true) => format!("; support ENDED {end}"),
+            Some(false) => format!("; supported until {end}"),
+            None => format!("; support ends {end}"),
+        }
+    });
+    let _ = writeln!(out, "  Identified   {}  (confidence {}{eos})", id.name, id.confidence.as_str());
+    for e in &id.evidence {
+        let _ = writeln!(out, "               because {e}");
+    }
+    for c in &id.contradictions {
+        let _ = writeln!(out, "               BUT {c}");
+    }
+}
+
 fn mcs(out: &mut String, m: &rdp_probe::report::McsReport) {
     let _ = writeln!(out, "  MCS (basic settings)");
     if let Some(nr) = &m.not_reachable {
@@ -320,6 +356,44 @@ fn mcs(out: &mut String, m: &rdp_probe::report::McsReport) {
             c.exponent.map(|e| format!(", e={e}")).unwrap_or_default(),
             c.signature_valid.map(|v| if v { ", signature valid" } else { ", SIGNATURE INVALID" }).unwrap_or_default()
         );
+        if c.kind == "x509" {
+            let _ = writeln!(
+                out,
+                "      chain    {} certificate(s), root first: {}{}",
+                c.chain.len(),
+                match c.chain_valid {
+                    Some(true) => "every link verifies",
+                    Some(false) => "BROKEN",
+                    None => "not fully verifiable",
+                },
+                match c.leaf_is_server_key {
+                    Some(true) => "; the last one's key is the server key",
+                    Some(false) => "; the last one carries NO usable server key",
+                    None => "",
+                }
+            );
+            for (i, x) in c.chain.iter().enumerate() {
+                if let Some(e) = &x.error {
+                    let _ = writeln!(out, "      [{}] unparsable: {e}  SHA-1 {}", i + 1, x.sha1);
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "      [{}] {}  issuer {}  {} {} bits e={} ({}), signed {}, valid {} .. {}  {}",
+                    i + 1,
+                    x.subject,
+                    x.issuer,
+                    x.key_type.as_deref().unwrap_or("?").to_uppercase(),
+                    x.key_bits.map_or("?".into(), |b| b.to_string()),
+                    x.exponent.map_or("?".into(), |e| e.to_string()),
+                    x.key_algorithm,
+                    x.signature_algorithm,
+                    x.not_before,
+                    x.not_after,
+                    x.signature_check.as_deref().unwrap_or("")
+                );
+            }
+        }
     }
     let granted: Vec<String> = m
         .channels
@@ -451,12 +525,13 @@ pub fn render(r: &Report, raw: bool, paint: Paint) -> String {
         let guess = r.implementation.as_deref().map(|g| format!("  (looks like {g})")).unwrap_or_default();
         let _ = writeln!(out, "  Fingerprint  {fp}{guess}");
     }
+    identification(&mut out, r);
     findings(&mut out, r, paint);
     if let Some(t) = &r.tls {
         tls(&mut out, t);
     }
     if let Some(n) = &r.nla {
-        nla(&mut out, n);
+        nla(&mut out, n, r.identification.as_ref());
     }
     if let Some(m) = &r.mcs {
         mcs(&mut out, m);
@@ -548,5 +623,39 @@ mod tests {
         );
         let on = verdict_line(&v(VerdictState::Unusable, Some(B::Tls)), Paint { on: true });
         assert!(on.starts_with("\x1b[") && on.contains("UNUSABLE at tls\x1b[0m — why"), "{on:?}");
+    }
+
+    /// A Windows identification prints its release, support dates, evidence and contradictions.
+    #[test]
+    fn identification_lines() {
+        use rdp_probe::diagnosis::identify::{Confidence, EndOfSupport, Family, Identification};
+        let mut r = Report::default();
+        let mut out = String::new();
+        identification(&mut out, &r);
+        assert!(out.is_empty());
+        r.identification = Some(Identification {
+            name: "Windows Server 2008 R2 / Windows 7 SP1".into(),
+            family: Family::Windows,
+            confidence: Confidence::Medium,
+            evidence: vec!["NTLM VERSION 6.1.7601: Windows Server 2008 R2 / Windows 7 SP1".into()],
+            contradictions: vec!["TLS 1.3 accepted points to Windows Server 2022".into()],
+            end_of_support: Some(EndOfSupport {
+                extended: Some("2020-01-14".into()),
+                past: Some(true),
+                ..EndOfSupport::default()
+            }),
+            ..Identification::default()
+        });
+        identification(&mut out, &r);
+        assert_eq!(
+            out,
+            "  Identified   Windows Server 2008 R2 / Windows 7 SP1  (confidence medium; support ENDED 2020-01-14)\n               because NTLM VERSION 6.1.7601: Windows Server 2008 R2 / Windows 7 SP1\n               BUT TLS 1.3 accepted points to Windows Server 2022\n"
+        );
+        // xrdp without contradictions: the Fingerprint line names it already.
+        r.identification =
+            Some(Identification { name: "xrdp".into(), family: Family::Xrdp, ..Identification::default() });
+        let mut out = String::new();
+        identification(&mut out, &r);
+        assert!(out.is_empty());
     }
 }

@@ -284,6 +284,21 @@ catalog! {
     CREDENTIALS_NOT_TESTED = "credentials-not-tested", Info, "Credentials given but not tested",
     "Credentials were given with --user, but no CredSSP (NLA) exchange reached the logon, so they were not checked (see nla.auth.reason): the server has no NLA, the NLA step failed or was skipped.",
     "Nothing to change for the probe; on a server without NLA the credentials are checked at the logon screen, after the connection, which rdp-probe does not reach.";
+    WINDOWS_END_OF_LIFE = "windows-end-of-life", Critical, "Windows release past end of support",
+    "The server identifies as a Windows release that Microsoft no longer supports: past the end of extended support (the last security update), judged against the probe date and rdp-probe's release table (`identification` in the report says which facts named the release). Pre-authentication flaws of the RDP stack, such as BlueKeep (CVE-2019-0708, Windows XP to Server 2008 R2) and DejaBlue (CVE-2019-1181/1182), stay open on any release that missed their fix, and new ones will not be fixed. Critical when the listener lets clients in without Network Level Authentication or predates security negotiation (anyone who reaches the port reaches that code); a warning when NLA is required (an attacker needs valid credentials first). rdp-probe judges this passively: it never binds the MS_T120 channel nor sends anything a stock client would not.",
+    "Upgrade the server to a supported release (Windows Server 2022 or 2025, a current Windows 11), or enrol it in Extended Security Updates while Microsoft offers them. Until then require NLA (Group Policy 'Require user authentication for remote connections by using Network Level Authentication'), keep the RDP port off the Internet (VPN or RD Gateway), and install the last updates the release received (BlueKeep: KB4499175 / KB4500331).";
+    SERVER_CHAIN_BROKEN = "server-chain-broken", Critical, "The server's X.509 certificate chain is broken",
+    "The X.509 certificate chain in the MCS Connect Response (the Terminal Server licensing certificates, MS-RDPBCGR 5.3.3.2: root first, the server's certificate last) does not hold together: a certificate is not signed by the one before it, or its issuer is not that certificate's subject. Clients using Standard RDP Security reject such a chain ('Because of a security error, the client could not connect to the remote computer'); a corrupt registry copy of the certificates is the usual cause.",
+    "Back up, then delete the values Certificate, X509 Certificate and X509 Certificate ID under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM (regedit: export the key first), restart the server so Remote Desktop Services creates new ones, then reactivate the license server (RD Licensing Manager: right-click the server > Advanced > Reactivate Server) so it issues a new chain.";
+    SERVER_CHAIN_UNVERIFIABLE = "server-chain-unverifiable", Warning, "The server's X.509 certificate chain cannot be verified",
+    "A certificate of the X.509 chain in the MCS Connect Response cannot be parsed, carries a key that is not RSA, or is signed with an algorithm rdp-probe cannot check, so the chain from the license server to the server's key is unproven. Clients may reject it.",
+    "Back up, then delete the values Certificate, X509 Certificate and X509 Certificate ID under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM (regedit: export the key first), restart the server so Remote Desktop Services creates new ones, then reactivate the license server (RD Licensing Manager: right-click the server > Advanced > Reactivate Server) so it issues a new chain.";
+    SERVER_CHAIN_EXPIRED = "server-chain-expired", Warning, "The server's X.509 certificate chain has expired",
+    "A certificate of the X.509 chain in the MCS Connect Response (the Terminal Server licensing certificates) is past its notAfter date, or not yet valid, at the probe date. Clients that check validity refuse it, and licensing built on it fails.",
+    "Back up, then delete the values Certificate, X509 Certificate and X509 Certificate ID under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM (regedit: export the key first), restart the server so Remote Desktop Services creates new ones, then reactivate the license server (RD Licensing Manager: right-click the server > Advanced > Reactivate Server) so it issues a new chain.";
+    SERVER_CHAIN_WEAK_KEY = "server-chain-weak-key", Warning, "Weak key or signature in the server's X.509 chain",
+    "A certificate that signs the next one in the X.509 chain of the MCS Connect Response has an RSA key under 2048 bits, or a certificate of the chain is signed with MD5 or SHA-1. Whoever factors that key or forges such a signature can issue a chain for any server key (the server's own key is judged by server-key-weak).",
+    "Require TLS (Security Layer = SSL) so Standard RDP Security and its chain are not used. To renew the chain: back up, then delete the values Certificate, X509 Certificate and X509 Certificate ID under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM, restart the server, then reactivate the license server (RD Licensing Manager > Advanced > Reactivate Server).";
     CERT_MISSING_ON_SERVER = "cert-missing-on-server", Critical, "The listener has no usable certificate",
     "The server refused TLS with SSL_CERT_NOT_ON_SERVER, or TLS was selected but the handshake failed: the listener's certificate is missing, unreadable, or its private key is inaccessible ('the certificate may be corrupted').",
     "Re-create or re-select the listener's certificate (Remote Desktop Configuration, or delete the self-signed certificate in the 'Remote Desktop' store and restart TermService), and check the private key's permissions (NETWORK SERVICE needs read access).";
@@ -457,9 +472,46 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
     if let Some(mcs) = &r.mcs {
         mcs_findings(r, mcs, &mut out);
     }
+    end_of_life(r, &mut out);
     localize_remedies(r.implementation.as_deref(), &mut out);
     sort(&mut out);
     out
+}
+
+/// `windows-end-of-life`: the identified Windows release is past its end of extended support at
+/// the probe date (the report's `identification`, judged against `probed_at`; no clock read
+/// here). Critical when the listener takes clients without NLA or predates negotiation.
+fn end_of_life(r: &Report, out: &mut Vec<Finding>) {
+    let Some(id) = r.identification.as_ref().filter(|i| i.past_end_of_support()) else { return };
+    let Some(eos) = &id.end_of_support else { return };
+    let n = r.negotiation.as_ref();
+    let legacy = n.is_some_and(|n| n.legacy);
+    let nla = n.and_then(|n| n.nla);
+    let (severity, exposure) = if legacy {
+        (Severity::Critical, "it predates security negotiation (Standard RDP Security only, no NLA): pre-authentication code such as BlueKeep's is reachable by anyone")
+    } else {
+        match nla {
+            Some(NlaRequirement::Offered | NlaRequirement::NotSupported) => (
+                Severity::Critical,
+                "the listener accepts connections without NLA: pre-authentication code such as BlueKeep's is reachable by anyone",
+            ),
+            Some(NlaRequirement::Required) => (Severity::Warning, "NLA is required, so an attacker needs valid credentials first"),
+            _ => (Severity::Warning, "whether NLA is required is not known"),
+        }
+    };
+    let since = eos.extended.as_deref().or(eos.mainstream.as_deref()).unwrap_or("?");
+    let mut f = make(
+        "windows-end-of-life",
+        format!(
+            "{} (confidence {}) has had no security updates since {since} (judged at {}); {exposure}",
+            id.name,
+            id.confidence.as_str(),
+            eos.judged_at.as_deref().unwrap_or("?")
+        ),
+        &format!("identification: {}", id.evidence.join("; ")),
+    );
+    f.severity = severity;
+    out.push(f);
 }
 
 /// Gives each finding the remedy for the server the report identified (xrdp.ini keys, FreeRDP
@@ -701,6 +753,7 @@ fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>
         ));
     }
     if let Some(c) = &m.server_certificate {
+        chain_findings(r, c, out);
         if c.signature_valid == Some(false) {
             out.push(make(
                 "server-cert-invalid",
@@ -726,6 +779,76 @@ fn mcs_findings(r: &Report, m: &crate::report::McsReport, out: &mut Vec<Finding>
                 f.severity = Severity::Warning;
             }
             out.push(f);
+        }
+    }
+}
+
+/// The X.509 chain of SC_SECURITY (Windows licensing certificates, MS-RDPBCGR 5.3.3.2): broken
+/// links, links that cannot be checked, validity at the probe date, weak issuing keys and
+/// MD5/SHA-1 signatures (the server's own key: `server-key-weak`).
+fn chain_findings(r: &Report, c: &crate::report::mcs::ServerCertificateReport, out: &mut Vec<Finding>) {
+    if c.kind != "x509" || c.chain.is_empty() {
+        return;
+    }
+    let n = c.chain.len();
+    let label = |i: usize, s: &crate::report::mcs::X509Summary| {
+        let who = if s.subject.is_empty() { "unparsable".to_string() } else { s.subject.clone() };
+        format!("certificate {}/{n} ({who})", i + 1)
+    };
+    let evidence = "mcs: SC_SECURITY X.509 certificate chain";
+    let mut broken = Vec::new();
+    let mut unverifiable = Vec::new();
+    let mut dates = Vec::new();
+    let mut weak = Vec::new();
+    let now = r.probed_at.as_deref().and_then(crate::diagnosis::identify::timestamp_of);
+    for (i, s) in c.chain.iter().enumerate() {
+        let who = label(i, s);
+        if let Some(e) = &s.error {
+            unverifiable.push(format!("{who} does not parse: {e}"));
+            continue;
+        }
+        if s.signature_valid == Some(false) {
+            broken.push(format!(
+                "{who}: the signature ({}) does not verify with the issuer's key",
+                s.signature_algorithm
+            ));
+        }
+        if s.issued_by_previous == Some(false) {
+            broken.push(format!("{who}: issuer {} is not the subject of the certificate before it", s.issuer));
+        }
+        if i > 0 && s.signature_valid.is_none() {
+            unverifiable.push(format!(
+                "{who}: signature not checked ({})",
+                s.signature_check.as_deref().unwrap_or("unknown reason")
+            ));
+        }
+        if let Some(now) = now {
+            let ts = crate::diagnosis::identify::timestamp_of;
+            if ts(&s.not_after).is_some_and(|t| t < now) {
+                dates.push(format!("{who} expired {}", s.not_after));
+            } else if ts(&s.not_before).is_some_and(|t| t > now) {
+                dates.push(format!("{who} is valid only from {}", s.not_before));
+            }
+        }
+        if i + 1 < n && s.key_type.as_deref() == Some("rsa") && s.key_bits.is_some_and(|b| b < 2048) {
+            weak.push(format!("{who} signs the next certificate with a {}-bit RSA key", s.key_bits.unwrap_or(0)));
+        }
+        let sig = s.signature_algorithm.to_ascii_lowercase();
+        if !(i == 0 && s.self_issued) && (sig.contains("md5") || sig.contains("sha1")) {
+            weak.push(format!("{who} is signed with {}", s.signature_algorithm));
+        }
+    }
+    if c.leaf_is_server_key == Some(false) {
+        unverifiable.push("the server's certificate (the last) carries no usable RSA key".into());
+    }
+    for (id, what) in [
+        ("server-chain-broken", broken),
+        ("server-chain-unverifiable", unverifiable),
+        ("server-chain-expired", dates),
+        ("server-chain-weak-key", weak),
+    ] {
+        if !what.is_empty() {
+            out.push(make(id, what.join("; "), evidence));
         }
     }
 }

@@ -65,32 +65,10 @@ pub fn fingerprint(r: &Report) -> Option<String> {
     Some(items.join(";"))
 }
 
-/// A best guess of the server implementation from the fingerprint facts. Conservative:
-/// `None` unless a combination seen on a known implementation matches.
+/// A best guess of the server implementation family from the X.224 answers alone
+/// (`xrdp`, `FreeRDP-based server`, `VirtualBox VRDE`, `Windows`). Conservative: `None` unless a
+/// combination seen on a known implementation matches. [`crate::diagnosis::identify::identify`]
+/// weighs the later steps too and names the release.
 pub fn guess_implementation(r: &Report) -> Option<&'static str> {
-    let n = r.negotiation.as_ref()?;
-    let answer = |v: u32| n.attempts.iter().find(|a| a.with_neg_req && a.requested_value == v).map(|a| &a.answer);
-    let rdsaad_dpu = matches!(answer(0x10), Some(Answer::McsDisconnect { .. }));
-    // RDP_NEG_RSP flags: of the full request, else of any request the server accepted (a
-    // FreeRDP server at /sec:rdp refuses the full request but accepts 0x0 with flags 0x03).
-    let flags = n.flags_value.or_else(|| {
-        n.attempts.iter().find_map(|a| match &a.answer {
-            Answer::Selected { flags_value, .. } => Some(*flags_value),
-            _ => None,
-        })
-    });
-    let all_refused = !n.attempts.is_empty() && n.attempts.iter().all(|a| matches!(a.answer, Answer::Failure { .. }));
-    match (n.source_ref, flags) {
-        // xrdp: srcref 0x1234, flags 0x01, MCS Disconnect-Provider-Ultimatum for unknown requests.
-        (Some(0x1234), Some(0x01)) if rdsaad_dpu => Some("xrdp"),
-        (Some(0x1234), _) if rdsaad_dpu => Some("xrdp"),
-        // FreeRDP server: srcref 0, flags 0x03 (extended client data + GFX).
-        (Some(0), Some(0x03)) => Some("FreeRDP-based server"),
-        // FreeRDP also answers RDP_NEG_FAILURE to every request (/sec:ext) with SRC-REF 0;
-        // Windows and xrdp use 0x1234.
-        (Some(0), None) if all_refused => Some("FreeRDP-based server"),
-        (Some(0x3412), _) => Some("VirtualBox VRDE"),
-        (Some(0x1234), Some(f)) if f & 0x08 != 0 || f & 0x10 != 0 => Some("Windows"),
-        _ => None,
-    }
+    crate::diagnosis::identify::family_of(r).label()
 }

@@ -383,6 +383,12 @@ const TABLE: &[Entry] = &[
         freerdp: Some("freerdp-shadow-cli started with /sec:ext alone, or with -sec-rdp -sec-tls -sec-nla, refuses every request: start it with /sec:tls, /sec:nla /sam-file:FILE, or +sec-nla."),
         gnome: Some("gnome-remote-desktop accepts only NLA; if it refuses NLA requests too, check with `grdctl status` that RDP is enabled and a TLS certificate, key and credentials are set."),
     },
+    // Issue 14: X.509 chains (Windows licensing only) and Windows end of life.
+    Entry { id: "windows-end-of-life", xrdp: None, freerdp: None, gnome: None },
+    Entry { id: "server-chain-broken", xrdp: None, freerdp: None, gnome: None },
+    Entry { id: "server-chain-unverifiable", xrdp: None, freerdp: None, gnome: None },
+    Entry { id: "server-chain-expired", xrdp: None, freerdp: None, gnome: None },
+    Entry { id: "server-chain-weak-key", xrdp: None, freerdp: None, gnome: None },
     Entry {
         id: "loopback-encryption-off",
         xrdp: None,
@@ -411,6 +417,11 @@ mod tests {
     const NO_NLA_XRDP: &str = "xrdp never selects CredSSP (libxrdp/xrdp_iso.c: only SSL and RDP security)";
     const NO_RDP_SEC_GRD: &str =
         "gnome-remote-desktop turns Standard RDP Security off (grd-session-rdp.c: RdpSecurity = FALSE)";
+    const WINDOWS_ONLY: &str = "fires only for servers identified as Windows (diagnosis::identify)";
+    const NO_CHAIN_XRDP: &str =
+        "xrdp sends a proprietary certificate from rsakeys.ini, never an X.509 chain (captures xrdp-rdp-*-mcs)";
+    const NO_CHAIN_FREERDP: &str =
+        "the FreeRDP server sends a proprietary certificate, never an X.509 chain (TARGETS.md)";
     const NO_NLA_OFF_GRD: &str =
         "gnome-remote-desktop always requires NLA (grd-session-rdp.c: NlaSecurity = TRUE only)";
 
@@ -476,6 +487,21 @@ mod tests {
         ("server-key-weak", Gnome, NO_RDP_SEC_GRD),
         ("loopback-encryption-off", Xrdp, "xrdp applies crypt_level to loopback clients too (captures xrdp-rdp-*-mcs)"),
         ("loopback-encryption-off", Gnome, NO_RDP_SEC_GRD),
+        ("windows-end-of-life", Xrdp, WINDOWS_ONLY),
+        ("windows-end-of-life", FreeRdp, WINDOWS_ONLY),
+        ("windows-end-of-life", Gnome, WINDOWS_ONLY),
+        ("server-chain-broken", Xrdp, NO_CHAIN_XRDP),
+        ("server-chain-broken", FreeRdp, NO_CHAIN_FREERDP),
+        ("server-chain-broken", Gnome, NO_RDP_SEC_GRD),
+        ("server-chain-unverifiable", Xrdp, NO_CHAIN_XRDP),
+        ("server-chain-unverifiable", FreeRdp, NO_CHAIN_FREERDP),
+        ("server-chain-unverifiable", Gnome, NO_RDP_SEC_GRD),
+        ("server-chain-expired", Xrdp, NO_CHAIN_XRDP),
+        ("server-chain-expired", FreeRdp, NO_CHAIN_FREERDP),
+        ("server-chain-expired", Gnome, NO_RDP_SEC_GRD),
+        ("server-chain-weak-key", Xrdp, NO_CHAIN_XRDP),
+        ("server-chain-weak-key", FreeRdp, NO_CHAIN_FREERDP),
+        ("server-chain-weak-key", Gnome, NO_RDP_SEC_GRD),
     ];
 
     /// Keys of xrdp.ini [Globals]/[Logging] that remedies may name, checked against

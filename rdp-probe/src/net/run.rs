@@ -98,9 +98,15 @@ async fn find_ports(ctx: &mut Ctx<'_>, addr: SocketAddr, report: &mut Report) {
 /// Probes one target. Never fails: every outcome, refusals and errors included, is a report.
 pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
     let started = Instant::now();
+    let probed_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+        .map(crate::wire::codec::rfc3339);
     let mut ctx = Ctx::new(opts);
     // Timeout until a step says otherwise: the overall deadline may cut the probe anywhere.
-    let mut report = Report { target: target.original.clone(), status: Status::Timeout, ..Report::default() };
+    let mut report =
+        Report { target: target.original.clone(), status: Status::Timeout, probed_at, ..Report::default() };
     let overall = ctx.deadline;
     let body = run(&mut ctx, target, &mut report);
     if tokio::time::timeout_at(overall.into(), body).await.is_err() {
@@ -122,7 +128,8 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Report {
     }
     note_untested_credentials(opts, &mut report);
     report.fingerprint = crate::diagnosis::fingerprint::fingerprint(&report);
-    report.implementation = crate::diagnosis::fingerprint::guess_implementation(&report).map(str::to_string);
+    report.identification = crate::diagnosis::identify::identify(&report);
+    report.implementation = report.identification.as_ref().and_then(|i| i.implementation());
     report.findings = crate::diagnosis::findings::analyze(&report);
     if let Some(c) = opts.client {
         report.findings.extend(crate::diagnosis::findings::client_compatibility(&report, c));

@@ -462,7 +462,8 @@ pub struct ServerCertificateReport {
     pub dw_version: u32,
     /// The temporary bit (top bit of dwVersion).
     pub temporary: bool,
-    /// Modulus size in bits (the server's key; for x509 the last certificate's).
+    /// Modulus size in bits of the server's key (for x509 the last certificate's: the leaf's
+    /// key is the key the client encrypts its random with).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub key_bits: Option<u64>,
     /// RSA public exponent.
@@ -478,14 +479,24 @@ pub struct ServerCertificateReport {
     /// Proprietary: the RSA1 magic was "RSA1".
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub magic_ok: Option<bool>,
-    /// X.509: the chain, in the order sent (the server's certificate last).
+    /// X.509: the chain, in the order sent (root first, the server's certificate last).
     pub chain: Vec<X509Summary>,
+    /// X.509: the leaf's key is an RSA key, so it is the server key the client encrypts its
+    /// random with (MS-RDPBCGR 5.3.4.1); `false` when the leaf does not parse or is not RSA.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub leaf_is_server_key: Option<bool>,
+    /// X.509: every certificate after the first is issued and signed by the one before it
+    /// (`false`: a link is broken; absent: a link could not be checked).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub chain_valid: Option<bool>,
     /// What could not be decoded.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub error: Option<String>,
 }
 
-/// A short summary of one X.509 certificate.
+/// One certificate of the SC_SECURITY X.509 chain (MS-RDPBCGR 2.2.1.4.3.1, 5.3.3.2), spelled
+/// as `tls.certificate` spells its facts (RFC 3339 dates, upper-case hex). Filled by the MCS
+/// step (`steps::server_chain`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct X509Summary {
@@ -493,20 +504,46 @@ pub struct X509Summary {
     pub subject: String,
     /// Issuer DN.
     pub issuer: String,
-    /// SHA-256 of the DER, hex.
+    /// SHA-1 of the DER, upper-case hex.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub sha1: String,
+    /// SHA-256 of the DER, upper-case hex.
     pub sha256: String,
-    /// Public key algorithm OID.
+    /// SubjectPublicKeyInfo algorithm by name (`rsaEncryption`; Windows licensing certificates
+    /// say `md5WithRSAEncryption` or `sha1WithRSASignature` for an RSA key).
     pub key_algorithm: String,
+    /// SubjectPublicKeyInfo algorithm OID.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub key_algorithm_oid: String,
+    /// `rsa` (under any RSA-family OID) or `ec`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub key_type: Option<String>,
     /// Key size in bits.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub key_bits: Option<u64>,
     /// RSA exponent.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub exponent: Option<u64>,
-    /// notBefore.
+    /// Signature algorithm by name (`sha1WithRSAEncryption`, ...).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub signature_algorithm: String,
+    /// notBefore, RFC 3339.
     pub not_before: String,
-    /// notAfter.
+    /// notAfter, RFC 3339.
     pub not_after: String,
+    /// Subject and issuer are the same name.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub self_issued: bool,
+    /// The issuer is the subject of the certificate before it in the chain (absent for the first).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub issued_by_previous: Option<bool>,
+    /// The signature verifies with the previous certificate's key (the first certificate's:
+    /// with its own key when self-issued); absent when it could not be checked.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub signature_valid: Option<bool>,
+    /// How the signature was checked, or why not.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub signature_check: Option<String>,
     /// Parse failure.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub error: Option<String>,
@@ -545,36 +582,6 @@ fn block_name(ty: u16) -> String {
     }
 }
 
-/// Summarises one DER certificate with x509-parser.
-pub fn summarize_x509(der: &[u8]) -> X509Summary {
-    use sha2::Digest;
-    let sha256 = crate::wire::codec::hex(&sha2::Sha256::digest(der));
-    match x509_parser::parse_x509_certificate(der) {
-        Ok((_, c)) => {
-            let spki = c.public_key();
-            let (key_bits, exponent) = match spki.parsed() {
-                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
-                    (Some(rsa.key_size() as u64), rsa.try_exponent().ok())
-                }
-                Ok(x509_parser::public_key::PublicKey::EC(ec)) => (Some(ec.key_size() as u64), None),
-                _ => (None, None),
-            };
-            X509Summary {
-                subject: c.subject().to_string(),
-                issuer: c.issuer().to_string(),
-                sha256,
-                key_algorithm: spki.algorithm.algorithm.to_id_string(),
-                key_bits,
-                exponent,
-                not_before: c.validity().not_before.to_string(),
-                not_after: c.validity().not_after.to_string(),
-                error: None,
-            }
-        }
-        Err(e) => X509Summary { sha256, error: Some(e.to_string()), ..Default::default() },
-    }
-}
-
 impl ServerCertificateReport {
     /// Reports a decoded SERVER_CERTIFICATE.
     pub fn from_certificate(c: &ServerCertificate) -> ServerCertificateReport {
@@ -593,13 +600,9 @@ impl ServerCertificateReport {
                     Err(e) => r.error = Some(e.to_string()),
                 }
             }
-            CertificateKind::X509Chain(certs) => {
+            CertificateKind::X509Chain(_) => {
+                // The chain, the leaf's key and the link checks: `steps::server_chain::fill`.
                 r.kind = "x509".into();
-                r.chain = certs.iter().map(|d| summarize_x509(d)).collect();
-                if let Some(last) = r.chain.last() {
-                    r.key_bits = last.key_bits;
-                    r.exponent = last.exponent;
-                }
             }
             CertificateKind::Unknown(raw) => {
                 r.kind = "unknown".into();

@@ -212,9 +212,18 @@ pub struct Report {
     /// Stable server fingerprint string (see README "Fingerprint").
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub fingerprint: Option<String>,
-    /// Best guess of the server implementation (`xrdp`, `Windows`, `FreeRDP-based server`, ...).
+    /// Best guess of the server implementation: `xrdp`, `FreeRDP-based server`, `VirtualBox
+    /// VRDE`, a Windows release (`Windows Server 2008 R2 / Windows 7 SP1`, `Windows 2000/XP/2003
+    /// (no negotiation)`) or `Windows` (see `identification`).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub implementation: Option<String>,
+    /// Which server and release, with the evidence, the contradictions, a confidence and the
+    /// end of support (see [`crate::diagnosis::identify`]).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub identification: Option<crate::diagnosis::identify::Identification>,
+    /// When the probe started, RFC 3339 UTC (dates such as end of support are judged against it).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub probed_at: Option<String>,
     /// Bytes exchanged, both directions, when `raw` was asked for.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
     pub transcript: Vec<TranscriptEntry>,

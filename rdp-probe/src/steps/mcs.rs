@@ -306,6 +306,14 @@ pub(crate) fn apply(report: &mut McsReport, out: &Output) {
             report.called_connect_id = response.called_connect_id;
             report.domain_parameters = response.domain_parameters;
             report.apply_blocks(blocks);
+            // The X.509 chain of SC_SECURITY: summaries, link checks, the leaf as server key.
+            let chain = blocks.security.as_ref().and_then(|s| s.server_certificate.as_ref()).and_then(|c| match c {
+                Ok(gcc::ServerCertificate { kind: gcc::CertificateKind::X509Chain(certs), .. }) => Some(certs),
+                _ => None,
+            });
+            if let (Some(certs), Some(sc)) = (chain, report.server_certificate.as_mut()) {
+                crate::steps::server_chain::fill(sc, certs);
+            }
         }
         Ok(Outcome::Rejected { result }) => {
             report.mcs_result = Some(mcs::result_name(*result));

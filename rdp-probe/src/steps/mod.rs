@@ -6,8 +6,9 @@
 //!
 //! [`negotiation`] (the X.224 plan and the reading of its answers, MS-RDPBCGR 1.3.1.1 / 3.3.5.3.2),
 //! `tls` (the raw ClientHello machine, the version and cipher plans, the judging of the TLS
-//! step), [`tls_cert`] (the X.509 certificate report), [`legacy_rsa`] (handshake signatures of RSA keys
-//! rustls refuses).
+//! step), [`tls_cert`] (the X.509 certificate report), [`legacy_rsa`] (handshake signatures of RSA
+//! keys rustls refuses), [`server_chain`] (the X.509 chain of SC_SECURITY: Windows licensing
+//! certificates, their links and the server key).
 
 pub(crate) mod credssp;
 pub(crate) mod io;
@@ -15,5 +16,6 @@ pub mod legacy_rsa;
 pub(crate) mod machine;
 pub(crate) mod mcs;
 pub mod negotiation;
+pub mod server_chain;
 pub(crate) mod tls;
 pub mod tls_cert;

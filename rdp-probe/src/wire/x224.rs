@@ -238,6 +238,9 @@ flag_set! {
         RESTRICTED_ADMIN_MODE_SUPPORTED = 0x08, "restricted_admin_mode_supported";
         /// REDIRECTED_AUTHENTICATION_MODE_SUPPORTED (Remote Credential Guard).
         REDIRECTED_AUTHENTICATION_MODE_SUPPORTED = 0x10, "redirected_authentication_mode_supported";
+        /// Undocumented in MS-RDPBCGR 2.2.1.2.1: set by Windows Server 2025 / Windows 11 24H2
+        /// (flags 0x2f / 0x3f where earlier releases send 0x0f / 0x1f; nmap PR 3485).
+        NEGRSP_FLAG_WINDOWS_2025 = 0x20, "undocumented_0x20_windows_2025";
     }
 }
 
@@ -767,6 +770,28 @@ mod tests {
         // truncated negotiation value
         let f = [3, 0, 0, 0x0f, 0x0a, 0xd0, 0, 0, 0, 0, 0, 2, 0, 4, 0];
         assert!(ConnectionConfirm::decode(&f).is_err());
+    }
+
+    /// Windows Server 2025's answer to nmap's probe (requestedProtocols 0x03), nmap PR 3485:
+    /// flags 0x2f, the undocumented 0x20 bit named.
+    #[test]
+    fn windows_2025_flags() {
+        let f = [3, 0, 0, 0x13, 0x0e, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0x2f, 8, 0, 2, 0, 0, 0];
+        let cc = ConnectionConfirm::decode(&f).unwrap();
+        assert_eq!(cc.header.src_ref, 0x1234);
+        let Some(NegotiationResponse::Response { flags, selected_protocol }) = cc.negotiation else { panic!() };
+        assert_eq!(selected_protocol, Protocol::Hybrid);
+        assert_eq!(
+            flags.names(),
+            [
+                "extended_client_data_supported",
+                "dynvc_gfx_protocol_supported",
+                "negrsp_flag_reserved",
+                "restricted_admin_mode_supported",
+                "undocumented_0x20_windows_2025"
+            ]
+        );
+        assert_eq!(NegRspFlags(0x40).names(), ["unknown_0x40"]);
     }
 
     #[test]

@@ -871,6 +871,42 @@ fn verdicts_and_findings_match_the_issue() {
     assert!(bad.is_empty(), "{} of {} configurations miss expectations:\n{}", bad.len(), CASES.len(), bad.join("\n"));
 }
 
+/// Issue 14: every lab server is identified as what it is (xrdp, FreeRDP's shadow server),
+/// never as Windows, whatever its NTLM version says, and no end-of-life finding fires.
+#[test]
+fn lab_servers_are_identified_never_as_windows() {
+    use rdp_probe::diagnosis::identify::Family;
+    let mut bad = Vec::new();
+    for (name, r, _) in lab() {
+        let want = if name.starts_with("xrdp") {
+            Some(("xrdp", Family::Xrdp))
+        } else if name.starts_with("shadow") {
+            Some(("FreeRDP-based server", Family::FreeRdp))
+        } else {
+            None
+        };
+        let id = r.identification.as_ref();
+        let got = (r.implementation.as_deref(), id.map(|i| i.family));
+        match want {
+            Some((label, family)) if got != (Some(label), Some(family)) => {
+                bad.push(format!("{name}: identified as {got:?}, want {label}"))
+            }
+            None if r.implementation.is_some() => bad.push(format!("{name}: identified as {got:?}")),
+            _ => {}
+        }
+        if id.is_some_and(|i| i.family == Family::Windows || !i.contradictions.is_empty()) {
+            bad.push(format!("{name}: {id:?}"));
+        }
+        if r.findings.iter().any(|f| f.id == "windows-end-of-life") {
+            bad.push(format!("{name}: windows-end-of-life"));
+        }
+        if r.probed_at.is_none() {
+            bad.push(format!("{name}: no probed_at"));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
 /// The rules catch what they are meant to catch (each rule can fail).
 #[test]
 fn contradictions_detects_each_rule() {

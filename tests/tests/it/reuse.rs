@@ -48,16 +48,18 @@ fn connections(r: &Report) -> usize {
     opened.len()
 }
 
-/// What the report says, without timings, the transcript, the local address and the
-/// certificate's whole days left (a probe started a second later may round to one less): the
+/// What the report says, without timings, the transcript, the local address, the probe's
+/// start time and the certificate's whole days left (a probe started a second later may round to one less): the
 /// facts that must not depend on reuse or overlap.
 fn facts(r: &Report) -> serde_json::Value {
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(m) => {
                 m.retain(|k, _| {
-                    !matches!(k.as_str(), "transcript" | "timings_ms" | "ms" | "source" | "days_until_expiry")
-                        && !k.ends_with("_ms")
+                    !matches!(
+                        k.as_str(),
+                        "transcript" | "timings_ms" | "ms" | "source" | "days_until_expiry" | "probed_at" | "judged_at"
+                    ) && !k.ends_with("_ms")
                 });
                 m.values_mut().for_each(strip);
             }
