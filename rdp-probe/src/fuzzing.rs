@@ -309,6 +309,7 @@ pub fn credssp(data: &[u8]) {
                 random: crate::wire::ntlm::AuthRandom { client_challenge: [1; 8], session_key: [2; 16] },
                 nonce: [3; 32],
             }),
+            delegate: false,
         });
         let mut m = Credssp::new(logon, Box::new(|| 1.7e9));
         let r = replay(&mut m, &[Event::Bytes(data.to_vec()), end]);
