@@ -780,3 +780,4 @@ impl Machine for Session {
         std::mem::take(&mut self.out)
     }
 }
+

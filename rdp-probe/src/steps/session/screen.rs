@@ -19,3 +19,11 @@ impl std::fmt::Debug for dyn Screen {
         f.write_str("Screen")
     }
 }
+
+/// Makes the screen once the desktop size is known (width, height, bpp).
+pub(crate) type Factory = Box<dyn FnMut(u16, u16, u16) -> Option<Box<dyn Screen>> + Send>;
+
+/// The factory of the graphics module's screen (none yet: the session counts updates only).
+pub(crate) fn factory() -> Option<Factory> {
+    None
+}

@@ -67,11 +67,6 @@ impl Layer {
         Ok(Layer { cipher, headers: true })
     }
 
-    /// Whether this layer encrypts.
-    pub(crate) fn encrypting(&self) -> bool {
-        !matches!(self.cipher, Cipher::None)
-    }
-
     /// The user data of a client PDU: the security header `flags` (INFO_PKT, LICENSE_PKT, or
     /// none) and `payload`, encrypted unless `flags` says licensing.
     pub(crate) fn wrap(&mut self, flags: SecurityFlags, payload: &[u8]) -> Vec<u8> {
