@@ -342,6 +342,46 @@ pub fn mcs_connect(data: &[u8]) {
     }
 }
 
+/// Graphics (issue 13): an update body (bitmap, palette or other) applied to a small desktop,
+/// whatever the bitmaps claim. Oracle: a bitmap update that decodes re-encodes to the same.
+pub fn graphics_update(data: &[u8]) {
+    use crate::graphics::{BitmapUpdate, Framebuffer};
+    if let Ok(u) = BitmapUpdate::decode(data) {
+        if let Ok(enc) = u.encode() {
+            assert_eq!(BitmapUpdate::decode(&enc).as_ref(), Ok(&u));
+        }
+    }
+    if let Ok(mut fb) = Framebuffer::new(64, 48) {
+        let _ = fb.apply_update_body(data);
+        let _ = fb.to_png();
+    }
+}
+
+/// Graphics (issue 13): the bitmap codecs straight on arbitrary data. The first 5 bytes choose
+/// width (1..=128), height (1..=128), bits per pixel and compression; the rest is the data.
+pub fn graphics_bitmap(data: &[u8]) {
+    use crate::graphics::{decode_bitmap, BitmapData, BitmapFlags, Palette};
+    let [w, h, bpp, flags, hi, rest @ ..] = data else { return };
+    let bits_per_pixel = [8, 15, 16, 24, 32, 0, 1, 64].get(usize::from(*bpp % 8)).copied().unwrap_or(8);
+    let width = u16::from(*w % 128) + 1 + if *hi & 1 != 0 { 4000 } else { 0 };
+    let height = u16::from(*h % 128) + 1 + if *hi & 2 != 0 { 4000 } else { 0 };
+    let rect = BitmapData {
+        dest_left: 0,
+        dest_top: 0,
+        dest_right: width - 1,
+        dest_bottom: height - 1,
+        width,
+        height,
+        bits_per_pixel,
+        flags: BitmapFlags(u16::from(*flags)),
+        compressed_header: None,
+        data: rest,
+    };
+    if let Ok(b) = decode_bitmap(&rect, &Palette::default()) {
+        assert_eq!(b.rgb.len(), usize::from(width) * usize::from(height) * 3);
+    }
+}
+
 /// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
@@ -365,6 +405,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("rdp_client_pdus", rdp_client_pdus),
     ("credssp", credssp),
     ("mcs_connect", mcs_connect),
+    ("graphics_update", graphics_update),
+    ("graphics_bitmap", graphics_bitmap),
 ];
 
 #[cfg(test)]

@@ -54,6 +54,7 @@
 pub mod diagnosis;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod graphics;
 mod net;
 pub mod options;
 pub mod report;
