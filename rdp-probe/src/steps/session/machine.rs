@@ -35,6 +35,8 @@ const MAX_ACTIVATIONS: u32 = 3;
 /// The largest fast-path update we reassemble from fragments (our Multifragment Update
 /// capability never offers more).
 pub(crate) const MAX_REASSEMBLY: usize = 0x0080_0000;
+/// Quiet time that settles a fully painted screen (ms).
+const FULL_SETTLE_MS: f64 = 200.0;
 /// Most frames one session reads by default (an endless stream of tiny updates ends here).
 pub(crate) const MAX_FRAMES: u32 = 20_000;
 
@@ -199,8 +201,12 @@ impl Session {
             return None;
         }
         let to_deadline = (self.cfg.deadline_ms - self.now).max(0.0);
+        // Once every pixel was painted, a shorter quiet time settles (the graphics module's
+        // SettlePolicy: 200 ms).
+        let full = self.out.screen.as_ref().is_some_and(|s| s.fully_painted());
+        let settle = if full { self.cfg.settle_ms.min(FULL_SETTLE_MS) } else { self.cfg.settle_ms };
         Some(match self.last_update {
-            Some(t) => (t + self.cfg.settle_ms - self.now).clamp(0.0, to_deadline),
+            Some(t) => (t + settle - self.now).clamp(0.0, to_deadline),
             None => to_deadline,
         })
     }
@@ -509,20 +515,23 @@ impl Session {
                 Action::Read(Self::read())
             }
             DataPdu::Update(u) => {
-                if let Some(s) = self.out.screen.as_mut() {
-                    s.slow_path(&u);
-                }
-                self.graphics_update()
+                let painted = self.out.screen.as_mut().map(|s| s.slow_path(&u));
+                self.graphics_update(painted)
             }
-            DataPdu::Compressed(_) if ty == PduType2::Update => self.graphics_update(),
+            DataPdu::Compressed(_) if ty == PduType2::Update => self.graphics_update(None),
             _ => Action::Read(Self::read()),
         }
     }
 
-    fn graphics_update(&mut self) -> Action<Outcome> {
+    /// One graphics update; `painted`: the pixels it painted on the screen (`None` without a
+    /// screen, or for an update the screen cannot decode). Only painting (or any update
+    /// without a screen) restarts the settle time.
+    fn graphics_update(&mut self, painted: Option<u64>) -> Action<Outcome> {
         self.out.updates = self.out.updates.saturating_add(1);
         self.out.first_frame_ms.get_or_insert(self.now);
-        self.last_update = Some(self.now);
+        if painted.is_none_or(|p| p > 0) || self.last_update.is_none() {
+            self.last_update = Some(self.now);
+        }
         if self.state == State::Finalization {
             // Output before the Font Map (FreeRDP): finalization is as good as done.
             self.out.reached = Some(SessionPhase::Finalization);
@@ -559,6 +568,7 @@ impl Session {
             Err(e) => return self.decode_error("fast-path output", &e),
         };
         let mut graphics = false;
+        let mut painted: Option<u64> = None;
         for u in updates {
             if u.compression_flags.is_some_and(|c| c & 0x20 != 0) {
                 // Bulk-compressed (we never ask for it): counted, not drawn.
@@ -598,13 +608,13 @@ impl Session {
                 ) {
                     graphics = true;
                     if let Some(s) = self.out.screen.as_mut() {
-                        s.fast_path(code, &body);
+                        *painted.get_or_insert(0) += s.fast_path(code, &body);
                     }
                 }
             }
         }
         if graphics {
-            self.graphics_update()
+            self.graphics_update(painted)
         } else {
             self.graphics_continue()
         }

@@ -446,11 +446,16 @@ fn data(ty: PduType2, body: DataPdu) -> Vec<u8> {
 struct Recorder(Arc<Mutex<Vec<String>>>);
 
 impl Screen for Recorder {
-    fn slow_path(&mut self, u: &SlowPathUpdate) {
+    fn slow_path(&mut self, u: &SlowPathUpdate) -> u64 {
         self.0.lock().unwrap().push(format!("slow {} {:?}", u.update_type.name(), u.data));
+        1
     }
-    fn fast_path(&mut self, code: FastPathUpdateCode, data: &[u8]) {
+    fn fast_path(&mut self, code: FastPathUpdateCode, data: &[u8]) -> u64 {
         self.0.lock().unwrap().push(format!("fast {} {}", code.name(), data.len()));
+        1
+    }
+    fn fully_painted(&self) -> bool {
+        false
     }
     fn png(&self) -> Option<Vec<u8>> {
         Some(b"png".to_vec())
