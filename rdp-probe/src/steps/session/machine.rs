@@ -765,7 +765,11 @@ impl Machine for Session {
             },
             Server::Data { channel, user_data } => {
                 if channel != self.cfg.io_channel {
-                    // Virtual channel and message channel traffic: not ours to answer.
+                    // Virtual channel and message channel traffic: not ours to answer, but
+                    // decrypted all the same: RC4 and the FIPS chain run across every channel.
+                    if let Err(Unwrap::BadMac) = self.layer.unwrap(&user_data, false) {
+                        return self.unwrap_error(Unwrap::BadMac);
+                    }
                     return match self.state {
                         State::Graphics => self.graphics_continue(),
                         _ => Action::Read(Self::read()),

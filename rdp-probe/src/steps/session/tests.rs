@@ -181,8 +181,11 @@ fn server_data(ty: PduType2, body: DataPdu) -> Vec<u8> {
 }
 
 fn indication(ud: &[u8]) -> Vec<u8> {
-    x224::encode_data(&SendData { initiator: 1002, ..SendData::request(1002, 1003, ud) }.encode_indication().unwrap())
-        .unwrap()
+    indication_on(1003, ud)
+}
+
+fn indication_on(channel: u16, ud: &[u8]) -> Vec<u8> {
+    x224::encode_data(&SendData::request(1002, channel, ud).encode_indication().unwrap()).unwrap()
 }
 
 const DPU: [u8; 9] = [3, 0, 0, 9, 2, 0xf0, 0x80, 0x21, 0x80];
@@ -477,6 +480,9 @@ fn standard_security_round_trip_rc4_and_fips() {
         let mut s = fr[..6].concat();
         // licensing: a plain Error Alert valid client (licensing PDUs are not encrypted)
         s.extend(fr[7]);
+        // a virtual channel PDU (rdpdr's Server Announce, as FreeRDP sends it): ignored, but
+        // the keystream / CBC chain runs across channels
+        s.extend(indication_on(1004, &server.wrap(SecurityFlags(0), &[0x72, 0x44, 0x6e, 0x49, 1, 0, 0x0c, 0], false)));
         // Demand Active, encrypted
         let da = DemandActive {
             share_id: 0x1_0000,
