@@ -149,7 +149,9 @@ pub fn run(cfg: &ProbeConfig) -> Result<u8, String> {
 fn save_screenshot(r: &mut rdp_probe::Report, path: &std::path::Path, single: bool) {
     let Some(session) = r.session.as_mut() else { return };
     let Some(png) = session.png.take() else { return };
-    let dir_mode = path.is_dir() || path.to_string_lossy().ends_with(std::path::MAIN_SEPARATOR) || path.to_string_lossy().ends_with('/');
+    let dir_mode = path.is_dir()
+        || path.to_string_lossy().ends_with(std::path::MAIN_SEPARATOR)
+        || path.to_string_lossy().ends_with('/');
     let file = if dir_mode || !single {
         let name = r.address.clone().unwrap_or_else(|| r.target.clone());
         let name: String =

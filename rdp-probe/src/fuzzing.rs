@@ -382,6 +382,39 @@ pub fn graphics_bitmap(data: &[u8]) {
     }
 }
 
+/// The session machine (issue 13) on an arbitrary server stream after MCS Connect, framed as the
+/// driver frames it, at encryption level None and under RC4 128-bit and FIPS (fixed randoms),
+/// with a screen; the outcome is then read into the report section. Ends within the replay's
+/// action bound whatever the bytes.
+pub fn session(data: &[u8]) {
+    use crate::report::session::SessionSecurity;
+    use crate::steps::session::machine::{Config, Session, Standard, MAX_FRAMES};
+    use crate::wire::rdp::crypto::Method;
+    let standard = |method| Standard { method, server_random: vec![7; 32], modulus_le: vec![0xa7; 64], exponent: 3 };
+    for (standard, end) in [
+        (None, Event::Close),
+        (Some(standard(Method::Rc4_128)), Event::Silence),
+        (Some(standard(Method::Fips)), Event::Close),
+    ] {
+        let cfg = Config {
+            standard,
+            io_channel: 1003,
+            message_channel: Some(1008),
+            static_channels: vec![1004, 1005],
+            client_info: crate::wire::rdp::client_info::ClientInfo::logon_screen("127.0.0.1"),
+            client_random: [1; 32],
+            license_premaster: [2; 48],
+            license_names: ("u".into(), "m".into()),
+            settle_ms: 500.0,
+            deadline_ms: 5000.0,
+            max_frames: MAX_FRAMES.min(2000),
+        };
+        let mut m = Session::new(cfg, crate::steps::session::screen::factory());
+        let r = replay(&mut m, &[Event::Bytes(data.to_vec()), end]);
+        let _ = crate::steps::session::report(r.output, SessionSecurity::Standard, None, true);
+    }
+}
+
 /// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
@@ -407,6 +440,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("mcs_connect", mcs_connect),
     ("graphics_update", graphics_update),
     ("graphics_bitmap", graphics_bitmap),
+    ("session", session),
 ];
 
 #[cfg(test)]

@@ -54,8 +54,8 @@ fn net_stop(phase: SessionPhase, e: &NetError) -> SessionReport {
 }
 
 /// The protocol the X.224 answer selected, or the stop it means.
-fn selected(answer: &ServerAnswer, legacy: bool) -> Result<Protocol, SessionReport> {
-    let refused = |d: String| step::stopped(SessionPhase::Negotiation, StopReason::NegotiationRefused, d);
+fn selected(answer: &ServerAnswer, legacy: bool) -> Result<Protocol, Box<SessionReport>> {
+    let refused = |d: String| Box::new(step::stopped(SessionPhase::Negotiation, StopReason::NegotiationRefused, d));
     match answer {
         ServerAnswer::Confirm(cc) => match &cc.negotiation {
             Some(NegotiationResponse::Response { selected_protocol, .. }) => Ok(*selected_protocol),
@@ -80,15 +80,20 @@ async fn session(
         Err(e) => return net_stop(SessionPhase::Connect, &e),
     };
     let neg = (!legacy).then_some(NegotiationRequest { flags: Default::default(), requested_protocols: requested });
-    let answer =
-        match drive::drive(ctx, &mut s, &mut Exchange::new(ctx.opts.cookie.clone(), neg), &mut Default::default()).await
-        {
-            Ok(a) => a,
-            Err(e) => return net_stop(SessionPhase::Negotiation, &e),
-        };
+    let answer = match drive::drive(
+        ctx,
+        &mut s,
+        &mut Exchange::new(ctx.opts.cookie.clone(), neg),
+        &mut Default::default(),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return net_stop(SessionPhase::Negotiation, &e),
+    };
     let selected = match selected(&answer, legacy) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let security = step::security_of(selected);
     let gfx = match &answer {
@@ -110,7 +115,7 @@ async fn session(
             };
             if selected != Protocol::Ssl {
                 if let Err(r) = nla(ctx, &mut tls, selected).await {
-                    return r;
+                    return *r;
                 }
             }
             after_x224(ctx, tls.stream, selected, t0).await
@@ -129,10 +134,10 @@ async fn session(
 }
 
 /// CredSSP with delegated credentials, then (HYBRID_EX) the Early User Authorization Result.
-async fn nla(ctx: &Ctx<'_>, tls: &mut super::tls::TlsSession, selected: Protocol) -> Result<(), SessionReport> {
-    let fail = |d: String| step::stopped(SessionPhase::Nla, StopReason::NlaFailed, d);
+async fn nla(ctx: &Ctx<'_>, tls: &mut super::tls::TlsSession, selected: Protocol) -> Result<(), Box<SessionReport>> {
+    let fail = |d: String| Box::new(step::stopped(SessionPhase::Nla, StopReason::NlaFailed, d));
     let Some(credentials) = ctx.opts.credentials.clone() else {
-        return Err(step::stopped(SessionPhase::Nla, StopReason::NlaNeedsDelegation, "no credentials"));
+        return Err(Box::new(step::stopped(SessionPhase::Nla, StopReason::NlaNeedsDelegation, "no credentials")));
     };
     let logon = Logon {
         credentials,
@@ -140,9 +145,8 @@ async fn nla(ctx: &Ctx<'_>, tls: &mut super::tls::TlsSession, selected: Protocol
         secrets: Secrets::generate(),
         delegate: true,
     };
-    let now = || {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
-    };
+    let now =
+        || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
     let mut m = Credssp::new(Some(logon), Box::new(now));
     let out = drive::drive(ctx, &mut tls.stream, &mut m, &mut Default::default()).await;
     if !out.delegated {
@@ -161,7 +165,7 @@ async fn nla(ctx: &Ctx<'_>, tls: &mut super::tls::TlsSession, selected: Protocol
         let dl = ctx.deadline_in(ctx.opts.read_timeout);
         let b = read_frame_until(&mut tls.stream, read, dl, ctx.deadline)
             .await
-            .map_err(|e| net_stop(SessionPhase::Nla, &e))?;
+            .map_err(|e| Box::new(net_stop(SessionPhase::Nla, &e)))?;
         let code = b.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(u32::MAX, u32::from_le_bytes);
         if code != 0 {
             let name = if code == 5 { "AUTHZ_ACCESS_DENIED".to_string() } else { format!("{code:#x}") };

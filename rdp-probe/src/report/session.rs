@@ -294,10 +294,7 @@ pub struct SessionReport {
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default, with = "licensing_serde"))]
     pub licensing: Option<LicensingAnswer>,
     /// The state transition of a licensing Error Alert (`total_abort`, `no_transition`, ...).
-    #[cfg_attr(
-        feature = "serde",
-        serde(skip_serializing_if = "Option::is_none", default, with = "transition_serde")
-    )]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default, with = "transition_serde"))]
     pub licensing_state_transition: Option<StateTransition>,
     /// The ERRINFO of a Set Error Info PDU (2.2.5.1.1), when a non-zero one came.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default, with = "errinfo_serde"))]

@@ -335,9 +335,8 @@ impl Credssp {
             client_nonce: (version >= 5).then(|| secrets.nonce.to_vec()),
             ..Default::default()
         };
-        let delegate = logon
-            .delegate
-            .then(|| (client, credssp::encode_ts_credentials(&c.domain, &c.user, &c.password)));
+        let delegate =
+            logon.delegate.then(|| (client, credssp::encode_ts_credentials(&c.domain, &c.user, &c.password)));
         self.state = State::AwaitLogon(Box::new(Pending { version, nonce: secrets.nonce, key, server, delegate }));
         Action::Exchange { bytes: req.encode(), write_phase: Phase::Nla, read: Self::read() }
     }
@@ -399,8 +398,11 @@ impl Machine for Credssp {
                         let (sig, sealed) = client.seal(&creds);
                         let mut auth_info = sig.to_vec();
                         auth_info.extend_from_slice(&sealed);
-                        let req =
-                            TsRequest { version: credssp::CLIENT_VERSION, auth_info: Some(auth_info), ..Default::default() };
+                        let req = TsRequest {
+                            version: credssp::CLIENT_VERSION,
+                            auth_info: Some(auth_info),
+                            ..Default::default()
+                        };
                         if let Some(a) = self.out.attempt.as_mut() {
                             a.answer = answer;
                         }

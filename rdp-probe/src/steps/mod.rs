@@ -13,6 +13,6 @@ pub(crate) mod io;
 pub mod legacy_rsa;
 pub(crate) mod machine;
 pub(crate) mod mcs;
-pub(crate) mod session;
 pub mod negotiation;
+pub(crate) mod session;
 pub mod tls_cert;

@@ -88,7 +88,8 @@ fn xrdp_every_layer_and_crypt_level_reaches_the_logon_screen() {
 fn freerdp_shadow_shows_the_painted_display() {
     let display = xvfb_display();
     for (sec, source) in [("tls", None), ("rdp", Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))))] {
-        let s = freerdp_shadow(ShadowConfig { sec: sec.into(), extra_args: vec!["-auth".into()], ..Default::default() });
+        let s =
+            freerdp_shadow(ShadowConfig { sec: sec.into(), extra_args: vec!["-auth".into()], ..Default::default() });
         // Paint after the server connected to the display (Xvfb runs with -noreset anyway).
         let st = std::process::Command::new("xsetroot")
             .args(["-display", &display, "-solid", "#3366cc"])

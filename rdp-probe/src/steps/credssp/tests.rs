@@ -398,8 +398,7 @@ fn delegation_sends_ts_credentials_after_a_verified_logon() {
     for (name, first) in first_answers() {
         let (right, wrong) = proofs(&first);
         let delegating = || Logon { delegate: true, ..logon(PASSWORD) };
-        let (sent, out) =
-            run(Some(delegating()), 1_700_000_000.0, &[Event::Bytes(first.clone()), Event::Bytes(right)]);
+        let (sent, out) = run(Some(delegating()), 1_700_000_000.0, &[Event::Bytes(first.clone()), Event::Bytes(right)]);
         assert_eq!(sent.len(), 3, "{name}");
         assert!(out.delegated, "{name}");
         assert_eq!(out.attempt.as_ref().unwrap().answer, Ok(LogonAnswer::Verified));

@@ -24,7 +24,7 @@ use crate::wire::rdp::licensing::{
     self, LicenseErrorCode, Licensing, LicensingPdu, NewLicenseRequest, StateTransition,
 };
 use crate::wire::rdp::mcs_domain::{self, DomainPdu, SendData};
-use crate::wire::rdp::output::{frame_len, FastPathUpdate, FastPathUpdateCode, FrameKind, Fragmentation};
+use crate::wire::rdp::output::{frame_len, FastPathUpdate, FastPathUpdateCode, Fragmentation, FrameKind};
 use crate::wire::rdp::security::{SecurityExchange, SecurityFlags};
 use crate::wire::rdp::share::{self, DataPdu, PduType2, ShareControl, ShareControlPdu};
 use crate::wire::x224;
@@ -136,7 +136,7 @@ pub(crate) struct Session {
     last_update: Option<f64>,
     frames: u32,
     fragment: Option<(FastPathUpdateCode, Vec<u8>)>,
-    screen_factory: Option<Box<dyn FnMut(u16, u16, u16) -> Option<Box<dyn Screen>> + Send>>,
+    screen_factory: Option<super::screen::Factory>,
 }
 
 impl std::fmt::Debug for Session {
@@ -168,10 +168,7 @@ enum Server {
 impl Session {
     /// A session with `cfg`; `screen` makes the screen once the desktop size is known
     /// (width, height, bpp) or `None` (no screenshot asked, or a desktop too large).
-    pub(crate) fn new(
-        cfg: Config,
-        screen: Option<Box<dyn FnMut(u16, u16, u16) -> Option<Box<dyn Screen>> + Send>>,
-    ) -> Session {
+    pub(crate) fn new(cfg: Config, screen: Option<super::screen::Factory>) -> Session {
         Session {
             cfg,
             layer: Layer::plain(),
@@ -291,7 +288,9 @@ impl Session {
             DomainPdu::ChannelJoinRequest { initiator, channel_id } => {
                 Server::Mcs(DomainPdu::ChannelJoinRequest { initiator, channel_id })
             }
-            DomainPdu::SendDataRequest(_) => Server::Mcs(DomainPdu::Other { choice: mcs_domain::choice::SEND_DATA_REQUEST }),
+            DomainPdu::SendDataRequest(_) => {
+                Server::Mcs(DomainPdu::Other { choice: mcs_domain::choice::SEND_DATA_REQUEST })
+            }
             DomainPdu::Other { choice } => Server::Mcs(DomainPdu::Other { choice }),
         })
     }
@@ -386,12 +385,12 @@ impl Session {
             LicensingPdu::LicenseRequest(req) => {
                 // A New License Request (MS-RDPELE 2.2.2.2), premaster encrypted with the
                 // licensing key (the License Request's certificate, else the SC_SECURITY one).
-                let key = licensing_key(&req.server_certificate.data).or_else(|| {
-                    self.cfg.standard.as_ref().map(|s| (s.modulus_le.clone(), s.exponent))
-                });
+                let key = licensing_key(&req.server_certificate.data)
+                    .or_else(|| self.cfg.standard.as_ref().map(|s| (s.modulus_le.clone(), s.exponent)));
                 let premaster = match key {
-                    Some((m, e)) => crypto::rsa_encrypt_le(&self.cfg.license_premaster, &m, e)
-                        .unwrap_or_else(|_| vec![0; 72]),
+                    Some((m, e)) => {
+                        crypto::rsa_encrypt_le(&self.cfg.license_premaster, &m, e).unwrap_or_else(|_| vec![0; 72])
+                    }
                     None => vec![0; 72],
                 };
                 let nlr = NewLicenseRequest {
@@ -422,10 +421,9 @@ impl Session {
                     Action::Read(Self::read())
                 }
             }
-            LicensingPdu::NewLicense { upgrade, .. } => self.licensed(
-                if upgrade { LicensingAnswer::UpgradeLicense } else { LicensingAnswer::NewLicense },
-                None,
-            ),
+            LicensingPdu::NewLicense { upgrade, .. } => {
+                self.licensed(if upgrade { LicensingAnswer::UpgradeLicense } else { LicensingAnswer::NewLicense }, None)
+            }
             LicensingPdu::PlatformChallenge { .. } => {
                 self.out.licensing = Some((LicensingAnswer::PlatformChallenge, None));
                 self.stop(
@@ -584,10 +582,8 @@ impl Session {
                 Fragmentation::Next | Fragmentation::Last => {
                     let Some((code, mut buf)) = self.fragment.take() else { continue };
                     if buf.len() + u.data.len() > MAX_REASSEMBLY {
-                        return self.stop(
-                            StopReason::Decode,
-                            format!("fast-path update larger than {MAX_REASSEMBLY} bytes"),
-                        );
+                        return self
+                            .stop(StopReason::Decode, format!("fast-path update larger than {MAX_REASSEMBLY} bytes"));
                     }
                     buf.extend_from_slice(u.data);
                     if u.fragmentation == Fragmentation::Last {
@@ -652,7 +648,9 @@ impl Session {
                 Err(e) => self.decode_error("licensing PDU", &e),
             };
         }
-        if flags.0 & !(SecurityFlags::ENCRYPT.0 | SecurityFlags::SECURE_CHECKSUM.0 | SecurityFlags::FLAGSHI_VALID.0) != 0 {
+        if flags.0 & !(SecurityFlags::ENCRYPT.0 | SecurityFlags::SECURE_CHECKSUM.0 | SecurityFlags::FLAGSHI_VALID.0)
+            != 0
+        {
             // Redirection, auto-detect, heartbeat, multitransport: nothing we act on.
             return Action::Read(Self::read());
         }
@@ -794,4 +792,3 @@ impl Machine for Session {
         std::mem::take(&mut self.out)
     }
 }
-

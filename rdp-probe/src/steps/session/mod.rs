@@ -46,10 +46,7 @@ pub(crate) fn plan(neg: &NegotiationReport, credentials: bool, delegate: bool) -
         || neg.accepted(Protocol::HybridEx)
         || matches!(neg.selected, Some(Protocol::Hybrid | Protocol::HybridEx));
     if delegate && credentials && hybrid {
-        return Plan::Connect {
-            requested: SecurityProtocols(crate::steps::negotiation::FULL_REQUEST),
-            legacy: false,
-        };
+        return Plan::Connect { requested: SecurityProtocols(crate::steps::negotiation::FULL_REQUEST), legacy: false };
     }
     if neg.accepted(Protocol::Ssl) && !nla_required {
         return Plan::Connect { requested: SecurityProtocols::SSL, legacy: false };
@@ -120,7 +117,8 @@ fn rsa_public_key_der(b: &[u8]) -> Option<(Vec<u8>, u32)> {
     let (e, _) = tlv(rest, 0x02)?;
     let mut n: Vec<u8> = n.iter().skip_while(|b| **b == 0).copied().collect();
     n.reverse();
-    let e = e.iter().skip_while(|b| **b == 0).try_fold(0u32, |acc, b| acc.checked_mul(256).map(|a| a | u32::from(*b)))?;
+    let e =
+        e.iter().skip_while(|b| **b == 0).try_fold(0u32, |acc, b| acc.checked_mul(256).map(|a| a | u32::from(*b)))?;
     (!n.is_empty() && e != 0).then_some((n, e))
 }
 
@@ -197,13 +195,17 @@ pub(crate) fn config(blocks: &ServerBlocks, enhanced: bool, setup: Setup) -> Res
 
 /// The `server_capabilities` of a Demand Active.
 pub(crate) fn capabilities(da: &crate::wire::rdp::activation::DemandActive, gfx: Option<bool>) -> ServerCapabilities {
-    let mut c = ServerCapabilities { sets: da.capability_sets.iter().map(|s| s.cap_type.name()).collect(), gfx, ..Default::default() };
+    let mut c = ServerCapabilities {
+        sets: da.capability_sets.iter().map(|s| s.cap_type.name()).collect(),
+        gfx,
+        ..Default::default()
+    };
     for p in da.parsed() {
         match p {
             Capability::General(g) => {
                 c.os_major_type = Some(os_major_type_name(g.os_major_type));
                 c.os_minor_type = Some(os_minor_type_name(g.os_minor_type));
-                c.general_flags = g.extra_flags.names().into_iter().map(String::from).collect();
+                c.general_flags = g.extra_flags.names();
                 c.refresh_rect = Some(g.refresh_rect_support != 0);
                 c.suppress_output = Some(g.suppress_output_support != 0);
             }
@@ -220,11 +222,8 @@ pub(crate) fn capabilities(da: &crate::wire::rdp::activation::DemandActive, gfx:
 /// The report section from what the machine saw (`first_frame_ms` is already relative to the
 /// session's connect).
 pub(crate) fn report(out: Outcome, security: SessionSecurity, gfx: Option<bool>, keep_png: bool) -> SessionReport {
-    let desktop = out
-        .demand_active
-        .as_ref()
-        .and_then(|d| d.desktop())
-        .map(|(width, height, bpp)| Desktop { width, height, bpp });
+    let desktop =
+        out.demand_active.as_ref().and_then(|d| d.desktop()).map(|(width, height, bpp)| Desktop { width, height, bpp });
     let png = if keep_png && out.reached == Some(SessionPhase::Graphics) {
         out.screen.as_ref().and_then(|s| s.png())
     } else {
@@ -235,9 +234,13 @@ pub(crate) fn report(out: Outcome, security: SessionSecurity, gfx: Option<bool>,
         stopped: out.stopped.map(|(phase, reason, detail)| Stopped { phase, reason, detail }),
         security: Some(security),
         licensing: out.licensing.map(|(a, _)| a),
-        licensing_state_transition: out
-            .licensing
-            .and_then(|(a, t)| if a == crate::report::session::LicensingAnswer::ValidClient { None } else { t }),
+        licensing_state_transition: out.licensing.and_then(|(a, t)| {
+            if a == crate::report::session::LicensingAnswer::ValidClient {
+                None
+            } else {
+                t
+            }
+        }),
         error_info: out.error_info,
         desktop,
         server_capabilities: out.demand_active.as_ref().map(|d| capabilities(d, gfx)),
@@ -252,10 +255,7 @@ pub(crate) fn report(out: Outcome, security: SessionSecurity, gfx: Option<bool>,
 /// A session that stopped before its machine ran (plan, connect, negotiation, TLS, CredSSP,
 /// MCS).
 pub(crate) fn stopped(phase: SessionPhase, reason: StopReason, detail: impl Into<String>) -> SessionReport {
-    SessionReport {
-        stopped: Some(Stopped { phase, reason, detail: detail.into() }),
-        ..SessionReport::default()
-    }
+    SessionReport { stopped: Some(Stopped { phase, reason, detail: detail.into() }), ..SessionReport::default() }
 }
 
 /// The `security` of a session from the protocol its connection selected.

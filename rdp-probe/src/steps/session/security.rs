@@ -146,7 +146,8 @@ impl Layer {
 
     /// The plaintext fpOutputUpdates of a fast-path frame (2.2.9.1.2).
     pub(crate) fn unwrap_fast_path(&mut self, frame: &[u8]) -> Result<Vec<u8>, Unwrap> {
-        let sec = if matches!(self.cipher, Cipher::Fips(_)) { FastPathSecurity::Fips } else { FastPathSecurity::Standard };
+        let sec =
+            if matches!(self.cipher, Cipher::Fips(_)) { FastPathSecurity::Fips } else { FastPathSecurity::Standard };
         let fp = FastPathOutput::decode(frame, sec).map_err(Unwrap::Decode)?;
         if !fp.encrypted() {
             return Ok(fp.data.to_vec());

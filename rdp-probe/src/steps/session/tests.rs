@@ -127,10 +127,13 @@ fn user_data(frame: &[u8]) -> Vec<u8> {
 fn every_prefix_then_close_or_silence_ends_cleanly() {
     let s = after_connect();
     let fr = frames(s);
-    let boundaries: Vec<usize> = fr.iter().scan(0, |acc, f| {
-        *acc += f.len();
-        Some(*acc)
-    }).collect();
+    let boundaries: Vec<usize> = fr
+        .iter()
+        .scan(0, |acc, f| {
+            *acc += f.len();
+            Some(*acc)
+        })
+        .collect();
     let cuts: Vec<usize> = (0..s.len()).filter(|n| *n < 3000 || n % 61 == 0 || boundaries.contains(n)).collect();
     for n in cuts {
         for end in [Event::Close, Event::Silence] {
@@ -294,8 +297,13 @@ fn hostile_streams_never_panic() {
     let fr = frames(after_connect());
     let mut st = fr[..13].concat();
     let mut u = Vec::new();
-    FastPathUpdate { code: FastPathUpdateCode::Bitmap, fragmentation: Fragmentation::Single, compression_flags: None, data: &[0, 0] }
-        .encode(&mut u);
+    FastPathUpdate {
+        code: FastPathUpdateCode::Bitmap,
+        fragmentation: Fragmentation::Single,
+        compression_flags: None,
+        data: &[0, 0],
+    }
+    .encode(&mut u);
     let one = FastPathOutput::encode_plain(&u).unwrap();
     for _ in 0..600 {
         st.extend_from_slice(&one);
@@ -307,12 +315,17 @@ fn hostile_streams_never_panic() {
     let mut st = fr[..13].concat();
     let chunk = vec![0u8; 0x7000];
     for (k, frag) in std::iter::once(Fragmentation::First)
-        .chain(std::iter::repeat(Fragmentation::Next).take(machine::MAX_REASSEMBLY / 0x7000 + 2))
+        .chain(std::iter::repeat_n(Fragmentation::Next, machine::MAX_REASSEMBLY / 0x7000 + 2))
         .enumerate()
     {
         let mut u = Vec::new();
-        FastPathUpdate { code: FastPathUpdateCode::Bitmap, fragmentation: frag, compression_flags: None, data: &chunk[..0x7000 - 16] }
-            .encode(&mut u);
+        FastPathUpdate {
+            code: FastPathUpdateCode::Bitmap,
+            fragmentation: frag,
+            compression_flags: None,
+            data: &chunk[..0x7000 - 16],
+        }
+        .encode(&mut u);
         st.extend(FastPathOutput::encode_plain(&u).unwrap());
         let _ = k;
     }
@@ -358,8 +371,13 @@ impl ServerCipher {
                 let mut d = plain.to_vec();
                 let sig = s.encrypt(&mut d, salted);
                 let f = if salted { flags | SecurityFlags::SECURE_CHECKSUM } else { flags };
-                SecurityHeader { flags: f | SecurityFlags::ENCRYPT, flags_hi: 0, signature: Some(sig), fips_padlen: None }
-                    .encode(&mut out);
+                SecurityHeader {
+                    flags: f | SecurityFlags::ENCRYPT,
+                    flags_hi: 0,
+                    signature: Some(sig),
+                    fips_padlen: None,
+                }
+                .encode(&mut out);
                 out.extend(d);
             }
             ServerCipher::Fips(s) => {
@@ -439,7 +457,14 @@ fn share(pdu: ShareControlPdu) -> Vec<u8> {
 
 fn data(ty: PduType2, body: DataPdu) -> Vec<u8> {
     share(ShareControlPdu::Data(
-        ShareDataHeader { share_id: 0x1_0000, stream_id: 1, uncompressed_length: 0, pdu_type2: ty, compressed_type: 0, compressed_length: 0 },
+        ShareDataHeader {
+            share_id: 0x1_0000,
+            stream_id: 1,
+            uncompressed_length: 0,
+            pdu_type2: ty,
+            compressed_type: 0,
+            compressed_length: 0,
+        },
         body,
     ))
 }
@@ -515,16 +540,24 @@ fn standard_security_round_trip_rc4_and_fips() {
             false,
         )));
         let mut u = Vec::new();
-        FastPathUpdate { code: FastPathUpdateCode::Bitmap, fragmentation: Fragmentation::Single, compression_flags: None, data: &[1, 2, 3, 4, 5] }
-            .encode(&mut u);
+        FastPathUpdate {
+            code: FastPathUpdateCode::Bitmap,
+            fragmentation: Fragmentation::Single,
+            compression_flags: None,
+            data: &[1, 2, 3, 4, 5],
+        }
+        .encode(&mut u);
         s.extend(server.fast_path(&u));
 
         let rec = Recorder::default();
         let r2 = rec.clone();
-        let mut m = Session::new(cfg, Some(Box::new(move |w, h, bpp| {
-            assert_eq!((w, h, bpp), (640, 480, 32));
-            Some(Box::new(r2.clone()) as Box<dyn Screen>)
-        })));
+        let mut m = Session::new(
+            cfg,
+            Some(Box::new(move |w, h, bpp| {
+                assert_eq!((w, h, bpp), (640, 480, 32));
+                Some(Box::new(r2.clone()) as Box<dyn Screen>)
+            })),
+        );
         let r = replay(&mut m, &[Event::Bytes(s), Event::Silence]);
         let out = r.output;
         assert_eq!(out.stopped, None, "{method:?}");
@@ -563,14 +596,23 @@ fn tampered_mac_stops_the_session() {
     let cr = [0x11u8; 32];
     let sr = [0x5au8; 32];
     let cfg = Config {
-        standard: Some(Standard { method: Method::Rc4_128, server_random: sr.to_vec(), modulus_le: modulus(), exponent: 3 }),
+        standard: Some(Standard {
+            method: Method::Rc4_128,
+            server_random: sr.to_vec(),
+            modulus_le: modulus(),
+            exponent: 3,
+        }),
         ..capture_config()
     };
     let mut server = ServerCipher::new(Method::Rc4_128, &cr, &sr);
     let fr = frames(after_connect());
     let mut s = fr[..6].concat();
     s.extend(fr[7]);
-    let mut ud = server.wrap(SecurityFlags(0), &data(PduType2::Synchronize, DataPdu::Synchronize { message_type: 1, target_user: 1 }), false);
+    let mut ud = server.wrap(
+        SecurityFlags(0),
+        &data(PduType2::Synchronize, DataPdu::Synchronize { message_type: 1, target_user: 1 }),
+        false,
+    );
     ud[5] ^= 1;
     s.extend(indication(&ud));
     let (_, out) = run(cfg, &[Event::Bytes(s), Event::Close]);
@@ -593,7 +635,9 @@ fn plan_follows_a_stock_client() {
     assert_eq!(plan(&rdp, false, false), Plan::Connect { requested: SecurityProtocols(0), legacy: false });
     let nla = neg(&[Protocol::Ssl, Protocol::Hybrid], Some(NlaRequirement::Required));
     assert!(matches!(plan(&nla, false, false), Plan::Stop(StopReason::NlaNeedsDelegation, _)));
-    assert!(matches!(plan(&nla, true, false), Plan::Stop(StopReason::NlaNeedsDelegation, w) if w.contains("--delegate-credentials")));
+    assert!(
+        matches!(plan(&nla, true, false), Plan::Stop(StopReason::NlaNeedsDelegation, w) if w.contains("--delegate-credentials"))
+    );
     assert_eq!(plan(&nla, true, true), Plan::Connect { requested: SecurityProtocols(0x0b), legacy: false });
     assert!(matches!(plan(&neg(&[], None), false, false), Plan::Stop(StopReason::NotReachable, _)));
 }
