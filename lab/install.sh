@@ -20,7 +20,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 #   bash-completion         the .deb check loads the installed completion; util-linux: script (colour test)
 # Build: gcc, g++ (ring, libFuzzer), libc6-dev; curl + ca-certificates for rustup.
 # util-linux (unshare, mount) is essential in Debian.
-PACKAGES=(xrdp freerdp2-shadow-x11 xvfb winpr-utils openssl nmap sslscan freerdp2-x11 faketime
+PACKAGES=(xrdp freerdp2-shadow-x11 xvfb x11-xserver-utils winpr-utils openssl nmap sslscan freerdp2-x11 faketime
   prometheus man-db groff-base bash-completion util-linux gcc g++ libc6-dev curl ca-certificates)
 
 sudo=()

@@ -42,6 +42,18 @@ pub struct Cli {
     /// Check compatibility with a kind of client: win7, win10, legacy, freerdp.
     #[arg(long, value_name = "PROFILE", help_heading = "Steps")]
     pub client: Option<String>,
+    /// Go the whole way a client goes, on one more connection: channels, security exchange,
+    /// Client Info without credentials (the logon screen), licensing, capabilities,
+    /// finalization and the first screen. Reports how far it got and why it stopped.
+    #[arg(long, help_heading = "Session")]
+    pub session: bool,
+    /// Save the first screen (the logon screen) as PNG to PATH (implies --session). With many
+    /// targets give a directory (`DIR/`): one file per RDP target, named ADDRESS_PORT.png.
+    #[arg(long, value_name = "PATH", help_heading = "Session")]
+    pub screenshot: Option<PathBuf>,
+    /// How long the session waits for the screen to settle, in seconds.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS", help_heading = "Session")]
+    pub session_timeout: f64,
     /// Port(s) for targets that name none: 3389 or 3389,3390-3399.
     #[arg(short, long, default_value = "3389", help_heading = "Scanning")]
     pub port: String,
@@ -56,6 +68,11 @@ pub struct Cli {
     /// Read the password for --user from the first line of standard input.
     #[arg(long, requires = "user", help_heading = "Credentials")]
     pub password_stdin: bool,
+    /// With --session on a server that requires NLA: send the password to the server
+    /// (TSCredentials, after the CredSSP logon), as mstsc does, so the session can go on.
+    /// This HANDS YOUR PASSWORD TO THE SERVER: only use it against servers you trust.
+    #[arg(long, requires = "user", help_heading = "Credentials")]
+    pub delegate_credentials: bool,
     /// nagios: warn when the certificate expires within DAYS.
     #[arg(long, default_value_t = 30, value_name = "DAYS", help_heading = "Nagios")]
     pub cert_warn_days: i64,

@@ -71,6 +71,8 @@ pub struct ProbeConfig {
     pub format: Format,
     /// Colour the human output (`--color`, resolved; never for JSON or CSV).
     pub color: bool,
+    /// `--screenshot`: where the first screen goes (a file, or a directory for many targets).
+    pub screenshot: Option<PathBuf>,
 }
 
 impl Config {
@@ -182,6 +184,7 @@ impl Config {
             format,
             color: format == Format::Human
                 && color_wanted(cli.color, std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR")),
+            screenshot: cli.screenshot.clone(),
         }))
     }
 }
@@ -263,6 +266,12 @@ fn probe_options(cli: &Cli) -> Result<ProbeOptions, String> {
     }
     if let Some(user) = &cli.user {
         b = b.credentials(rdp_probe::Credentials::parse(user, read_password(cli.password_stdin)?));
+    }
+    if cli.session || cli.screenshot.is_some() {
+        b = b
+            .session(true, cli.screenshot.is_some())
+            .session_timeout(secs(cli.session_timeout, "--session-timeout")?)
+            .delegate_credentials(cli.delegate_credentials);
     }
     let mut opts = b.build();
     apply_conn(&cli.conn, &mut opts)?;

@@ -98,7 +98,10 @@ pub fn run(cfg: &ProbeConfig) -> Result<u8, String> {
             let _ = writeln!(out, "{}", csv::HEADER);
         }
         let mut reports = rdp_probe::scan::scan_with(all, opts, so);
-        while let Some(r) = reports.next().await {
+        while let Some(mut r) = reports.next().await {
+            if let Some(path) = &cfg.screenshot {
+                save_screenshot(&mut r, path, single);
+            }
             worst = worst.max(code_for(&r));
             summary.add(&r);
             let text = match format {
@@ -137,4 +140,35 @@ pub fn run(cfg: &ProbeConfig) -> Result<u8, String> {
         eprint!("{}", summary.render(started.elapsed(), invalid.load(Ordering::Relaxed)));
     }
     Ok(worst)
+}
+
+/// Writes the first screen the library returned (`session.png`) and records the path in
+/// `session.screenshot`. `path` is the file for a single target; a directory (ending in `/`, or
+/// existing) or many targets get one file per target, named `ADDRESS_PORT.png`. A target
+/// without a screen gets no file; a failed write is said on stderr and never stops the scan.
+fn save_screenshot(r: &mut rdp_probe::Report, path: &std::path::Path, single: bool) {
+    let Some(session) = r.session.as_mut() else { return };
+    let Some(png) = session.png.take() else { return };
+    let dir_mode = path.is_dir()
+        || path.to_string_lossy().ends_with(std::path::MAIN_SEPARATOR)
+        || path.to_string_lossy().ends_with('/');
+    let file = if dir_mode || !single {
+        let name = r.address.clone().unwrap_or_else(|| r.target.clone());
+        let name: String =
+            name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+        let name = name.trim_matches('_').replace("__", "_");
+        if dir_mode {
+            let _ = std::fs::create_dir_all(path);
+            path.join(format!("{name}.png"))
+        } else {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            path.with_file_name(format!("{stem}-{name}.png"))
+        }
+    } else {
+        path.to_path_buf()
+    };
+    match std::fs::write(&file, &png) {
+        Ok(()) => session.screenshot = Some(file.display().to_string()),
+        Err(e) => eprintln!("rdp-probe: cannot write the screenshot {}: {e}", file.display()),
+    }
 }

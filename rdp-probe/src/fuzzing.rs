@@ -309,6 +309,7 @@ pub fn credssp(data: &[u8]) {
                 random: crate::wire::ntlm::AuthRandom { client_challenge: [1; 8], session_key: [2; 16] },
                 nonce: [3; 32],
             }),
+            delegate: false,
         });
         let mut m = Credssp::new(logon, Box::new(|| 1.7e9));
         let r = replay(&mut m, &[Event::Bytes(data.to_vec()), end]);
@@ -381,6 +382,39 @@ pub fn graphics_bitmap(data: &[u8]) {
     }
 }
 
+/// The session machine (issue 13) on an arbitrary server stream after MCS Connect, framed as the
+/// driver frames it, at encryption level None and under RC4 128-bit and FIPS (fixed randoms),
+/// with a screen; the outcome is then read into the report section. Ends within the replay's
+/// action bound whatever the bytes.
+pub fn session(data: &[u8]) {
+    use crate::report::session::SessionSecurity;
+    use crate::steps::session::machine::{Config, Session, Standard, MAX_FRAMES};
+    use crate::wire::rdp::crypto::Method;
+    let standard = |method| Standard { method, server_random: vec![7; 32], modulus_le: vec![0xa7; 64], exponent: 3 };
+    for (standard, end) in [
+        (None, Event::Close),
+        (Some(standard(Method::Rc4_128)), Event::Silence),
+        (Some(standard(Method::Fips)), Event::Close),
+    ] {
+        let cfg = Config {
+            standard,
+            io_channel: 1003,
+            message_channel: Some(1008),
+            static_channels: vec![1004, 1005],
+            client_info: crate::wire::rdp::client_info::ClientInfo::logon_screen("127.0.0.1"),
+            client_random: [1; 32],
+            license_premaster: [2; 48],
+            license_names: ("u".into(), "m".into()),
+            settle_ms: 500.0,
+            deadline_ms: 5000.0,
+            max_frames: MAX_FRAMES.min(2000),
+        };
+        let mut m = Session::new(cfg, crate::steps::session::screen::factory());
+        let r = replay(&mut m, &[Event::Bytes(data.to_vec()), end]);
+        let _ = crate::steps::session::report(r.output, SessionSecurity::Standard, None, true);
+    }
+}
+
 /// The SC_SECURITY X.509 chain (MS-RDPBCGR 2.2.1.4.3.1, `steps::server_chain`): the bytes as a
 /// SERVER_CERTIFICATE whose chain is summarised and verified, as a two-certificate chain cut in
 /// the middle, and as an RSAPublicKey. Oracle: one summary per certificate; a key that parses
@@ -441,6 +475,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("graphics_bitmap", graphics_bitmap),
     ("server_chain", server_chain),
     ("fingerprint_table", fingerprint_table),
+    ("session", session),
 ];
 
 #[cfg(test)]

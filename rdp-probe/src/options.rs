@@ -34,6 +34,11 @@ pub struct Steps {
     pub mcs: bool,
     /// Encryption-method enumeration under Standard RDP Security (one connection per method).
     pub mcs_methods: bool,
+    /// The whole connection sequence on one more connection, as a client goes: channels,
+    /// security exchange, Client Info (no credentials: the logon screen), licensing,
+    /// capabilities, finalization and the first screen (`Report::session`). Opt-in: off in
+    /// every preset.
+    pub session: bool,
 }
 
 impl Steps {
@@ -46,6 +51,7 @@ impl Steps {
         nla: false,
         mcs: false,
         mcs_methods: false,
+        session: false,
     };
     /// The default: everything but cipher enumeration.
     pub const DEFAULT: Steps = Steps {
@@ -56,6 +62,7 @@ impl Steps {
         nla: true,
         mcs: true,
         mcs_methods: true,
+        session: false,
     };
     /// Everything, including cipher-suite enumeration.
     pub const ALL: Steps = Steps { tls_ciphers: true, ..Steps::DEFAULT };
@@ -233,6 +240,17 @@ pub struct ProbeOptions {
     /// Authorization Result (this would delegate the password to the server). NOT IMPLEMENTED
     /// YET: the NLA report records "not checked"; the CLI offers no flag for it.
     pub authz: bool,
+    /// With [`Steps::session`] on an NLA server: send the credentials to the server in
+    /// TSCredentials (MS-CSSP 2.2.1.2) after the CredSSP logon, as mstsc does, so the session
+    /// can go on. This hands the password to the server. Off by default: without it the
+    /// session stops where the default probe stops and says why.
+    pub delegate_credentials: bool,
+    /// With [`Steps::session`]: how long to collect graphics after the connection sequence
+    /// (within [`Self::overall_timeout`]). Default 5 s.
+    pub session_timeout: std::time::Duration,
+    /// With [`Steps::session`]: keep the first screen as PNG bytes in
+    /// `Report::session.png` (the library never writes files).
+    pub screenshot: bool,
     /// How host names are resolved; `None` (the default) uses the system configuration
     /// (`/etc/resolv.conf`, hosts file), read once per [`crate::probe()`] call and once per
     /// [`crate::scan_with`] call. Resolution is bounded by [`Self::connect_timeout`].
@@ -258,6 +276,9 @@ impl Default for ProbeOptions {
             find_ports: Vec::new(),
             client: None,
             authz: false,
+            delegate_credentials: false,
+            session_timeout: Duration::from_secs(5),
+            screenshot: false,
             resolver: None,
         }
     }
@@ -416,6 +437,22 @@ impl ProbeOptionsBuilder {
     /// Credentials for the NLA logon check.
     pub fn credentials(mut self, c: Credentials) -> Self {
         self.0.credentials = Some(c);
+        self
+    }
+    /// Run the session step ([`Steps::session`]); `screenshot`: keep the first screen as PNG.
+    pub fn session(mut self, on: bool, screenshot: bool) -> Self {
+        self.0.steps.session = on || screenshot;
+        self.0.screenshot = screenshot;
+        self
+    }
+    /// Send TSCredentials on NLA servers during the session ([`ProbeOptions::delegate_credentials`]).
+    pub fn delegate_credentials(mut self, on: bool) -> Self {
+        self.0.delegate_credentials = on;
+        self
+    }
+    /// How long the session collects graphics ([`ProbeOptions::session_timeout`]).
+    pub fn session_timeout(mut self, t: Duration) -> Self {
+        self.0.session_timeout = t;
         self
     }
     /// Early User Authorization check (delegates credentials).

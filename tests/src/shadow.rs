@@ -26,6 +26,9 @@ pub struct ShadowConfig {
     /// Run under libfaketime (`faketime -f OFFSET`, package `faketime`), e.g. `"-2h"`: the
     /// server's clock (and so its NTLM CHALLENGE timestamp) is off by that much.
     pub faketime: Option<String>,
+    /// More command-line options, e.g. `-auth` (no PAM check of Client Info credentials, so a
+    /// session without credentials reaches the shared display).
+    pub extra_args: Vec<String>,
 }
 
 impl Default for ShadowConfig {
@@ -37,6 +40,7 @@ impl Default for ShadowConfig {
             cert: None,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             faketime: None,
+            extra_args: Vec::new(),
         }
     }
 }
@@ -146,6 +150,7 @@ pub fn freerdp_shadow(cfg: ShadowConfig) -> Server {
             sec.clone(),
             format!("/sam-file:{}", sam.display()),
         ]);
+        argv.extend(cfg.extra_args.iter().cloned());
         let envs = [("DISPLAY", display.clone()), ("XDG_CONFIG_HOME", xdg.display().to_string())];
         let (mut child, stdin) = spawn_guarded(&argv, &envs, &out).expect("spawn freerdp-shadow-cli");
         let addr = SocketAddr::new(cfg.bind, port);

@@ -68,6 +68,9 @@ pub fn xrdp_ini(cfg: &XrdpConfig, port: u16, log: &std::path::Path) -> String {
     s += "max_bpp=32\n\n[Logging]\n";
     s += &format!("LogFile={}\nLogLevel=DEBUG\nEnableSyslog=false\nEnableConsole=false\n", log.display());
     s += "\n[Channels]\nrdpdr=true\nrdpsnd=true\ndrdynvc=true\ncliprdr=true\nrail=true\n";
+    // One session type for the login window's list: without any, xrdp 0.9.21 crashes right
+    // after drawing its login window (a NULL session name), which a session probe sees.
+    s += "\n[Xorg]\nname=Xorg\nlib=libxup.so\nusername=ask\npassword=ask\nip=127.0.0.1\nport=-1\ncode=20\n";
     s
 }
 

@@ -413,6 +413,60 @@ fn mcs(out: &mut String, m: &rdp_probe::report::McsReport) {
     }
 }
 
+fn session(out: &mut String, s: &rdp_probe::report::SessionReport) {
+    use rdp_probe::report::session::SessionPhase;
+    let _ = writeln!(out, "  Session (the whole way a client goes)");
+    let over = s.security.map(|k| format!(" over {k}")).unwrap_or_default();
+    let reached = match s.reached {
+        Some(SessionPhase::Graphics) => "the first screen (graphics)".to_string(),
+        Some(p) => p.to_string(),
+        None => "nothing (stopped before MCS)".into(),
+    };
+    let _ = writeln!(out, "    reached    {reached}{over}");
+    if let Some(st) = &s.stopped {
+        let _ = writeln!(out, "    stopped    in {}: {} — {}", st.phase, st.reason, st.detail);
+    }
+    if let Some(e) = &s.error_info {
+        let _ = writeln!(out, "    error info {} ({:#x})", e.name(), e.value());
+    }
+    if let Some(l) = &s.licensing {
+        let t = s.licensing_state_transition.map(|t| format!(", {}", t.name())).unwrap_or_default();
+        let _ = writeln!(out, "    licensing  {l}{t}");
+    }
+    if !s.channels_joined.is_empty() {
+        let v: Vec<String> = s.channels_joined.iter().map(|c| c.to_string()).collect();
+        let _ = writeln!(out, "    channels   joined {}", v.join(", "));
+    }
+    if let Some(d) = &s.desktop {
+        let _ = writeln!(out, "    desktop    {}x{}, {} bpp", d.width, d.height, d.bpp);
+    }
+    if let Some(c) = &s.server_capabilities {
+        let os = match (&c.os_major_type, &c.os_minor_type) {
+            (Some(a), Some(b)) => format!("{a}/{b}"),
+            _ => "-".into(),
+        };
+        let mut extra = Vec::new();
+        if !c.bitmap_codecs.is_empty() {
+            extra.push(format!("codecs {}", c.bitmap_codecs.join(", ")));
+        }
+        if let Some(m) = c.max_request_size {
+            extra.push(format!("max request {m}"));
+        }
+        if c.gfx == Some(true) {
+            extra.push("gfx".into());
+        }
+        let tail = if extra.is_empty() { String::new() } else { format!("; {}", extra.join("; ")) };
+        let _ = writeln!(out, "    server     os {os}, {} capability sets{tail}", c.sets.len());
+    }
+    if let Some(ms) = s.first_frame_ms {
+        let n = s.updates.unwrap_or(0);
+        let _ = writeln!(out, "    screen     first update after {ms:.0} ms, {n} updates");
+    }
+    if let Some(p) = &s.screenshot {
+        let _ = writeln!(out, "    screenshot {p}");
+    }
+}
+
 /// One-line decode of transcript bytes with the library's sans-IO decoders, when they are one
 /// known PDU (X.224 CR/CC/DR/DT) or TLS records.
 fn describe(dir: Direction, b: &[u8]) -> Option<String> {
@@ -494,7 +548,7 @@ pub fn render(r: &Report, raw: bool, paint: Paint) -> String {
     }
     let t = &r.timings_ms;
     let mut times = Vec::new();
-    for k in ["resolve", "connect", "send_cr", "read_cc", "negotiation", "tls", "nla", "mcs", "total"] {
+    for k in ["resolve", "connect", "send_cr", "read_cc", "negotiation", "tls", "nla", "mcs", "session", "total"] {
         if let Some(v) = t.get(k) {
             times.push(format!("{k} {v:.1} ms"));
         }
@@ -535,6 +589,9 @@ pub fn render(r: &Report, raw: bool, paint: Paint) -> String {
     }
     if let Some(m) = &r.mcs {
         mcs(&mut out, m);
+    }
+    if let Some(s) = &r.session {
+        session(&mut out, s);
     }
     if raw && !r.transcript.is_empty() {
         let _ = writeln!(out, "  Transcript (per connection; → sent, ← received; ms since connect)");

@@ -302,6 +302,15 @@ catalog! {
     CERT_MISSING_ON_SERVER = "cert-missing-on-server", Critical, "The listener has no usable certificate",
     "The server refused TLS with SSL_CERT_NOT_ON_SERVER, or TLS was selected but the handshake failed: the listener's certificate is missing, unreadable, or its private key is inaccessible ('the certificate may be corrupted').",
     "Re-create or re-select the listener's certificate (Remote Desktop Configuration, or delete the self-signed certificate in the 'Remote Desktop' store and restart TermService), and check the private key's permissions (NETWORK SERVICE needs read access).";
+    SESSION_LICENSING_ERROR = "session-licensing-error", Critical, "Remote Desktop licensing refuses the client",
+    "A full client connection (--session) got a licensing error from the server instead of 'valid client' (MS-RDPBCGR 2.2.1.12): the RD Session Host cannot issue or find a Client Access License, so clients are disconnected during logon with a licensing message.",
+    "Check RD Licensing: the license server must be activated and reachable from the RD Session Host, the licensing mode (Per User / Per Device) must match the installed RDS CALs, and CALs must be available (RD Licensing Manager, 'licmgr.exe'; Group Policy 'Use the specified Remote Desktop license servers' and 'Set the Remote Desktop licensing mode'). Outside the 120-day grace period a Session Host without a license server refuses every client.";
+    SESSION_REFUSED = "session-refused", Critical, "The server refuses the session after the connection",
+    "A full client connection (--session) got past MCS, then the server sent a Set Error Info PDU (MS-RDPBCGR 2.2.5.1.1) and disconnected: the ERRINFO code says why (connection limit, denied connection, missing logon right, licensing, ...). A client shows this as 'the remote session was disconnected'.",
+    "Act on the ERRINFO code in the summary: for a denied connection check 'Allow remote connections' and the connection limits (RDP-Tcp 'Maximum connections', Group Policy 'Limit number of connections' / 'TS Maximum Connections Allowed'); for insufficient privileges grant 'Allow log on through Remote Desktop Services' or add the user to Remote Desktop Users; for licensing codes fix RD Licensing.";
+    SESSION_DROPPED = "session-dropped", Warning, "The server drops a full client before the first screen",
+    "A full client connection (--session) was closed by the server during the connection sequence after MCS, without a Set Error Info PDU saying why. Typical causes: a corrupted Terminal Server certificate ('because of a security error, the client could not connect'), a logon check the server makes on Client Info, or a server-side crash.",
+    "Check the server's event log (TermService, RemoteDesktopServices-RdpCoreTS) at the time of the probe. If it drops during the security exchange or licensing, delete the corrupted certificate values (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM: Certificate, X509 Certificate, X509 Certificate ID) and restart the server so they are recreated.";
 }
 
 /// The long explanation for `rdp-probe explain ID`.
@@ -473,6 +482,9 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
         mcs_findings(r, mcs, &mut out);
     }
     end_of_life(r, &mut out);
+    if let Some(s) = &r.session {
+        session_findings(s, &mut out);
+    }
     localize_remedies(r.implementation.as_deref(), &mut out);
     sort(&mut out);
     out
@@ -512,6 +524,78 @@ fn end_of_life(r: &Report, out: &mut Vec<Finding>) {
     );
     f.severity = severity;
     out.push(f);
+}
+
+/// What a licensing error code means for the admin (MS-RDPBCGR 2.2.1.12.1.3, in the terms of
+/// RD Licensing).
+fn licensing_remedy(code: crate::wire::rdp::licensing::LicenseErrorCode) -> Option<&'static str> {
+    use crate::wire::rdp::licensing::LicenseErrorCode as C;
+    Some(match code {
+        C::NoLicenseServer => "No license server answered the RD Session Host: install and activate an RD license server, make it reachable (firewall, domain membership) and name it in 'Use the specified Remote Desktop license servers'.",
+        C::NoLicense => "No Client Access License is available: install RDS CALs of the licensing mode the Session Host uses (Per User / Per Device) on the activated license server, or check that the licensing mode matches the CALs.",
+        C::InvalidServerCertificate => "The Session Host's licensing certificate is invalid: re-activate the license server and delete the corrupted certificate values (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM: Certificate, X509 Certificate, X509 Certificate ID), then restart the server.",
+        C::InvalidClient | C::InvalidProductId | C::InvalidScope => "The license server rejects the client's license: check the licensing mode and the CAL type, and on the client delete the stored license (HKLM\\SOFTWARE\\Microsoft\\MSLicensing) so it requests a new one.",
+        _ => return None,
+    })
+}
+
+/// What an ERRINFO code means for the admin (MS-RDPBCGR 2.2.5.1.1), for the codes a refusal
+/// during the connection sequence carries.
+fn errinfo_remedy(e: crate::wire::rdp::errinfo::ErrorInfo) -> Option<&'static str> {
+    use crate::wire::rdp::errinfo::ErrorInfo as E;
+    Some(match e {
+        E::ServerDeniedConnection => "The server denied the connection: check 'Allow remote connections to this computer', the connection limits (RDP-Tcp 'Maximum connections', Group Policy 'Limit number of connections' / TS Maximum Connections Allowed) and whether other sessions use all of them.",
+        E::ServerInsufficientPrivileges => "The user may not log on remotely: grant 'Allow log on through Remote Desktop Services' (and check 'Deny log on through Remote Desktop Services') or add the user to the Remote Desktop Users group.",
+        E::DisconnectedByOtherconnection => "Another connection took over the session: the server allows one session per user or one session in all (Group Policy 'Restrict Remote Desktop Services users to a single Remote Desktop Services session', 'Limit number of connections').",
+        E::LicenseNoLicenseServer => "No license server answered the RD Session Host: install and activate an RD license server and name it in 'Use the specified Remote Desktop license servers'.",
+        E::LicenseNoLicense => "No Client Access License is available: install RDS CALs of the licensing mode in use (Per User / Per Device) on the activated license server.",
+        E::LicenseNoRemoteConnections => "The server is not licensed for remote connections: install RD Session Host licensing (activated license server and CALs) or use the two administrative connections only.",
+        _ => return None,
+    })
+}
+
+/// The session step's findings: licensing errors, refusals with an ERRINFO, and drops without.
+fn session_findings(s: &crate::report::SessionReport, out: &mut Vec<Finding>) {
+    use crate::report::session::{LicensingAnswer, SessionPhase, StopReason};
+    if let Some(LicensingAnswer::Error(code)) = s.licensing {
+        let mut f = make(
+            "session-licensing-error",
+            format!(
+                "the server answered licensing with {}{}",
+                code.name(),
+                s.licensing_state_transition.map(|t| format!(" ({})", t.name())).unwrap_or_default()
+            ),
+            "session.licensing",
+        );
+        if let Some(r) = licensing_remedy(code) {
+            f.remedy = r.into();
+        }
+        out.push(f);
+    }
+    if let Some(e) = s.error_info {
+        let phase = s.stopped.as_ref().map_or_else(|| "the session".to_string(), |st| st.phase.to_string());
+        let mut f = make(
+            "session-refused",
+            format!("Set Error Info {} ({:#x}) during {phase}", e.name(), e.value()),
+            "session.error_info",
+        );
+        if let Some(r) = errinfo_remedy(e) {
+            f.remedy = r.into();
+        }
+        out.push(f);
+        return;
+    }
+    if let Some(st) = &s.stopped {
+        let dropped = matches!(st.reason, StopReason::Closed | StopReason::Reset | StopReason::Ultimatum);
+        let after_mcs = st.phase >= SessionPhase::Channels;
+        if dropped && after_mcs && s.reached != Some(SessionPhase::Graphics) {
+            out.push(make(
+                "session-dropped",
+                format!("the server dropped the session during {} ({})", st.phase, st.detail),
+                "session.stopped",
+            ));
+        }
+    }
 }
 
 /// Gives each finding the remedy for the server the report identified (xrdp.ini keys, FreeRDP
@@ -1012,6 +1096,42 @@ mod tests {
         for f in CATALOG {
             assert!(!f.remedy.is_empty() && !f.explanation.is_empty(), "{}", f.id);
         }
+    }
+
+    #[test]
+    fn session_findings_name_the_cause() {
+        use crate::report::session::{LicensingAnswer, SessionPhase, SessionReport, StopReason, Stopped};
+        use crate::wire::rdp::errinfo::ErrorInfo;
+        use crate::wire::rdp::licensing::LicenseErrorCode;
+        let with = |s: SessionReport| Report { status: Status::Rdp, session: Some(s), ..Report::default() };
+        let stopped = |phase, reason| Some(Stopped { phase, reason, detail: "x".into() });
+        let f = analyze(&with(SessionReport {
+            licensing: Some(LicensingAnswer::Error(LicenseErrorCode::NoLicenseServer)),
+            stopped: stopped(SessionPhase::Licensing, StopReason::LicensingError),
+            ..SessionReport::default()
+        }));
+        let l = f.iter().find(|f| f.id == "session-licensing-error").unwrap();
+        assert!(l.summary.contains("no_license_server") && l.remedy.contains("activate"), "{l:?}");
+        let f = analyze(&with(SessionReport {
+            error_info: Some(ErrorInfo::ServerInsufficientPrivileges),
+            stopped: stopped(SessionPhase::Finalization, StopReason::ErrorInfo),
+            ..SessionReport::default()
+        }));
+        let r = f.iter().find(|f| f.id == "session-refused").unwrap();
+        assert!(r.summary.contains("server_insufficient_privileges") && r.remedy.contains("Allow log on through"));
+        let f = analyze(&with(SessionReport {
+            reached: Some(SessionPhase::Finalization),
+            stopped: stopped(SessionPhase::Graphics, StopReason::Closed),
+            ..SessionReport::default()
+        }));
+        assert!(f.iter().any(|f| f.id == "session-dropped"));
+        // a session that reached the screen, or stopped before MCS, is no finding
+        let f = analyze(&with(SessionReport {
+            reached: Some(SessionPhase::Graphics),
+            stopped: stopped(SessionPhase::Graphics, StopReason::Closed),
+            ..SessionReport::default()
+        }));
+        assert!(!f.iter().any(|f| f.id.as_str().starts_with("session-")));
     }
 
     #[test]

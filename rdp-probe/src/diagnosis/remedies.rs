@@ -390,6 +390,24 @@ const TABLE: &[Entry] = &[
     Entry { id: "server-chain-expired", xrdp: None, freerdp: None, gnome: None },
     Entry { id: "server-chain-weak-key", xrdp: None, freerdp: None, gnome: None },
     Entry {
+        id: "session-licensing-error",
+        xrdp: Some("xrdp answers every client 'valid client' and has no licensing: a licensing error comes from something else answering on the port (a Windows host behind a load balancer or NAT rule)."),
+        freerdp: Some("The FreeRDP shadow server answers every client 'valid client' and has no licensing: a licensing error comes from something else answering on the port."),
+        gnome: Some("gnome-remote-desktop has no Remote Desktop licensing: a licensing error comes from something else answering on the port."),
+    },
+    Entry {
+        id: "session-refused",
+        xrdp: Some("xrdp disconnected the session with an ERRINFO code: check /var/log/xrdp.log and /var/log/xrdp-sesman.log at that time (max_bpp, allowed channels, sesman's MaxSessions and the user's groups with TerminalServerUsers / AlwaysGroupCheck in sesman.ini)."),
+        freerdp: Some(concat!("The shadow server disconnected the session with an ERRINFO code: check ", shadow_log!(), " at that time.")),
+        gnome: Some(concat!("gnome-remote-desktop disconnected the session with an ERRINFO code: check ", grd_log!(), " at that time.")),
+    },
+    Entry {
+        id: "session-dropped",
+        xrdp: Some("xrdp closed the session: check /var/log/xrdp.log at that time; a crash right after drawing the login window happens when xrdp.ini lists no session types ([Xorg], [Xvnc] sections)."),
+        freerdp: Some(concat!("freerdp-shadow-cli checks the Client Info credentials with PAM unless started with -auth, and drops a client without a valid system account right after the capability exchange ('pam_authenticate failure' in ", shadow_log!(), "): start it with -auth, or connect with an account PAM accepts.")),
+        gnome: Some(concat!("gnome-remote-desktop closed the session: check ", grd_log!(), " at that time.")),
+    },
+    Entry {
         id: "loopback-encryption-off",
         xrdp: None,
         freerdp: Some("Nothing to change on the server: FreeRDP turns Standard RDP Security encryption off for a client at 127.0.0.1 or ::1. To see what remote clients get, probe from another address or with `--source 127.0.0.2`."),

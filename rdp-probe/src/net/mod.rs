@@ -18,6 +18,7 @@ pub(crate) mod mcs;
 pub(crate) mod nla;
 pub mod resolver;
 pub(crate) mod run;
+pub(crate) mod session;
 pub(crate) mod tls;
 
 pub(crate) use crate::steps::io::{NetError, NetErrorKind};

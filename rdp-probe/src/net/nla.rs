@@ -78,6 +78,7 @@ async fn exchange(
         credentials,
         server_key: tls.peer_certs.first().and_then(|c| crate::wire::credssp::subject_public_key(c)),
         secrets: Secrets::generate(),
+        delegate: false,
     });
     let mut machine = Credssp::new(logon, Box::new(now_unix));
     let out = super::drive::drive(ctx, &mut tls.stream, &mut machine, &mut super::drive::Times::default()).await;

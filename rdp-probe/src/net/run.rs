@@ -285,6 +285,8 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
     super::nla::run_step(ctx, addr, target, report).await;
     super::mcs::run_step(ctx, addr, target, report, early.mcs).await;
     ctx.drop_kept();
+    // Opt-in, last: the whole connection sequence on a connection of its own.
+    super::session::run_step(ctx, addr, target, report).await;
 }
 
 /// Later-step work started while the negotiation plan still ran.

@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 pub mod mcs;
 pub mod negotiation;
 pub mod nla;
+pub mod session;
 pub mod tls;
 
 pub use mcs::McsReport;
 pub use negotiation::{NegotiationReport, ProtocolVerdict};
 pub use nla::NlaReport;
+pub use session::SessionReport;
 pub use tls::TlsReport;
 
 /// The outcome class of a whole probe, in terms an admin can act on.
@@ -139,6 +141,9 @@ pub enum Phase {
     Nla,
     /// MCS Connect Initial / Response.
     Mcs,
+    /// The connection sequence after MCS Connect (`--session`: channels, security exchange,
+    /// licensing, capabilities, finalization, graphics).
+    Session,
     /// The whole-probe deadline.
     Overall,
 }
@@ -154,6 +159,7 @@ impl Phase {
             Phase::Tls => "tls",
             Phase::Nla => "nla",
             Phase::Mcs => "mcs",
+            Phase::Session => "session",
             Phase::Overall => "overall",
         }
     }
@@ -196,6 +202,9 @@ pub struct Report {
     /// MCS / GCC basic settings exchange (issue 5).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub mcs: Option<McsReport>,
+    /// The connection sequence after MCS (`--session`, opt-in): absent unless asked.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub session: Option<SessionReport>,
     /// With `find_ports`: other ports of the host and what answers there.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty", default))]
     pub alternative_ports: Vec<AlternativePort>,

@@ -123,6 +123,9 @@ pub(crate) struct Logon {
     pub server_key: Option<Vec<u8>>,
     /// The random inputs, or why there are none.
     pub secrets: Result<Secrets, String>,
+    /// After a verified logon, send TSCredentials (MS-CSSP 3.1.5 step 5): the password goes
+    /// to the server, as mstsc sends it. Only the session step with `--delegate-credentials`.
+    pub delegate: bool,
 }
 
 /// The server's answer to our NEGOTIATE.
@@ -213,6 +216,8 @@ pub(crate) struct Outcome {
     pub attempt: Option<Attempt>,
     /// Why the exchange stopped before the logon.
     pub failure: Option<Failure>,
+    /// TSCredentials were written (delegation asked and the logon verified).
+    pub delegated: bool,
 }
 
 /// What the server's answer to AUTHENTICATE is checked with.
@@ -221,12 +226,16 @@ struct Pending {
     nonce: [u8; 32],
     key: Vec<u8>,
     server: SealingState,
+    /// With delegation: the client's sealing state (its sequence number goes on) and the
+    /// TSCredentials to seal.
+    delegate: Option<(SealingState, Vec<u8>)>,
 }
 
 enum State {
     Start,
     AwaitChallenge,
     AwaitLogon(Box<Pending>),
+    Delegating,
     Done,
 }
 
@@ -326,7 +335,9 @@ impl Credssp {
             client_nonce: (version >= 5).then(|| secrets.nonce.to_vec()),
             ..Default::default()
         };
-        self.state = State::AwaitLogon(Box::new(Pending { version, nonce: secrets.nonce, key, server }));
+        let delegate =
+            logon.delegate.then(|| (client, credssp::encode_ts_credentials(&c.domain, &c.user, &c.password)));
+        self.state = State::AwaitLogon(Box::new(Pending { version, nonce: secrets.nonce, key, server, delegate }));
         Action::Exchange { bytes: req.encode(), write_phase: Phase::Nla, read: Self::read() }
     }
 }
@@ -382,15 +393,34 @@ impl Machine for Credssp {
                 Input::Error(e) => self.logon_result(Err(Failure::Net(e))),
                 Input::Frame(f) => {
                     let answer = judge_logon_answer(f, p.version, &p.nonce, &p.key, &mut p.server);
+                    if let (Ok(LogonAnswer::Verified), Some((mut client, creds))) = (&answer, p.delegate.take()) {
+                        // TSCredentials, sealed with the next client sequence number.
+                        let (sig, sealed) = client.seal(&creds);
+                        let mut auth_info = sig.to_vec();
+                        auth_info.extend_from_slice(&sealed);
+                        let req = TsRequest {
+                            version: credssp::CLIENT_VERSION,
+                            auth_info: Some(auth_info),
+                            ..Default::default()
+                        };
+                        if let Some(a) = self.out.attempt.as_mut() {
+                            a.answer = answer;
+                        }
+                        self.state = State::Delegating;
+                        return Action::SendLast { bytes: req.encode(), write_phase: Phase::Nla };
+                    }
                     self.logon_result(answer)
                 }
             },
-            State::Start | State::Done => self.finish(),
+            State::Start | State::Delegating | State::Done => self.finish(),
         }
     }
 
     fn sent(&mut self, written: Result<(), NetError>) -> Outcome {
-        // Only reached when a driver gives up on the machine: keep what was seen.
+        if matches!(self.state, State::Delegating) && written.is_ok() {
+            self.out.delegated = true;
+        }
+        // Otherwise only reached when a driver gives up on the machine: keep what was seen.
         if let Err(e) = written {
             if self.out.failure.is_none() {
                 self.out.failure = Some(Failure::Net(e));

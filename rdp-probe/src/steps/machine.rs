@@ -28,6 +28,12 @@ pub(crate) enum Framing {
     TlsRecord,
     /// One DER TLV: a TSRequest (MS-CSSP 2.2.1), read byte by byte until its length is known.
     Der,
+    /// One frame of RDP output after the connection sequence began: a TPKT frame (slow path)
+    /// or a fast-path PDU (MS-RDPBCGR 2.2.9.1.2: action 0 in the low two bits of the first
+    /// byte, then a 1- or 2-byte length counting the whole PDU). Any other first byte is foreign.
+    RdpOutput,
+    /// Exactly this many bytes (the 4-byte Early User Authorization Result, 2.2.10.2).
+    Exact(usize),
 }
 
 /// At most this many bytes of a foreign protocol's answer are kept for identification.
@@ -150,6 +156,25 @@ pub(crate) fn need(framing: Framing, buf: &[u8]) -> Result<Need, DecodeError> {
             None => Ok(Need::More(1)),
             Some(total) => Ok(rest(total, buf.len())),
         },
+        Framing::RdpOutput => match buf.first() {
+            None => Ok(Need::More(1)),
+            Some(&tpkt::TPKT_VERSION) => need(Framing::Tpkt, buf),
+            Some(b) if b & 0x03 != 0 => Ok(Need::Foreign),
+            Some(_) => {
+                let Some(&l1) = buf.get(1) else { return Ok(Need::More(1)) };
+                let (len, hdr) = if l1 & 0x80 != 0 {
+                    let Some(&l2) = buf.get(2) else { return Ok(Need::More(1)) };
+                    ((usize::from(l1 & 0x7f) << 8) | usize::from(l2), 3)
+                } else {
+                    (usize::from(l1), 2)
+                };
+                if len < hdr {
+                    return Err(DecodeError::length("TS_FP_UPDATE_PDU", "length", len, hdr));
+                }
+                Ok(rest(len, buf.len()))
+            }
+        },
+        Framing::Exact(n) => Ok(rest(n, buf.len())),
     }
 }
 
@@ -272,6 +297,23 @@ mod tests {
         assert_eq!(need(Framing::TlsRecord, b"HTTP/1.1").unwrap(), Need::Foreign);
         // An oversized length is handed to the record parser, never allocated for.
         assert_eq!(need(Framing::TlsRecord, &[22, 3, 3, 0xff, 0xff]).unwrap(), Need::Complete);
+    }
+
+    #[test]
+    fn rdp_output_framing_tells_tpkt_from_fast_path() {
+        assert_eq!(need(Framing::RdpOutput, &[]).unwrap(), Need::More(1));
+        assert_eq!(need(Framing::RdpOutput, &[3]).unwrap(), Need::More(3));
+        assert_eq!(need(Framing::RdpOutput, &[3, 0, 0, 9]).unwrap(), Need::More(5));
+        assert_eq!(need(Framing::RdpOutput, &[0]).unwrap(), Need::More(1));
+        assert_eq!(need(Framing::RdpOutput, &[0, 7]).unwrap(), Need::More(5));
+        assert_eq!(need(Framing::RdpOutput, &[0x80, 0x81]).unwrap(), Need::More(1));
+        assert_eq!(need(Framing::RdpOutput, &[0x80, 0x81, 0x00]).unwrap(), Need::More(253));
+        assert_eq!(need(Framing::RdpOutput, &[0, 2, 9]).unwrap(), Need::Complete);
+        assert!(need(Framing::RdpOutput, &[0, 1]).is_err(), "shorter than its header");
+        assert!(need(Framing::RdpOutput, &[0, 0x80, 2]).is_err());
+        assert_eq!(need(Framing::RdpOutput, b"SSH-2.0").unwrap(), Need::Foreign);
+        assert_eq!(need(Framing::Exact(4), &[1, 2]).unwrap(), Need::More(2));
+        assert_eq!(need(Framing::Exact(4), &[1, 2, 3, 4]).unwrap(), Need::Complete);
     }
 
     #[test]

@@ -17,5 +17,6 @@ pub(crate) mod machine;
 pub(crate) mod mcs;
 pub mod negotiation;
 pub mod server_chain;
+pub(crate) mod session;
 pub(crate) mod tls;
 pub mod tls_cert;

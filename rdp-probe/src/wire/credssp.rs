@@ -188,6 +188,21 @@ impl TsRequest {
     }
 }
 
+/// TSCredentials (MS-CSSP 2.2.1.2) with TSPasswordCreds (2.2.1.2.1, credType 1): domain, user
+/// and password as UTF-16LE OCTET STRINGs. This is the password in the clear (before sealing):
+/// only ever built when the caller chose to delegate credentials.
+pub fn encode_ts_credentials(domain: &str, user: &str, password: &str) -> Vec<u8> {
+    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let mut creds = Vec::new();
+    creds.extend(ctx_tag(0, &der(TAG_OCTET_STRING, &utf16(domain))));
+    creds.extend(ctx_tag(1, &der(TAG_OCTET_STRING, &utf16(user))));
+    creds.extend(ctx_tag(2, &der(TAG_OCTET_STRING, &utf16(password))));
+    let password_creds = der(TAG_SEQUENCE, &creds);
+    let mut body = ctx_tag(0, &der(TAG_INTEGER, &int_bytes(1)));
+    body.extend(ctx_tag(1, &der(TAG_OCTET_STRING, &password_creds)));
+    der(TAG_SEQUENCE, &body)
+}
+
 /// Minimal two's-complement DER INTEGER bytes of a non-negative value.
 fn int_bytes(v: u32) -> Vec<u8> {
     let b = v.to_be_bytes();

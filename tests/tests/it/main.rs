@@ -15,6 +15,7 @@ mod proxy;
 mod reuse;
 mod roundtrip;
 mod scan;
+mod session;
 mod snapshots;
 mod tls;
 mod tls_limits;

@@ -226,6 +226,7 @@ fn steps() -> Steps {
         nla: false,
         mcs: true,
         mcs_methods: true,
+        session: false,
     }
 }
 

@@ -49,6 +49,7 @@ fn logon(password: &str) -> Logon {
         credentials: Credentials { domain: DOMAIN.into(), user: USER.into(), password: password.into() },
         server_key: Some(server_key()),
         secrets: Ok(secrets()),
+        delegate: false,
     }
 }
 
@@ -386,6 +387,34 @@ fn logon_accepted_with_the_servers_proof() {
         let mut r = NlaReport::default();
         report(&out, true, &mut r);
         assert_eq!(r.auth.unwrap().authorization.as_deref(), Some(AUTHZ_NOT_CHECKED));
+    }
+}
+
+/// With delegation (the session step, `--delegate-credentials`), a verified logon is followed
+/// by TSCredentials sealed with the next client sequence number; nothing is sent without a
+/// verified server proof.
+#[test]
+fn delegation_sends_ts_credentials_after_a_verified_logon() {
+    for (name, first) in first_answers() {
+        let (right, wrong) = proofs(&first);
+        let delegating = || Logon { delegate: true, ..logon(PASSWORD) };
+        let (sent, out) = run(Some(delegating()), 1_700_000_000.0, &[Event::Bytes(first.clone()), Event::Bytes(right)]);
+        assert_eq!(sent.len(), 3, "{name}");
+        assert!(out.delegated, "{name}");
+        assert_eq!(out.attempt.as_ref().unwrap().answer, Ok(LogonAnswer::Verified));
+        let negotiate = NegotiateMessage::default().encode();
+        let view = server_checks(&negotiate, &first, &sent[1], PASSWORD).unwrap();
+        let ts = TsRequest::decode(&sent[2]).unwrap();
+        let auth_info = ts.auth_info.unwrap();
+        let mut from_client = SealingState::new(&view.exported, view.flags, true);
+        let pka = TsRequest::decode(&sent[1]).unwrap().pub_key_auth.unwrap();
+        from_client.unseal(&pka[..16], &pka[16..]).unwrap();
+        let creds = from_client.unseal(&auth_info[..16], &auth_info[16..]).expect("sequence 1 verifies");
+        assert_eq!(creds, credssp::encode_ts_credentials(DOMAIN, USER, PASSWORD));
+        // a key mismatch: no TSCredentials
+        let (sent, out) = run(Some(delegating()), 1_700_000_000.0, &[Event::Bytes(first.clone()), Event::Bytes(wrong)]);
+        assert_eq!(sent.len(), 2, "{name}");
+        assert!(!out.delegated);
     }
 }
 

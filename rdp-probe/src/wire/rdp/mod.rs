@@ -56,6 +56,17 @@ macro_rules! code_enum {
                     $name::Unknown(v) => format!("unknown_{:#x}", v),
                 }
             }
+            /// The arm [`Self::name`] gave `s` (`unknown_0x..` back to its value); `None` for
+            /// text it never gives.
+            pub fn from_name(s: &str) -> Option<Self> {
+                match s {
+                    $($s => Some($name::$var),)*
+                    other => other
+                        .strip_prefix("unknown_0x")
+                        .and_then(|h| <$t>::from_str_radix(h, 16).ok())
+                        .map($name::from_value),
+                }
+            }
         }
     };
 }

@@ -1,0 +1,673 @@
+//! The session machine replayed against the captured xrdp session (level None, so the server
+//! side replays without crypto; the client randoms are injected), cut at every byte, silent,
+//! closed, refused in the middle and hostile; and a test-side server that speaks RC4
+//! (40/56/128-bit) and FIPS with `wire::rdp::crypto`.
+
+use super::machine::{Config, Outcome, Session, Standard};
+use super::screen::Screen;
+use super::*;
+use crate::report::session::{LicensingAnswer, SessionPhase, StopReason};
+use crate::steps::machine::{replay, Event};
+use crate::steps::mcs::{decode_answer, Outcome as McsOutcome};
+use crate::wire::rdp::activation::DemandActive;
+use crate::wire::rdp::capabilities::{minimal_client_sets, CapabilitySet};
+use crate::wire::rdp::crypto::{FipsKeys, FipsSecurity, Method, Rc4Security, SessionKeys};
+use crate::wire::rdp::errinfo::ErrorInfo;
+use crate::wire::rdp::licensing::{LicenseErrorCode, LicenseErrorMessage, Licensing, StateTransition};
+use crate::wire::rdp::mcs_domain::{self, DomainPdu, SendData};
+use crate::wire::rdp::output::{
+    frame_len, FastPathOutput, FastPathUpdate, FastPathUpdateCode, Fragmentation, SlowPathUpdate,
+};
+use crate::wire::rdp::security::{HeaderKind, SecurityExchange, SecurityFlags, SecurityHeader};
+use crate::wire::rdp::share::{self, DataPdu, PduType2, ShareControl, ShareControlPdu, ShareDataHeader};
+use crate::wire::x224;
+use std::sync::{Arc, Mutex};
+
+const SERVER_STREAM: &[u8] = include_bytes!("../../../tests/vectors/session/server-stream.bin");
+const CLIENT_STREAM: &[u8] = include_bytes!("../../../tests/vectors/session/client-stream.bin");
+
+fn frames(mut s: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    while !s.is_empty() {
+        let (_, len) = frame_len(s).unwrap();
+        out.push(&s[..len]);
+        s = &s[len..];
+    }
+    out
+}
+
+fn setup() -> Setup {
+    Setup {
+        client_info: crate::wire::rdp::client_info::ClientInfo::logon_screen("127.0.0.1"),
+        randoms: Randoms { client_random: [0x11; 32], license_premaster: [0x22; 48] },
+        license_user: "rdp-probe".into(),
+        settle_ms: 500.0,
+        deadline_ms: 5000.0,
+    }
+}
+
+/// The capture's Connect Response, turned into the machine's configuration.
+fn capture_config() -> Config {
+    let Ok(McsOutcome::Connected { blocks, .. }) = decode_answer(frames(SERVER_STREAM)[0]) else { panic!() };
+    config(&blocks, false, setup()).unwrap()
+}
+
+/// The server's frames after the Connect Response.
+fn after_connect() -> &'static [u8] {
+    &SERVER_STREAM[frames(SERVER_STREAM)[0].len()..]
+}
+
+fn run(cfg: Config, script: &[Event]) -> (Vec<Vec<u8>>, Outcome) {
+    let mut m = Session::new(cfg, None);
+    let r = replay(&mut m, script);
+    (r.sent, r.output)
+}
+
+#[test]
+fn capture_replays_to_graphics() {
+    let cfg = capture_config();
+    assert!(cfg.standard.is_none(), "level none: no Security Exchange");
+    assert_eq!((cfg.io_channel, cfg.message_channel), (1003, None));
+    assert_eq!(cfg.static_channels, [1004, 1005, 1006]);
+    let (sent, out) = run(cfg, &[Event::Bytes(after_connect().to_vec()), Event::Silence]);
+    assert_eq!(out.stopped, None);
+    assert_eq!(out.reached, Some(SessionPhase::Graphics));
+    assert_eq!(out.user_channel, Some(1007));
+    assert_eq!(out.channels_joined, [1007, 1003, 1004, 1005, 1006]);
+    assert_eq!(out.licensing, Some((LicensingAnswer::ValidClient, Some(StateTransition::NoTransition))));
+    assert_eq!(out.demand_active.as_ref().and_then(|d| d.desktop()), Some((800, 600, 16)));
+    assert_eq!(out.updates, 37, "the compressed slow-path updates count, the pointers do not");
+    assert_eq!(out.first_frame_ms, Some(0.0));
+
+    // What we sent: Erect Domain + Attach User in one write, one Channel Join per write, as
+    // xfreerdp did byte for byte; then Client Info, the New License Request, Confirm Active
+    // with the finalization PDUs.
+    let client = frames(CLIENT_STREAM);
+    assert_eq!(sent[0], [client[1], client[2]].concat());
+    for k in 0..5 {
+        assert_eq!(sent[1 + k], client[3 + k], "join {k}");
+    }
+    let client_info = frames(&sent[6]);
+    assert_eq!(client_info.len(), 1, "no Security Exchange at level none");
+    let DomainPdu::SendDataRequest(sd) = DomainPdu::decode(x224::decode_data(client_info[0]).unwrap()).unwrap() else {
+        panic!()
+    };
+    assert_eq!((sd.initiator, sd.channel_id), (1007, 1003));
+    let (rest, h) = SecurityHeader::decode(sd.user_data, HeaderKind::Basic).unwrap();
+    assert_eq!(h.unwrap().flags, SecurityFlags::INFO_PKT);
+    let ci = crate::wire::rdp::client_info::ClientInfo::decode(rest).unwrap();
+    assert_eq!((ci.user_name.as_str(), ci.password.as_str()), ("", ""), "no credentials: the logon screen");
+    // the New License Request answers the License Request
+    let nlr = user_data(&sent[7]);
+    let (rest, h) = SecurityHeader::decode(&nlr, HeaderKind::Basic).unwrap();
+    assert_eq!(h.unwrap().flags, SecurityFlags::LICENSE_PKT);
+    assert!(matches!(
+        Licensing::decode(rest).unwrap().pdu,
+        crate::wire::rdp::licensing::LicensingPdu::NewLicenseRequest(_)
+    ));
+    // Confirm Active + Synchronize + Control x2 + Font List, no security header at level none
+    let fin = frames(&sent[8]);
+    assert_eq!(fin.len(), 5);
+    let ca = user_data(fin[0]);
+    let (_, sc) = ShareControl::decode(&ca).unwrap();
+    let ShareControlPdu::ConfirmActive(ca) = sc.pdu else { panic!() };
+    assert_eq!(ca.share_id, 0x103ea);
+    assert_eq!(sent.len(), 9);
+}
+
+/// The user data of a client frame.
+fn user_data(frame: &[u8]) -> Vec<u8> {
+    match DomainPdu::decode(x224::decode_data(frame).unwrap()).unwrap() {
+        DomainPdu::SendDataRequest(sd) | DomainPdu::SendDataIndication(sd) => sd.user_data.to_vec(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn every_prefix_then_close_or_silence_ends_cleanly() {
+    let s = after_connect();
+    let fr = frames(s);
+    let boundaries: Vec<usize> = fr
+        .iter()
+        .scan(0, |acc, f| {
+            *acc += f.len();
+            Some(*acc)
+        })
+        .collect();
+    let cuts: Vec<usize> = (0..s.len()).filter(|n| *n < 3000 || n % 61 == 0 || boundaries.contains(n)).collect();
+    for n in cuts {
+        for end in [Event::Close, Event::Silence] {
+            let (_, out) = run(capture_config(), &[Event::Bytes(s[..n].to_vec()), end.clone()]);
+            if out.reached == Some(SessionPhase::Graphics) {
+                continue;
+            }
+            let (phase, reason, _) = out.stopped.clone().unwrap_or_else(|| panic!("cut {n}: {out:?}"));
+            let want = if end == Event::Close { StopReason::Closed } else { StopReason::Timeout };
+            assert_eq!(reason, want, "cut {n}");
+            assert!(phase >= SessionPhase::Channels, "cut {n}");
+        }
+    }
+}
+
+#[test]
+fn silence_at_each_phase_names_the_phase() {
+    let fr = frames(after_connect());
+    let upto = |k: usize| fr[..k].concat();
+    for (k, phase) in [
+        (0, SessionPhase::Channels),
+        (1, SessionPhase::Channels),
+        (6, SessionPhase::Licensing),
+        (8, SessionPhase::Capabilities),
+        (9, SessionPhase::Finalization),
+    ] {
+        let (_, out) = run(capture_config(), &[Event::Bytes(upto(k)), Event::Silence]);
+        assert_eq!(out.stopped.as_ref().map(|s| (s.0, s.1)), Some((phase, StopReason::Timeout)), "after {k}");
+    }
+    // after the Font Map the silence means "no graphics before the deadline"
+    let (_, out) = run(capture_config(), &[Event::Bytes(upto(13)), Event::Silence]);
+    assert_eq!(out.reached, Some(SessionPhase::Finalization));
+    assert_eq!(out.stopped.map(|s| (s.0, s.1)), Some((SessionPhase::Graphics, StopReason::Timeout)));
+}
+
+/// A Data PDU from the server on the I/O channel, level none.
+fn server_data(ty: PduType2, body: DataPdu) -> Vec<u8> {
+    let h = ShareDataHeader {
+        share_id: 0x103ea,
+        stream_id: 1,
+        uncompressed_length: 0,
+        pdu_type2: ty,
+        compressed_type: 0,
+        compressed_length: 0,
+    };
+    let sc = ShareControl { pdu_source: 1002, pdu: ShareControlPdu::Data(h, body) }.encode().unwrap();
+    indication(&sc)
+}
+
+fn indication(ud: &[u8]) -> Vec<u8> {
+    indication_on(1003, ud)
+}
+
+fn indication_on(channel: u16, ud: &[u8]) -> Vec<u8> {
+    x224::encode_data(&SendData::request(1002, channel, ud).encode_indication().unwrap()).unwrap()
+}
+
+const DPU: [u8; 9] = [3, 0, 0, 9, 2, 0xf0, 0x80, 0x21, 0x80];
+
+#[test]
+fn set_error_info_in_the_middle_is_reported_with_its_phase() {
+    let fr = frames(after_connect());
+    // after Demand Active (we are in finalization): Set Error Info, then the Ultimatum
+    let mut s = fr[..9].concat();
+    s.extend(server_data(PduType2::SetErrorInfo, DataPdu::SetErrorInfo(ErrorInfo::ServerInsufficientPrivileges)));
+    s.extend(DPU);
+    let (_, out) = run(capture_config(), &[Event::Bytes(s.clone()), Event::Close]);
+    assert_eq!(out.error_info, Some(ErrorInfo::ServerInsufficientPrivileges));
+    let (phase, reason, detail) = out.stopped.unwrap();
+    assert_eq!((phase, reason), (SessionPhase::Finalization, StopReason::ErrorInfo));
+    assert!(detail.contains("server_insufficient_privileges"), "{detail}");
+    assert_eq!(out.reached, Some(SessionPhase::Capabilities));
+    // the same followed by a close instead of the Ultimatum
+    let mut s2 = fr[..9].concat();
+    s2.extend(server_data(PduType2::SetErrorInfo, DataPdu::SetErrorInfo(ErrorInfo::ServerDeniedConnection)));
+    let (_, out) = run(capture_config(), &[Event::Bytes(s2), Event::Close]);
+    assert_eq!(out.stopped.map(|s| (s.0, s.1)), Some((SessionPhase::Finalization, StopReason::ErrorInfo)));
+    // during licensing (a licensing Set Error Info, as Windows sends for ERRINFO_LICENSE_*)
+    let mut s3 = fr[..7].concat();
+    s3.extend(server_data(PduType2::SetErrorInfo, DataPdu::SetErrorInfo(ErrorInfo::from_value(0x101))));
+    s3.extend(DPU);
+    let (_, out) = run(capture_config(), &[Event::Bytes(s3), Event::Close]);
+    assert_eq!(out.error_info.map(|e| e.name()), Some("license_no_license_server".into()));
+    assert_eq!(out.stopped.map(|s| s.0), Some(SessionPhase::Licensing));
+}
+
+#[test]
+fn ultimatum_at_any_point() {
+    let fr = frames(after_connect());
+    for k in 0..14 {
+        let mut s = fr[..k].concat();
+        s.extend(DPU);
+        let (_, out) = run(capture_config(), &[Event::Bytes(s), Event::Close]);
+        let (_, reason, detail) = out.stopped.unwrap();
+        assert_eq!(reason, StopReason::Ultimatum, "after {k}");
+        assert!(detail.contains("rn-provider-initiated") || detail.contains("Ultimatum"), "{detail}");
+    }
+}
+
+#[test]
+fn licensing_errors_are_reported() {
+    let fr = frames(after_connect());
+    for (code, st, stops) in [
+        (LicenseErrorCode::NoLicenseServer, StateTransition::TotalAbort, true),
+        (LicenseErrorCode::NoLicense, StateTransition::TotalAbort, true),
+        (LicenseErrorCode::InvalidClient, StateTransition::NoTransition, false),
+    ] {
+        let mut s = fr[..7].concat();
+        let alert = Licensing::encode_error_alert(
+            0x83,
+            &LicenseErrorMessage {
+                error_code: code,
+                state_transition: st,
+                error_info: crate::wire::rdp::licensing::BinaryBlob { blob_type: 4, data: vec![] },
+            },
+        );
+        let mut ud = Vec::new();
+        SecurityHeader::basic(SecurityFlags::LICENSE_PKT).encode(&mut ud);
+        ud.extend(alert);
+        s.extend(indication(&ud));
+        let (_, out) = run(capture_config(), &[Event::Bytes(s), Event::Close]);
+        assert_eq!(out.licensing, Some((LicensingAnswer::Error(code), Some(st))));
+        let (phase, reason, _) = out.stopped.unwrap();
+        assert_eq!(phase, SessionPhase::Licensing);
+        assert_eq!(reason, if stops { StopReason::LicensingError } else { StopReason::Closed });
+    }
+}
+
+#[test]
+fn refused_attach_and_join() {
+    // Attach User Confirm with result rt-unspecified-failure (14)
+    let (_, out) = run(capture_config(), &[Event::Bytes(x224::encode_data(&[0x2d, 0xc0]).unwrap()), Event::Close]);
+    assert_eq!(out.stopped.map(|s| (s.0, s.1)), Some((SessionPhase::Channels, StopReason::McsRefused)));
+    let fr = frames(after_connect());
+    let mut join = fr[1].to_vec();
+    // result field: rt-channels-exhausted (1) in the bits after the CHOICE
+    join[8] = (join[8] & 0x1f) | (1 << 5);
+    let s = [fr[0], &join].concat();
+    let (_, out) = run(capture_config(), &[Event::Bytes(s), Event::Close]);
+    assert_eq!(out.stopped.map(|s| s.1), Some(StopReason::McsRefused));
+}
+
+#[test]
+fn hostile_streams_never_panic() {
+    let s = after_connect();
+    // single-byte corruptions of the first frames
+    for at in (0..2600.min(s.len())).step_by(3) {
+        for x in [0x00, 0x7f, 0x80, 0xff] {
+            let mut m = s.to_vec();
+            m[at] = x;
+            let (_, out) = run(capture_config(), &[Event::Bytes(m), Event::Silence]);
+            assert!(out.reached.is_some());
+        }
+    }
+    // lying lengths: a TPKT of 65535 announced, 10 bytes sent; a fast-path frame of 0x7fff
+    for junk in [vec![3, 0, 0xff, 0xff, 2, 0xf0, 0x80], vec![0, 0xff, 0xff, 1, 2], b"SSH-2.0-OpenSSH".to_vec()] {
+        let (_, out) = run(capture_config(), &[Event::Bytes(junk), Event::Close]);
+        assert!(out.stopped.is_some());
+    }
+    // an endless stream of tiny fast-path updates after the finalization ends by the frame cap
+    let fr = frames(after_connect());
+    let mut st = fr[..13].concat();
+    let mut u = Vec::new();
+    FastPathUpdate {
+        code: FastPathUpdateCode::Bitmap,
+        fragmentation: Fragmentation::Single,
+        compression_flags: None,
+        data: &[0, 0],
+    }
+    .encode(&mut u);
+    let one = FastPathOutput::encode_plain(&u).unwrap();
+    for _ in 0..600 {
+        st.extend_from_slice(&one);
+    }
+    let (_, out) = run(Config { max_frames: 500, ..capture_config() }, &[Event::Bytes(st), Event::Close]);
+    assert_eq!(out.reached, Some(SessionPhase::Graphics));
+    assert_eq!(out.updates, 500 - 13);
+    // a fragmented fast-path update growing past the reassembly cap
+    let mut st = fr[..13].concat();
+    let chunk = vec![0u8; 0x7000];
+    for (k, frag) in std::iter::once(Fragmentation::First)
+        .chain(std::iter::repeat_n(Fragmentation::Next, machine::MAX_REASSEMBLY / 0x7000 + 2))
+        .enumerate()
+    {
+        let mut u = Vec::new();
+        FastPathUpdate {
+            code: FastPathUpdateCode::Bitmap,
+            fragmentation: frag,
+            compression_flags: None,
+            data: &chunk[..0x7000 - 16],
+        }
+        .encode(&mut u);
+        st.extend(FastPathOutput::encode_plain(&u).unwrap());
+        let _ = k;
+    }
+    let (_, out) = run(capture_config(), &[Event::Bytes(st), Event::Close]);
+    assert_eq!(out.stopped.map(|s| s.1), Some(StopReason::Decode));
+}
+
+// ---- a test-side server with Standard RDP Security encryption ----
+
+/// The server's half of the security layer: the client's keys swapped.
+enum ServerCipher {
+    Rc4(Rc4Security),
+    Fips(FipsSecurity),
+}
+
+impl ServerCipher {
+    fn new(method: Method, cr: &[u8], sr: &[u8]) -> ServerCipher {
+        match method {
+            Method::Fips => {
+                let k = FipsKeys::derive(cr, sr).unwrap();
+                ServerCipher::Fips(FipsSecurity::new(&FipsKeys {
+                    encrypt_key: k.decrypt_key,
+                    decrypt_key: k.encrypt_key,
+                    sign_key: k.sign_key,
+                }))
+            }
+            m => {
+                let k = SessionKeys::derive(m, cr, sr).unwrap();
+                ServerCipher::Rc4(Rc4Security::new(&SessionKeys {
+                    encrypt_key: k.decrypt_key.clone(),
+                    decrypt_key: k.encrypt_key.clone(),
+                    ..k
+                }))
+            }
+        }
+    }
+
+    /// User data of a server slow-path PDU, encrypted (salted MAC on even calls for RC4).
+    fn wrap(&mut self, flags: SecurityFlags, plain: &[u8], salted: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            ServerCipher::Rc4(s) => {
+                let mut d = plain.to_vec();
+                let sig = s.encrypt(&mut d, salted);
+                let f = if salted { flags | SecurityFlags::SECURE_CHECKSUM } else { flags };
+                SecurityHeader {
+                    flags: f | SecurityFlags::ENCRYPT,
+                    flags_hi: 0,
+                    signature: Some(sig),
+                    fips_padlen: None,
+                }
+                .encode(&mut out);
+                out.extend(d);
+            }
+            ServerCipher::Fips(s) => {
+                let (d, pad, sig) = s.encrypt(plain);
+                SecurityHeader {
+                    flags: flags | SecurityFlags::ENCRYPT,
+                    flags_hi: 0,
+                    signature: Some(sig),
+                    fips_padlen: Some(pad),
+                }
+                .encode(&mut out);
+                out.extend(d);
+            }
+        }
+        out
+    }
+
+    /// An encrypted fast-path frame.
+    fn fast_path(&mut self, updates: &[u8]) -> Vec<u8> {
+        let (flags, extra, data): (u8, Vec<u8>, Vec<u8>) = match self {
+            ServerCipher::Rc4(s) => {
+                let mut d = updates.to_vec();
+                let sig = s.encrypt(&mut d, false);
+                (0x80, sig.to_vec(), d)
+            }
+            ServerCipher::Fips(s) => {
+                let (d, pad, sig) = s.encrypt(updates);
+                let mut e = vec![0x10, 0, 1, pad];
+                e.extend(sig);
+                (0x80, e, d)
+            }
+        };
+        let len = 3 + extra.len() + data.len();
+        let mut out = vec![flags];
+        out.extend(((len as u16) | 0x8000).to_be_bytes());
+        out.extend(extra);
+        out.extend(data);
+        out
+    }
+
+    /// Decrypts a client PDU's user data; returns its flags and plaintext.
+    fn unwrap(&mut self, ud: &[u8]) -> (SecurityFlags, Vec<u8>) {
+        let (_, basic) = SecurityHeader::decode(ud, HeaderKind::Basic).unwrap();
+        let flags = basic.unwrap().flags;
+        if !flags.contains(SecurityFlags::ENCRYPT) {
+            return (flags, ud[4..].to_vec());
+        }
+        match self {
+            ServerCipher::Rc4(s) => {
+                let (rest, h) = SecurityHeader::decode(ud, HeaderKind::NonFips).unwrap();
+                let mut d = rest.to_vec();
+                assert!(s.decrypt(&mut d, &h.unwrap().signature.unwrap(), false), "client MAC");
+                (flags, d)
+            }
+            ServerCipher::Fips(s) => {
+                let (rest, h) = SecurityHeader::decode(ud, HeaderKind::Fips).unwrap();
+                let h = h.unwrap();
+                let (d, ok) = s.decrypt(rest, h.fips_padlen.unwrap(), &h.signature.unwrap()).unwrap();
+                assert!(ok, "client FIPS MAC");
+                (flags, d)
+            }
+        }
+    }
+}
+
+/// A 512-bit modulus (little-endian) for the Security Exchange; no private key is needed, the
+/// test knows the client random.
+fn modulus() -> Vec<u8> {
+    let mut m = vec![0xa7u8; 64];
+    m[63] = 0xc1;
+    m
+}
+
+fn share(pdu: ShareControlPdu) -> Vec<u8> {
+    ShareControl { pdu_source: 1002, pdu }.encode().unwrap()
+}
+
+fn data(ty: PduType2, body: DataPdu) -> Vec<u8> {
+    share(ShareControlPdu::Data(
+        ShareDataHeader {
+            share_id: 0x1_0000,
+            stream_id: 1,
+            uncompressed_length: 0,
+            pdu_type2: ty,
+            compressed_type: 0,
+            compressed_length: 0,
+        },
+        body,
+    ))
+}
+
+/// A screen that records what it was given.
+#[derive(Default, Clone)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl Screen for Recorder {
+    fn slow_path(&mut self, u: &SlowPathUpdate) -> u64 {
+        self.0.lock().unwrap().push(format!("slow {} {:?}", u.update_type.name(), u.data));
+        1
+    }
+    fn fast_path(&mut self, code: FastPathUpdateCode, data: &[u8]) -> u64 {
+        self.0.lock().unwrap().push(format!("fast {} {}", code.name(), data.len()));
+        1
+    }
+    fn fully_painted(&self) -> bool {
+        false
+    }
+    fn png(&self) -> Option<Vec<u8>> {
+        Some(b"png".to_vec())
+    }
+}
+
+#[test]
+fn standard_security_round_trip_rc4_and_fips() {
+    let cr = [0x11u8; 32];
+    let sr = [0x5au8; 32];
+    for method in [Method::Rc4_40, Method::Rc4_56, Method::Rc4_128, Method::Fips] {
+        let cfg = Config {
+            standard: Some(Standard { method, server_random: sr.to_vec(), modulus_le: modulus(), exponent: 0x10001 }),
+            ..capture_config()
+        };
+        let mut server = ServerCipher::new(method, &cr, &sr);
+        let fr = frames(after_connect());
+        // MCS: the capture's Attach User and Channel Join Confirms
+        let mut s = fr[..6].concat();
+        // licensing: a plain Error Alert valid client (licensing PDUs are not encrypted)
+        s.extend(fr[7]);
+        // a virtual channel PDU (rdpdr's Server Announce, as FreeRDP sends it): ignored, but
+        // the keystream / CBC chain runs across channels
+        s.extend(indication_on(1004, &server.wrap(SecurityFlags(0), &[0x72, 0x44, 0x6e, 0x49, 1, 0, 0x0c, 0], false)));
+        // Demand Active, encrypted
+        let da = DemandActive {
+            share_id: 0x1_0000,
+            source_descriptor: b"RDP\0".to_vec(),
+            capability_sets: minimal_client_sets(640, 480, 32),
+            session_id: Some(0),
+        };
+        s.extend(indication(&server.wrap(SecurityFlags(0), &share(ShareControlPdu::DemandActive(da)), false)));
+        // Synchronize + Font Map, encrypted, the second with a salted MAC
+        s.extend(indication(&server.wrap(
+            SecurityFlags(0),
+            &data(PduType2::Synchronize, DataPdu::Synchronize { message_type: 1, target_user: 1007 }),
+            false,
+        )));
+        s.extend(indication(&server.wrap(
+            SecurityFlags(0),
+            &data(PduType2::FontMap, DataPdu::FontMap { number: 0, total: 0, flags: 3, entry_size: 4 }),
+            method != Method::Fips,
+        )));
+        // a slow-path bitmap update and an encrypted fast-path one
+        s.extend(indication(&server.wrap(
+            SecurityFlags(0),
+            &data(
+                PduType2::Update,
+                DataPdu::Update(SlowPathUpdate {
+                    update_type: crate::wire::rdp::output::UpdateType::Bitmap,
+                    data: vec![0, 0, 7],
+                }),
+            ),
+            false,
+        )));
+        let mut u = Vec::new();
+        FastPathUpdate {
+            code: FastPathUpdateCode::Bitmap,
+            fragmentation: Fragmentation::Single,
+            compression_flags: None,
+            data: &[1, 2, 3, 4, 5],
+        }
+        .encode(&mut u);
+        s.extend(server.fast_path(&u));
+
+        let rec = Recorder::default();
+        let r2 = rec.clone();
+        let mut m = Session::new(
+            cfg,
+            Some(Box::new(move |w, h, bpp| {
+                assert_eq!((w, h, bpp), (640, 480, 32));
+                Some(Box::new(r2.clone()) as Box<dyn Screen>)
+            })),
+        );
+        let r = replay(&mut m, &[Event::Bytes(s), Event::Silence]);
+        let out = r.output;
+        assert_eq!(out.stopped, None, "{method:?}");
+        assert_eq!(out.reached, Some(SessionPhase::Graphics), "{method:?}");
+        assert_eq!(out.updates, 2);
+        assert_eq!(*rec.0.lock().unwrap(), ["slow bitmap [0, 0, 7]", "fast bitmap 5"], "{method:?}");
+
+        // The server side reads what the client sent: the Security Exchange carries the
+        // client random under the server's key, then everything is encrypted and signed.
+        let secx = frames(&r.sent[6]);
+        assert_eq!(secx.len(), 2, "Security Exchange and Client Info in one write");
+        let sx = SecurityExchange::decode(&user_data(secx[0])).unwrap();
+        assert_eq!(
+            sx.encrypted_client_random,
+            crate::wire::rdp::crypto::rsa_encrypt_le(&cr, &modulus(), 0x10001).unwrap()
+        );
+        let (flags, info) = server.unwrap(&user_data(secx[1]));
+        assert!(flags.contains(SecurityFlags::INFO_PKT | SecurityFlags::ENCRYPT), "{method:?}");
+        assert_eq!(crate::wire::rdp::client_info::ClientInfo::decode(&info).unwrap().user_name, "");
+        // Confirm Active and the finalization PDUs decrypt in order
+        let fin = frames(&r.sent[7]);
+        assert_eq!(fin.len(), 5);
+        for (k, f) in fin.iter().enumerate() {
+            let (flags, plain) = server.unwrap(&user_data(f));
+            assert!(flags.contains(SecurityFlags::ENCRYPT));
+            let (_, sc) = ShareControl::decode(&plain).unwrap();
+            if k == 0 {
+                assert!(matches!(sc.pdu, ShareControlPdu::ConfirmActive(_)));
+            }
+        }
+    }
+}
+
+#[test]
+fn tampered_mac_stops_the_session() {
+    let cr = [0x11u8; 32];
+    let sr = [0x5au8; 32];
+    let cfg = Config {
+        standard: Some(Standard {
+            method: Method::Rc4_128,
+            server_random: sr.to_vec(),
+            modulus_le: modulus(),
+            exponent: 3,
+        }),
+        ..capture_config()
+    };
+    let mut server = ServerCipher::new(Method::Rc4_128, &cr, &sr);
+    let fr = frames(after_connect());
+    let mut s = fr[..6].concat();
+    s.extend(fr[7]);
+    let mut ud = server.wrap(
+        SecurityFlags(0),
+        &data(PduType2::Synchronize, DataPdu::Synchronize { message_type: 1, target_user: 1 }),
+        false,
+    );
+    ud[5] ^= 1;
+    s.extend(indication(&ud));
+    let (_, out) = run(cfg, &[Event::Bytes(s), Event::Close]);
+    assert_eq!(out.stopped.map(|s| (s.0, s.1)), Some((SessionPhase::Capabilities, StopReason::Decode)));
+}
+
+#[test]
+fn plan_follows_a_stock_client() {
+    use crate::report::{NegotiationReport, ProtocolVerdict};
+    let neg = |accepted: &[Protocol], nla: Option<NlaRequirement>| {
+        let mut n = NegotiationReport { nla, ..Default::default() };
+        for p in accepted {
+            n.protocols.insert(*p, ProtocolVerdict::Accepted);
+        }
+        n
+    };
+    let both = neg(&[Protocol::Rdp, Protocol::Ssl], Some(NlaRequirement::NotSupported));
+    assert_eq!(plan(&both, false, false), Plan::Connect { requested: SecurityProtocols::SSL, legacy: false });
+    let rdp = neg(&[Protocol::Rdp], Some(NlaRequirement::NotSupported));
+    assert_eq!(plan(&rdp, false, false), Plan::Connect { requested: SecurityProtocols(0), legacy: false });
+    let nla = neg(&[Protocol::Ssl, Protocol::Hybrid], Some(NlaRequirement::Required));
+    assert!(matches!(plan(&nla, false, false), Plan::Stop(StopReason::NlaNeedsDelegation, _)));
+    assert!(
+        matches!(plan(&nla, true, false), Plan::Stop(StopReason::NlaNeedsDelegation, w) if w.contains("--delegate-credentials"))
+    );
+    assert_eq!(plan(&nla, true, true), Plan::Connect { requested: SecurityProtocols(0x0b), legacy: false });
+    assert!(matches!(plan(&neg(&[], None), false, false), Plan::Stop(StopReason::NotReachable, _)));
+}
+
+#[test]
+fn x509_key_of_the_security_block() {
+    // RSAPublicKey { n = 0x00c1..., e = 65537 }
+    let mut der = vec![0x30, 0x0c, 0x02, 0x05, 0x00, 0xc1, 0x02, 0x03, 0x04, 0x02, 0x03, 0x01, 0x00, 0x01];
+    assert_eq!(rsa_public_key_der(&der), Some((vec![4, 3, 2, 0xc1], 65537)));
+    der[1] = 0x40;
+    assert_eq!(rsa_public_key_der(&der), None);
+    assert_eq!(rsa_public_key_der(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), None);
+}
+
+#[test]
+fn capabilities_report() {
+    let fr = frames(after_connect());
+    let ud = user_data_ind(fr[8]);
+    let (_, sc) = ShareControl::decode(&ud).unwrap();
+    let ShareControlPdu::DemandActive(da) = sc.pdu else { panic!() };
+    let c = capabilities(&da, Some(false));
+    assert_eq!(c.os_major_type.as_deref(), Some("windows"));
+    assert_eq!(c.bitmap_codecs, ["nscodec", "remotefx", "image_remotefx", "jpeg"]);
+    assert_eq!(c.max_request_size, Some(0x0020_c000));
+    assert_eq!(c.sets.len(), 13);
+    let _ = CapabilitySet { cap_type: crate::wire::rdp::capabilities::CapabilityType::General, data: vec![] };
+    let _ = mcs_domain::MCS_GLOBAL_CHANNEL_ID;
+    let _ = share::STREAM_LOW;
+}
+
+fn user_data_ind(frame: &[u8]) -> Vec<u8> {
+    user_data(frame)
+}
