@@ -109,6 +109,17 @@ rdpsnd=true
 drdynvc=true
 cliprdr=true
 rail=true
+
+# One session type for the login window (as the tests' fixture): without any, xrdp 0.9.21
+# crashes right after drawing its login window, which `rdp-probe --session` would report.
+[Xorg]
+name=Xorg
+lib=libxup.so
+username=ask
+password=ask
+ip=127.0.0.1
+port=-1
+code=20
 INI
   start_bg "$svc" xrdp --nodaemon --config "$run/$svc.ini"
   wait_port "$svc" "$port" 5
