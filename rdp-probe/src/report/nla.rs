@@ -21,7 +21,7 @@ pub struct NlaReport {
     #[cfg_attr(feature = "serde", serde(with = "requested_names", default))]
     pub requested: Option<SecurityProtocols>,
     /// The protocol the server selected for that connection (JSON: its name, e.g. `hybrid`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default, with = "selected_name"))]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub selected: Option<Protocol>,
     /// TLS version of the CredSSP connection, e.g. "1.2". (A string on purpose: `tls.version`
     /// gets its own type in the TLS section; this one follows once both are merged.)
@@ -390,27 +390,6 @@ impl From<AuthReportJson> for AuthReport {
     }
 }
 
-/// `nla.selected`: the protocol by its name (`hybrid`, `hybrid_ex`, `unknown_0x..`).
-#[cfg(feature = "serde")]
-mod selected_name {
-    use crate::wire::x224::Protocol;
-
-    pub(super) fn serialize<S: serde::Serializer>(p: &Option<Protocol>, s: S) -> Result<S::Ok, S::Error> {
-        match p {
-            Some(p) => s.serialize_str(&p.name()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Protocol>, D::Error> {
-        let name = <Option<String> as serde::Deserialize>::deserialize(d)?;
-        name.map(|n| {
-            super::protocol_of_name(&n).ok_or_else(|| serde::de::Error::custom(format!("unknown protocol {n:?}")))
-        })
-        .transpose()
-    }
-}
-
 /// `nla.requested`: the set by names (`["ssl","hybrid"]`; `["rdp"]` for the empty set, `[]`
 /// for none).
 #[cfg(feature = "serde")]
@@ -429,21 +408,12 @@ mod requested_names {
         }
         let mut bits = 0u32;
         for n in &names {
-            let p = super::protocol_of_name(n)
+            let p = crate::wire::x224::Protocol::from_name(n)
                 .ok_or_else(|| serde::de::Error::custom(format!("unknown protocol {n:?}")))?;
             bits |= p.value();
         }
         Ok(Some(SecurityProtocols(bits)))
     }
-}
-
-/// The protocol named as [`Protocol::name`] spells it.
-#[cfg(feature = "serde")]
-fn protocol_of_name(n: &str) -> Option<Protocol> {
-    if let Some(hex) = n.strip_prefix("unknown_0x") {
-        return u32::from_str_radix(hex, 16).ok().map(Protocol::from);
-    }
-    Protocol::ALL.iter().copied().find(|p| p.name() == n)
 }
 
 impl NtlmInfo {

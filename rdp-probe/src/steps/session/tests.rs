@@ -15,26 +15,13 @@ use crate::wire::rdp::crypto::{FipsKeys, FipsSecurity, Method, Rc4Security, Sess
 use crate::wire::rdp::errinfo::ErrorInfo;
 use crate::wire::rdp::licensing::{LicenseErrorCode, LicenseErrorMessage, Licensing, StateTransition};
 use crate::wire::rdp::mcs_domain::{self, DomainPdu, SendData};
-use crate::wire::rdp::output::{
-    frame_len, FastPathOutput, FastPathUpdate, FastPathUpdateCode, Fragmentation, SlowPathUpdate,
-};
+use crate::wire::rdp::output::{FastPathOutput, FastPathUpdate, FastPathUpdateCode, Fragmentation, SlowPathUpdate};
 use crate::wire::rdp::security::{HeaderKind, SecurityExchange, SecurityFlags, SecurityHeader};
 use crate::wire::rdp::share::{self, DataPdu, PduType2, ShareControl, ShareControlPdu, ShareDataHeader};
 use crate::wire::x224;
 use std::sync::{Arc, Mutex};
 
-const SERVER_STREAM: &[u8] = include_bytes!("../../../tests/vectors/session/server-stream.bin");
-const CLIENT_STREAM: &[u8] = include_bytes!("../../../tests/vectors/session/client-stream.bin");
-
-fn frames(mut s: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    while !s.is_empty() {
-        let (_, len) = frame_len(s).unwrap();
-        out.push(&s[..len]);
-        s = &s[len..];
-    }
-    out
-}
+use crate::wire::rdp::capture_tests::{frames, CLIENT_STREAM, SERVER_STREAM};
 
 fn setup() -> Setup {
     Setup {

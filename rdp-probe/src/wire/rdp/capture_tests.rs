@@ -19,11 +19,11 @@ macro_rules! vector {
     };
 }
 
-const SERVER_STREAM: &[u8] = vector!("server-stream.bin");
-const CLIENT_STREAM: &[u8] = vector!("client-stream.bin");
+pub(crate) const SERVER_STREAM: &[u8] = vector!("server-stream.bin");
+pub(crate) const CLIENT_STREAM: &[u8] = vector!("client-stream.bin");
 
 /// Splits a stream into frames with [`frame_len`], as the reader will.
-fn frames(mut s: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn frames(mut s: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     while !s.is_empty() {
         let (_, len) = frame_len(s).unwrap();

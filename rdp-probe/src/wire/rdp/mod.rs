@@ -20,7 +20,7 @@ pub mod security;
 pub mod share;
 
 #[cfg(test)]
-mod capture_tests;
+pub(crate) mod capture_tests;
 
 /// Declares a code enum with named arms, an `Unknown` arm for every other value, and
 /// `from_value` / `value` / `name` (lower snake case; unknown values as `unknown_0x..`).
