@@ -269,8 +269,9 @@ pub struct ScanArgs {
     /// Seconds to wait between two connections to the same target.
     #[arg(long, value_name = "SECONDS")]
     pub connection_delay: Option<f64>,
-    /// Connections to one target in flight at once (default 2: xrdp's listen backlog is 2 and a
-    /// burst of 4 or more costs it a dropped SYN, about 1 s; Windows takes more).
+    /// Connections to one target in flight at once (default 8). New connections start 2 ms
+    /// apart (xrdp's listen backlog is 2: a burst of SYNs costs it a dropped SYN, about 1 s),
+    /// and a slow TCP handshake halves this and slows the pace for the rest of the probe.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: Option<u16>,
     /// Extra attempts for a target whose TCP connect timed out.

@@ -360,7 +360,7 @@ mod tests {
         );
         assert_eq!(p.opts.connection_delay, Duration::from_millis(500));
         assert_eq!(probe(&["--parallel", "6", "h"]).opts.parallel_connections, 6);
-        assert_eq!(probe(&["h"]).opts.parallel_connections, 2);
+        assert_eq!(probe(&["h"]).opts.parallel_connections, 8);
         assert!(config(&["--parallel", "0", "h"]).is_err());
         assert_eq!(p.input_lists, [PathBuf::from("f")]);
         assert_eq!(probe(&["--find-port", "h"]).opts.find_ports, rdp_probe::options::COMMON_ALTERNATIVE_PORTS);

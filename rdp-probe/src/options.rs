@@ -222,8 +222,11 @@ pub struct ProbeOptions {
     /// Pause between two connections to the same target (politeness, IDS thresholds).
     pub connection_delay: Duration,
     /// Exchanges with one target in flight at once, across every step (negotiation plan, TLS
-    /// versions, MCS methods; the first request always runs alone). 2 by default: xrdp's listen
-    /// backlog is 2 (at 4 its SYN queue overflows and costs ~1 s); 1 is strictly sequential.
+    /// versions, MCS methods; the first request always runs alone); a connection kept idle for
+    /// a later step does not count. 8 by default. New connections start at least 2 ms apart
+    /// (xrdp listens with a backlog of 2: a burst of SYNs overflows it and a dropped SYN costs
+    /// about 1 s), and a handshake that looks like a dropped SYN halves the bound and slows the
+    /// pace for the rest of the probe. 1 is strictly sequential.
     pub parallel_connections: usize,
     /// Record every byte exchanged in [`crate::Report::transcript`].
     pub raw: bool,
@@ -269,7 +272,7 @@ impl Default for ProbeOptions {
             source: None,
             proxy: None,
             connection_delay: Duration::ZERO,
-            parallel_connections: 2,
+            parallel_connections: 8,
             raw: false,
             server_name: None,
             credentials: None,

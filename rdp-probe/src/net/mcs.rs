@@ -57,16 +57,6 @@ async fn rdp_attempt(
     (drive(ctx, &mut s, &mut m, &mut Default::default()).await, false)
 }
 
-/// One connection under Standard RDP Security offering `methods`.
-async fn rdp_once(ctx: &Ctx<'_>, addr: SocketAddr, legacy: bool, methods: EncryptionMethods) -> Output {
-    let label = format!("mcs rdp methods {:#x}", methods.0);
-    match rdp_attempt(ctx, addr, legacy, methods, &label, true).await {
-        // A kept negotiation connection closed while it waited: ask again on a new one.
-        (Err(e), true) if e.closed_by_peer() => rdp_attempt(ctx, addr, legacy, methods, &label, false).await.0,
-        (r, _) => r,
-    }
-}
-
 /// The Standard RDP Security exchanges: the Connect Initial offering every method, then
 /// (when it got an answer and the methods step is on) one connection per method.
 pub(crate) struct RdpProbes {
@@ -74,20 +64,103 @@ pub(crate) struct RdpProbes {
     methods: Option<Vec<(EncryptionMethod, Output)>>,
 }
 
-/// Runs the Standard RDP Security exchanges (`legacy`: X.224 without RDP_NEG_REQ); the
-/// per-method offers run up to `parallel_connections` at once (xrdp's backlog is 2).
+/// Whether a kept negotiation connection can carry a per-method offer: its request (with
+/// RDP_NEG_REQ) got PROTOCOL_RDP, asked for or as a downgrade; the server then waits for an
+/// MCS Connect Initial, whatever the request asked.
+fn rdp_spare(k: &super::Kept) -> bool {
+    use crate::wire::x224::{NegotiationResponse, ServerAnswer};
+    k.with_neg_req
+        && matches!(
+            &k.answer,
+            ServerAnswer::Confirm(c) if matches!(
+                &c.negotiation,
+                Some(NegotiationResponse::Response { selected_protocol: Protocol::Rdp, .. })
+            )
+        )
+}
+
+/// One per-method offer on a spare kept connection (see [`rdp_spare`]), else on a new one.
+async fn method_once(ctx: &Ctx<'_>, addr: SocketAddr, legacy: bool, m: EncryptionMethod) -> Output {
+    let methods = m.as_set();
+    let label = format!("mcs rdp methods {:#x}", methods.0);
+    if !legacy {
+        if let Some((mut s, _)) = ctx.take_kept_where(rdp_spare, &label) {
+            match drive(ctx, &mut s, &mut Connect::new(0, methods), &mut Default::default()).await {
+                // A kept connection closed while it waited: ask again on a new one.
+                Err(e) if e.closed_by_peer() => {}
+                out => return out,
+            }
+        }
+    }
+    rdp_attempt(ctx, addr, legacy, methods, &label, false).await.0
+}
+
+/// The method the server chose for the all-methods offer, when it is one of the per-method
+/// offers: a server that picks it from every method picks it when it is all it is offered,
+/// so its per-method answer is the first exchange's (one connection less).
+fn chosen_method(all: &Output) -> Option<EncryptionMethod> {
+    let Ok(Outcome::Connected { blocks, .. }) = all else { return None };
+    let chosen = EncryptionMethod::from(blocks.security.as_ref()?.encryption_method);
+    (chosen != EncryptionMethod::None && crate::report::mcs::METHODS.contains(&chosen)).then_some(chosen)
+}
+
+/// Runs the Standard RDP Security exchanges (`legacy`: X.224 without RDP_NEG_REQ). While the
+/// first offer runs, new connections for the per-method offers that no spare kept connection
+/// will carry are opened and negotiated, so they are ready when its answer comes; the
+/// per-method offers then run side by side.
 pub(crate) async fn rdp_probes(ctx: &Ctx<'_>, addr: SocketAddr, legacy: bool) -> RdpProbes {
-    let all = rdp_once(ctx, addr, legacy, step::FIRST_OFFER).await;
+    // The first offer takes its kept connection before any other exchange can.
+    let first = ctx.take_kept(0, !legacy, &format!("mcs rdp methods {:#x}", step::FIRST_OFFER.0));
+    let spares = if legacy { 0 } else { ctx.count_kept(rdp_spare) };
+    let ready = if ctx.opts.steps.mcs_methods && !legacy {
+        crate::report::mcs::METHODS.len().saturating_sub(1).saturating_sub(spares)
+    } else {
+        0
+    };
+    let all = async {
+        let label = format!("mcs rdp methods {:#x}", step::FIRST_OFFER.0);
+        match first {
+            Some((mut s, answer)) => {
+                if let Err(r) = Refusal::check(Protocol::Rdp, &answer) {
+                    return Ok(Outcome::Refused(r));
+                }
+                match drive(ctx, &mut s, &mut Connect::new(0, step::FIRST_OFFER), &mut Default::default()).await {
+                    Err(e) if e.closed_by_peer() => {
+                        rdp_attempt(ctx, addr, legacy, step::FIRST_OFFER, &label, false).await.0
+                    }
+                    out => out,
+                }
+            }
+            None => rdp_attempt(ctx, addr, legacy, step::FIRST_OFFER, &label, false).await.0,
+        }
+    };
+    let prepare = futures_util::future::join_all((0..ready).map(|_| async {
+        let neg = NegotiationRequest { flags: Default::default(), requested_protocols: Protocol::Rdp.as_set() };
+        if let Ok((s, answer)) = super::run::open_fresh(ctx, addr, neg, "mcs rdp methods").await {
+            let kept = super::Kept { requested: 0, with_neg_req: true, stream: s, answer };
+            if rdp_spare(&kept) {
+                ctx.keep(kept);
+            }
+        }
+    }));
+    let (all, _) = futures_util::future::join(all, prepare).await;
     let offers = step::method_offers(&all, ctx.opts.steps.mcs_methods);
     let methods = if offers.is_empty() {
         None
     } else {
-        Some(
-            futures_util::future::join_all(
-                offers.iter().map(|m| async move { (*m, rdp_once(ctx, addr, legacy, m.as_set()).await) }),
-            )
-            .await,
-        )
+        let chosen = chosen_method(&all);
+        let answers = futures_util::future::join_all(offers.iter().map(|m| {
+            let all = &all;
+            async move {
+                if Some(*m) == chosen {
+                    (*m, all.clone())
+                } else {
+                    (*m, method_once(ctx, addr, legacy, *m).await)
+                }
+            }
+        }))
+        .await;
+        Some(answers)
     };
     RdpProbes { all, methods }
 }
@@ -101,6 +174,8 @@ pub(crate) async fn run_step(
     target: &Target,
     report: &mut Report,
     early: Option<RdpProbes>,
+    early_tls: Option<Output>,
+    session: Option<super::tls::TlsSession>,
 ) {
     if !ctx.opts.steps.mcs {
         return;
@@ -122,7 +197,11 @@ pub(crate) async fn run_step(
         }
         Path::Tls => {
             let tls_facts = report.tls.clone();
-            match tls_once(ctx, addr, target).await {
+            let result = match early_tls {
+                Some(out) => out,
+                None => tls_once(ctx, addr, target, session).await,
+            };
+            match result {
                 Err(e) if e.phase == Phase::Tls => out.error = Some(tls_path_error(&e, tls_facts.as_ref())),
                 r => step::apply(&mut out, &r),
             }
@@ -143,8 +222,30 @@ async fn open_ssl(ctx: &Ctx<'_>, addr: SocketAddr, label: &str) -> Result<Result
     })
 }
 
-/// X.224 selecting SSL, TLS, then MCS inside TLS (Enhanced RDP Security: level None).
-async fn tls_once(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Target) -> Output {
+/// MCS inside TLS on a completed TLS session after request 0x01 (Enhanced RDP Security:
+/// level None); `None` when the kept session closed while it waited.
+pub(crate) async fn on_session(ctx: &Ctx<'_>, session: &mut super::tls::TlsSession) -> Option<Output> {
+    ctx.relabel(session.stream.get_mut().0, "mcs tls");
+    let mut m = Connect::new(SecurityProtocols::SSL.0, EncryptionMethods::ALL);
+    match drive(ctx, &mut session.stream, &mut m, &mut Default::default()).await {
+        Err(e) if e.closed_by_peer() => None,
+        out => Some(out),
+    }
+}
+
+/// X.224 selecting SSL, TLS, then MCS inside TLS (Enhanced RDP Security: level None): on the
+/// TLS step's session after request 0x01 when it is given, else on a new connection.
+async fn tls_once(
+    ctx: &mut Ctx<'_>,
+    addr: SocketAddr,
+    target: &Target,
+    session: Option<super::tls::TlsSession>,
+) -> Output {
+    if let Some(mut session) = session {
+        if let Some(out) = on_session(ctx, &mut session).await {
+            return out;
+        }
+    }
     let s = match open_ssl(ctx, addr, "mcs tls").await? {
         Ok(s) => s,
         Err(refused) => return Ok(refused),

@@ -131,6 +131,49 @@ pub(crate) struct Ctx<'a> {
     /// Negotiation connections kept open after their X.224 answer, for a later step that
     /// asks the same question (TLS, CredSSP, MCS): no second connection for the same request.
     kept: Mutex<Vec<Kept>>,
+    /// How this target takes parallel connections: the pace of new connections and what a
+    /// slow handshake taught (see [`Pacing`]).
+    pacing: Mutex<Pacing>,
+}
+
+/// The pace of new connections to one target. Connections start at least `spacing` apart: a
+/// burst of SYNs overflows a small listen backlog (xrdp listens with a backlog of 2; 8 SYNs at
+/// once cost it about 1 s, a dropped SYN's retransmission, while 2 ms apart it takes 16) and
+/// trips rate limits. A TCP handshake much slower than the fastest one seen looks like a
+/// dropped SYN: the target then gets fewer connections at once and a slower pace, for the
+/// rest of the probe. Nothing is dropped: a waiting exchange runs later.
+#[derive(Debug)]
+struct Pacing {
+    /// Minimum time between two connection starts.
+    spacing: Duration,
+    /// The fastest TCP handshake seen so far.
+    fastest: Option<Duration>,
+    /// Permits taken out of `slots` after a slow handshake (restoring them is not needed:
+    /// one probe is short).
+    reduced: usize,
+    /// Permits still to take out: the next ones acquired are forgotten instead of used.
+    debt: usize,
+}
+
+/// Default minimum time between two connection starts (see [`Pacing`]).
+const SPACING: Duration = Duration::from_millis(4);
+/// The longest the pace slows to after slow handshakes.
+const MAX_SPACING: Duration = Duration::from_millis(100);
+
+impl Pacing {
+    /// Whether a handshake of `took` looks like a dropped SYN's retransmission: at least
+    /// 600 ms (the first SYN retransmission comes after 1 s on Linux, 3 s on Windows) and over
+    /// 4 times the fastest handshake seen plus 100 ms (a slow link is slow every time).
+    fn retransmitted(&self, took: Duration) -> bool {
+        let fastest = self.fastest.unwrap_or(took);
+        took >= Duration::from_millis(600) && took > fastest * 4 + Duration::from_millis(100)
+    }
+
+    /// When a handshake still running looks like a dropped SYN and a second one should race
+    /// it: 4 times the fastest handshake plus 150 ms (`None` before any handshake completed).
+    fn race_after(&self) -> Option<Duration> {
+        self.fastest.map(|f| f * 4 + Duration::from_millis(150))
+    }
 }
 
 /// A negotiation connection kept open after the server's X.224 answer.
@@ -158,7 +201,71 @@ impl<'a> Ctx<'a> {
             first_local: std::sync::OnceLock::new(),
             slots: Arc::new(tokio::sync::Semaphore::new(opts.parallel_connections.max(1))),
             kept: Mutex::new(Vec::new()),
+            pacing: Mutex::new(Pacing { spacing: SPACING, fastest: None, reduced: 0, debt: 0 }),
         }
+    }
+
+    /// Records how long a TCP handshake took; after one that looks like a dropped SYN, halves
+    /// the exchanges in flight (down to 1) and slows the pace.
+    fn handshake_took(&self, took: Duration) {
+        let retransmitted = match self.pacing.lock() {
+            Ok(mut p) if !p.retransmitted(took) => {
+                p.fastest = Some(p.fastest.map_or(took, |f| f.min(took)));
+                false
+            }
+            Ok(_) => true,
+            Err(_) => false,
+        };
+        if retransmitted {
+            self.slow_handshake();
+        }
+    }
+
+    /// A handshake looked like a dropped SYN: halve the exchanges in flight (down to 1) and
+    /// slow the pace.
+    fn slow_handshake(&self) {
+        let Ok(mut p) = self.pacing.lock() else { return };
+        {
+            p.spacing = (p.spacing * 4).min(MAX_SPACING);
+            let allowed = self.opts.parallel_connections.max(1).saturating_sub(p.reduced);
+            let cut = (allowed / 2).saturating_sub(p.debt);
+            if cut > 0 {
+                // Free permits go now; the rest as they are next acquired (see `open`).
+                let forgotten = self.slots.forget_permits(cut);
+                p.reduced += cut;
+                p.debt += cut - forgotten;
+            }
+        }
+    }
+
+    /// Takes a kept connection that `pick` accepts, relabelled for the step that continues on
+    /// it (see [`Ctx::take_kept`]).
+    pub fn take_kept_where(&self, pick: impl Fn(&Kept) -> bool, label: &str) -> Option<(Stream, crate::wire::x224::ServerAnswer)> {
+        let k = {
+            let mut v = self.kept.lock().ok()?;
+            let i = v.iter().position(&pick)?;
+            v.remove(i)
+        };
+        Some(self.continue_on(k, label))
+    }
+
+    /// How many kept connections `pick` accepts.
+    pub fn count_kept(&self, pick: impl Fn(&Kept) -> bool) -> usize {
+        self.kept.lock().map(|v| v.iter().filter(|k| pick(k)).count()).unwrap_or(0)
+    }
+
+    fn continue_on(&self, k: Kept, label: &str) -> (Stream, crate::wire::x224::ServerAnswer) {
+        let mut stream = k.stream;
+        self.relabel(&mut stream, label);
+        (stream, k.answer)
+    }
+
+    /// Marks `stream` as continued by the step `label`; the transcript notes it under the
+    /// connection's number.
+    pub fn relabel(&self, stream: &mut Stream, label: &str) {
+        self.note(stream.connection, label, format!("continue on connection {} ({})", stream.connection, stream.label));
+        stream.label = label.into();
+        stream.continued = true;
     }
 
     /// Keeps a negotiation connection open for a later step (its permit is released).
@@ -179,16 +286,7 @@ impl<'a> Ctx<'a> {
         with_neg_req: bool,
         label: &str,
     ) -> Option<(Stream, crate::wire::x224::ServerAnswer)> {
-        let k = {
-            let mut v = self.kept.lock().ok()?;
-            let i = v.iter().position(|k| k.requested == requested && k.with_neg_req == with_neg_req)?;
-            v.remove(i)
-        };
-        let mut stream = k.stream;
-        self.note(stream.connection, label, format!("continue on connection {} ({})", stream.connection, stream.label));
-        stream.label = label.into();
-        stream.continued = true;
-        Some((stream, k.answer))
+        self.take_kept_where(|k| k.requested == requested && k.with_neg_req == with_neg_req, label)
     }
 
     /// Closes the kept connections no step took.
@@ -238,19 +336,30 @@ impl<'a> Ctx<'a> {
     /// "too many open files" until the deadline instead of failing: a scan backs off, never drops.
     pub async fn open(&self, addr: SocketAddr, label: &str) -> Result<Stream, NetError> {
         // At most `parallel_connections` exchanges in flight per target (xrdp's backlog is 2).
-        let permit = match tokio::time::timeout_at(self.deadline.into(), self.slots.clone().acquire_owned()).await {
-            Ok(Ok(p)) => Some(p),
-            Ok(Err(_)) => None,
-            Err(_) => return Err(NetError::new(Phase::Overall, NetErrorKind::Timeout)),
+        let permit = loop {
+            let p = match tokio::time::timeout_at(self.deadline.into(), self.slots.clone().acquire_owned()).await {
+                Ok(Ok(p)) => p,
+                Ok(Err(_)) => break None,
+                Err(_) => return Err(NetError::new(Phase::Overall, NetErrorKind::Timeout)),
+            };
+            // A slow handshake lowered the bound: pay the debt before using a permit.
+            match self.pacing.lock() {
+                Ok(mut pacing) if pacing.debt > 0 => {
+                    pacing.debt -= 1;
+                    p.forget();
+                }
+                _ => break Some(p),
+            }
         };
         // Concurrent opens (the plan runs up to `parallel_connections` at once) take turns
         // through the lock: each reserves its start time, then sleeps outside the lock.
         let wait = match self.last_connect.lock() {
             Ok(mut last) => {
                 let now = Instant::now();
+                let spacing = self.pacing.lock().map(|p| p.spacing).unwrap_or(SPACING);
                 let start = match *last {
-                    Some(l) if !self.opts.connection_delay.is_zero() => (l + self.opts.connection_delay).max(now),
-                    _ => now,
+                    Some(l) => (l + self.opts.connection_delay.max(spacing)).max(now),
+                    None => now,
                 };
                 *last = Some(start);
                 start.saturating_duration_since(now)
@@ -283,11 +392,35 @@ impl<'a> Ctx<'a> {
                 Err(e) => return Err(NetError::io(Phase::Connect, &e)),
             }
         };
+        let t = Instant::now();
+        let race_after = self.pacing.lock().ok().and_then(|p| p.race_after());
         let tcp = self
             .timed(Phase::Connect, opts.connect_timeout, async {
-                sock.connect(dest).await.map_err(|e| NetError::io(Phase::Connect, &e))
+                use futures_util::future::{select, Either};
+                let first = Box::pin(sock.connect(dest));
+                let Some(after) = race_after else {
+                    return first.await.map_err(|e| NetError::io(Phase::Connect, &e));
+                };
+                let first = match select(first, Box::pin(tokio::time::sleep(after))).await {
+                    Either::Left((r, _)) => return r.map_err(|e| NetError::io(Phase::Connect, &e)),
+                    Either::Right((_, first)) => first,
+                };
+                // Much slower than every handshake so far: likely a dropped SYN, whose
+                // retransmission comes only after 1 s (Linux) or 3 s (Windows). A second
+                // handshake races it; the loser's socket closes unanswered (a SYN the listener
+                // dropped left nothing there).
+                self.slow_handshake();
+                let second = match new_socket(opts, dest) {
+                    Ok(s2) => Box::pin(s2.connect(dest)),
+                    Err(_) => return first.await.map_err(|e| NetError::io(Phase::Connect, &e)),
+                };
+                match select(first, second).await {
+                    Either::Left((r, _)) | Either::Right((r, _)) => r,
+                }
+                .map_err(|e| NetError::io(Phase::Connect, &e))
             })
             .await
+            .inspect(|_| self.handshake_took(t.elapsed()))
             .map_err(|e| match (&opts.proxy, &e.kind) {
                 // Not reaching the proxy itself says nothing about the target: name the proxy.
                 (Some(_), NetErrorKind::Refused | NetErrorKind::Timeout | NetErrorKind::Unreachable(_))

@@ -17,49 +17,103 @@ fn now_unix() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
-/// Runs the nla step when the negotiation answers allow it, filling `report.nla`.
-pub(crate) async fn run_step(ctx: &mut Ctx<'_>, addr: SocketAddr, target: &Target, report: &mut Report) {
+/// The CredSSP exchange run during the negotiation plan, once the full request's answer
+/// (CredSSP selected) settled the request the nla step uses.
+pub(crate) struct NlaEarly {
+    /// The X.224 request before TLS.
+    pub requested: SecurityProtocols,
+    /// What the exchange filled in (the negotiation's fields are set by the step).
+    pub report: NlaReport,
+    /// Its time in ms.
+    pub ms: f64,
+}
+
+/// Runs the CredSSP exchange after X.224 `requested`, on `kept` (the negotiation connection
+/// that asked it) when given. A failed TLS upgrade is judged later, with the TLS step's facts.
+pub(crate) async fn early(
+    ctx: &Ctx<'_>,
+    addr: SocketAddr,
+    server_name: &str,
+    requested: SecurityProtocols,
+    kept: Option<(super::Stream, crate::wire::x224::ServerAnswer)>,
+) -> NlaEarly {
+    let t = Instant::now();
+    let mut report = NlaReport::default();
+    if let Err(e) = exchange(ctx, addr, server_name, requested, None, kept, &mut report).await {
+        report.error = Some(e);
+    }
+    NlaEarly { requested, report, ms: super::ms(t.elapsed()) }
+}
+
+/// Runs the nla step when the negotiation answers allow it, filling `report.nla`. `early`:
+/// the exchange run during the plan, used when it asked the same and its TLS upgrade did not
+/// fail (a failure is judged with the TLS step's facts, so it runs again).
+pub(crate) async fn run_step(
+    ctx: &mut Ctx<'_>,
+    addr: SocketAddr,
+    target: &Target,
+    report: &mut Report,
+    early: Option<NlaEarly>,
+) {
     if !ctx.opts.steps.nla {
         return;
     }
     let Some(neg) = report.negotiation.as_ref() else { return };
     let Some(requested) = credssp::plan(neg) else { return };
-    let mut r = credssp::new_report(neg, requested);
-    let t = Instant::now();
-    let tls_facts = report.tls.clone();
-    if let Err(e) = exchange(ctx, addr, target, requested, tls_facts.as_ref(), &mut r).await {
-        r.error = Some(e);
-    }
-    report.timings_ms.insert("nla".into(), super::ms(t.elapsed()));
+    let base = credssp::new_report(neg, requested);
+    let usable = |e: &NlaEarly| {
+        e.requested == requested && !e.report.error.as_ref().is_some_and(|x| x.phase == crate::report::Phase::Tls)
+    };
+    let (mut r, took) = match early {
+        Some(e) if usable(&e) => (e.report, e.ms),
+        _ => {
+            let t = Instant::now();
+            let tls_facts = report.tls.clone();
+            let mut r = NlaReport::default();
+            let name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
+            if let Err(e) = exchange(ctx, addr, &name, requested, tls_facts.as_ref(), None, &mut r).await {
+                r.error = Some(e);
+            }
+            (r, super::ms(t.elapsed()))
+        }
+    };
+    r.requirement = base.requirement;
+    r.requested = base.requested;
+    r.hybrid_ex |= base.hybrid_ex;
+    report.timings_ms.insert("nla".into(), took);
     report.nla = Some(r);
 }
 
 async fn exchange(
-    ctx: &mut Ctx<'_>,
+    ctx: &Ctx<'_>,
     addr: SocketAddr,
-    target: &Target,
+    server_name: &str,
     requested: SecurityProtocols,
     tls_facts: Option<&crate::report::tls::TlsReport>,
+    kept: Option<(super::Stream, crate::wire::x224::ServerAnswer)>,
     r: &mut NlaReport,
 ) -> Result<(), NlaError> {
-    let (stream, answer) =
-        super::run::open_negotiated(ctx, addr, requested, "nla credssp").await.map_err(|e| credssp::net_error(&e))?;
+    let (stream, answer) = match kept {
+        Some(k) => k,
+        None => super::run::open_negotiated(ctx, addr, requested, "nla credssp")
+            .await
+            .map_err(|e| credssp::net_error(&e))?,
+    };
     let selected = credssp::selected_credssp(&answer)?;
     r.selected = Some(selected);
     if selected == Protocol::HybridEx {
         r.hybrid_ex = true;
     }
     credssp::require_credssp(selected)?;
-    let server_name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
     let continued = stream.continued();
-    let upgraded = match super::tls::upgrade(ctx, stream, &server_name).await {
+    let upgraded = match super::tls::upgrade(ctx, stream, server_name).await {
         // A kept negotiation connection closed while it waited: ask again on a new one.
         Err(e) if continued && e.closed_by_peer() => {
             let (stream, answer) = super::run::open_negotiated(ctx, addr, requested, "nla credssp")
                 .await
                 .map_err(|e| credssp::net_error(&e))?;
             credssp::require_credssp(credssp::selected_credssp(&answer)?)?;
-            super::tls::upgrade(ctx, stream, &server_name).await
+            super::tls::upgrade(ctx, stream, server_name).await
         }
         u => u,
     };

@@ -48,8 +48,17 @@ pub(crate) async fn open_negotiated(
     if let Some(kept) = ctx.take_kept(requested.0, true, label) {
         return Ok(kept);
     }
+    open_fresh(ctx, addr, NegotiationRequest { flags: Default::default(), requested_protocols: requested }, label).await
+}
+
+/// Opens a new connection and runs the X.224 exchange `neg` on it.
+pub(crate) async fn open_fresh(
+    ctx: &Ctx<'_>,
+    addr: SocketAddr,
+    neg: NegotiationRequest,
+    label: &str,
+) -> Result<(super::Stream, ServerAnswer), NetError> {
     let mut s = ctx.open(addr, label).await?;
-    let neg = NegotiationRequest { flags: Default::default(), requested_protocols: requested };
     let a = drive::drive(ctx, &mut s, &mut Exchange::new(ctx.opts.cookie.clone(), Some(neg)), &mut Default::default())
         .await?;
     Ok((s, a))
@@ -281,9 +290,9 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
 
     // Later steps: each reports its own failures; they continue on the negotiation
     // connections that asked what they need, and use what ran during the plan.
-    super::tls::run_step(ctx, addr, target, report, early.tls).await;
-    super::nla::run_step(ctx, addr, target, report).await;
-    super::mcs::run_step(ctx, addr, target, report, early.mcs).await;
+    let session = super::tls::run_step(ctx, addr, target, report, early.tls).await;
+    super::nla::run_step(ctx, addr, target, report, early.nla).await;
+    super::mcs::run_step(ctx, addr, target, report, early.mcs, early.mcs_tls, session).await;
     ctx.drop_kept();
     // Opt-in, last: the whole connection sequence on a connection of its own.
     super::session::run_step(ctx, addr, target, report).await;
@@ -292,15 +301,22 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
 /// Later-step work started while the negotiation plan still ran.
 #[derive(Default)]
 struct Early {
-    tls: Option<super::tls::VersionProbes>,
+    tls: super::tls::TlsEarly,
+    nla: Option<super::nla::NlaEarly>,
     mcs: Option<super::mcs::RdpProbes>,
+    /// MCS inside TLS on the TLS step's session after request 0x01.
+    mcs_tls: Option<crate::steps::mcs::Output>,
 }
 
 /// What the plan's connections and the work started during the plan bring back.
 enum Event {
     Negotiated(usize, PlanStep, Result<(ServerAnswer, super::Stream), NetError>, std::time::Duration),
-    Tls(super::tls::VersionProbes),
+    Rustls(super::tls::RustlsEarly),
+    Versions(u32, crate::steps::tls::VersionOutcomes),
+    DirectApproach(crate::steps::tls::Offer, Result<crate::steps::tls::RawOutcome, crate::report::tls::TlsError>),
+    Nla(super::nla::NlaEarly),
     Mcs(super::mcs::RdpProbes),
+    McsTls(Option<crate::steps::mcs::Output>, super::tls::RustlsEarly),
 }
 
 /// A plan request with its answer (its connection already kept or closed) and duration.
@@ -322,7 +338,8 @@ fn worth_keeping(opts: &ProbeOptions, step: &PlanStep, a: &ServerAnswer) -> bool
     match &cc.negotiation {
         Some(NegotiationResponse::Response { selected_protocol, .. }) => match selected_protocol {
             Protocol::Ssl | Protocol::Hybrid | Protocol::HybridEx => opts.steps.tls || opts.steps.nla || opts.steps.mcs,
-            Protocol::Rdp => opts.steps.mcs && step.requested.0 == 0,
+            // Request 0x00's for the first offer; a downgrade for a per-method offer.
+            Protocol::Rdp => opts.steps.mcs && (step.requested.0 == 0 || opts.steps.mcs_methods),
             _ => false,
         },
         None => opts.steps.mcs && !step.with_neg_req,
@@ -392,10 +409,21 @@ fn record_answer(
 }
 
 /// The rest of the plan after an RDP answer, all requests queued at once (the per-target
-/// bound on exchanges in flight, `parallel_connections`, paces them), with the later steps'
-/// probes started as soon as the answers show they apply: the TLS version probes once the
-/// request the TLS step will use is settled, the Standard RDP Security exchanges once
-/// request 0x00 got PROTOCOL_RDP. Attempts are recorded in plan order.
+/// bound on exchanges in flight, `parallel_connections`, and the pace of new connections
+/// space them), with the later steps' work started as soon as the answers settle what it
+/// asks, each on the negotiation connection that asked it when there is one:
+/// - the Direct Approach (at TLS 1.2, see [`super::tls::DIRECT_APPROACH_GUESS`]) once any
+///   answer selected a TLS-based protocol;
+/// - the rustls handshake and the version probes once the request the TLS step uses is
+///   settled ([`super::tls::settled_request`]);
+/// - CredSSP once the full request selected it ([`crate::steps::credssp::plan`] is then
+///   settled);
+/// - the Standard RDP Security exchanges once request 0x00 got PROTOCOL_RDP and every
+///   request is answered (the downgraded ones carry per-method offers);
+/// - MCS inside TLS on the rustls session once every answer is in and say it is the MCS path.
+///
+/// Attempts are recorded in plan order. The steps use what ran here when it asked what they
+/// would ask now, else they run it again: the facts do not depend on the overlap.
 async fn overlap(
     ctx: &Ctx<'_>,
     addr: SocketAddr,
@@ -417,8 +445,20 @@ async fn overlap(
         }));
     }
     let mut done: Vec<Option<Answered>> = rest.iter().map(|_| None).collect();
-    let (mut tls_started, mut mcs_started) = (false, false);
+    #[derive(Default)]
+    struct Started {
+        direct_approach: bool,
+        tls: bool,
+        nla: bool,
+        mcs: bool,
+        mcs_tls: bool,
+    }
+    let mut started = Started::default();
+    // The rustls handshake waiting for the negotiation to say whether MCS follows inside it.
+    let mut rustls_waiting: Option<super::tls::RustlsEarly> = None;
     let mut overall = false;
+    let tls_on = opts.steps.tls;
+    let versions_on = tls_on && opts.steps.tls_versions;
     loop {
         // What the answers so far allow to start.
         let answered: Vec<NegotiationAttempt> = attempts
@@ -432,25 +472,78 @@ async fn overlap(
                 Err(_) => None,
             }))
             .collect();
-        if !tls_started && opts.steps.tls && opts.steps.tls_versions && !overall {
-            let unanswered: Vec<u32> =
-                rest.iter().zip(&done).filter(|(_, d)| d.is_none()).map(|(s, _)| s.requested.0).collect();
-            let refs: Vec<&NegotiationAttempt> = answered.iter().collect();
-            if let Some(r) = super::tls::settled_request(&refs, &unanswered) {
-                tls_started = true;
-                pending.push(Box::pin(async move { Event::Tls(super::tls::version_probes(ctx, addr, r, name).await) }));
+        let unanswered: Vec<u32> =
+            rest.iter().zip(&done).filter(|(_, d)| d.is_none()).map(|(s, _)| s.requested.0).collect();
+        let complete = unanswered.is_empty();
+        let refs: Vec<&NegotiationAttempt> = answered.iter().collect();
+        if !overall {
+            if !started.direct_approach && versions_on && super::tls::settled_request(&refs, &[]).is_some() {
+                started.direct_approach = true;
+                pending.push(Box::pin(async move {
+                    let (v, out) = super::tls::direct_approach(ctx, addr, super::tls::DIRECT_APPROACH_GUESS, name).await;
+                    Event::DirectApproach(v, out)
+                }));
             }
-        }
-        if !mcs_started && opts.steps.mcs && !overall {
-            let rdp_accepted = answered.iter().any(|a| {
-                a.with_neg_req
-                    && a.requested_value == 0
-                    && a.request_flags == 0
-                    && matches!(a.answer, Answer::Selected { protocol_value: 0, .. })
-            });
-            if rdp_accepted {
-                mcs_started = true;
-                pending.push(Box::pin(async move { Event::Mcs(super::mcs::rdp_probes(ctx, addr, false).await) }));
+            if !started.tls && tls_on {
+                if let Some(r) = super::tls::settled_request(&refs, &unanswered) {
+                    started.tls = true;
+                    // Taken now, before a version probe can take it as a spare.
+                    let kept = ctx.take_kept(r, true, "tls rustls");
+                    pending.push(Box::pin(async move {
+                        Event::Rustls(super::tls::rustls_for(ctx, addr, r, name, kept).await)
+                    }));
+                    if versions_on {
+                        pending.push(Box::pin(async move {
+                            Event::Versions(r, super::tls::version_probes(ctx, addr, r, name).await)
+                        }));
+                    }
+                }
+            }
+            if !started.nla && opts.steps.nla {
+                let full = answered.iter().find(|a| {
+                    a.with_neg_req && a.request_flags == 0 && a.requested_value == crate::steps::negotiation::FULL_REQUEST
+                });
+                let credssp = full.is_some_and(|a| {
+                    matches!(a.answer, Answer::Selected { protocol_value, .. }
+                        if protocol_value == Protocol::Hybrid.value() || protocol_value == Protocol::HybridEx.value())
+                });
+                if credssp {
+                    started.nla = true;
+                    let requested = crate::wire::x224::SecurityProtocols(crate::steps::negotiation::FULL_REQUEST);
+                    let kept = ctx.take_kept(requested.0, true, "nla credssp");
+                    pending.push(Box::pin(async move {
+                        Event::Nla(super::nla::early(ctx, addr, name, requested, kept).await)
+                    }));
+                }
+            }
+            if !started.mcs && opts.steps.mcs && complete {
+                let rdp_accepted = answered.iter().any(|a| {
+                    a.with_neg_req
+                        && a.requested_value == 0
+                        && a.request_flags == 0
+                        && matches!(a.answer, Answer::Selected { protocol_value: 0, .. })
+                });
+                if rdp_accepted {
+                    started.mcs = true;
+                    pending.push(Box::pin(async move { Event::Mcs(super::mcs::rdp_probes(ctx, addr, false).await) }));
+                }
+            }
+            // MCS inside TLS: when every request got an answer that says it is the MCS path.
+            if !started.mcs_tls && opts.steps.mcs && complete && answered.len() == attempts.len() + rest.len() {
+                let tls_path = matches!(crate::steps::mcs::path(&assess(answered.clone())), crate::steps::mcs::Path::Tls);
+                match rustls_waiting.take() {
+                    Some(mut r) if tls_path && r.requested == crate::wire::x224::SecurityProtocols::SSL.0 => {
+                        started.mcs_tls = true;
+                        pending.push(Box::pin(async move {
+                            let out = match &mut r.result {
+                                Ok((Ok(session), _)) => super::mcs::on_session(ctx, session).await,
+                                _ => None,
+                            };
+                            Event::McsTls(out, r)
+                        }));
+                    }
+                    other => rustls_waiting = other,
+                }
             }
         }
         let Some(ev) = pending.next().await else { break };
@@ -461,9 +554,27 @@ async fn overlap(
                     *slot = Some((step, keep_or_close(ctx, &step, res), elapsed));
                 }
             }
-            Event::Tls(p) => early.tls = Some(p),
+            Event::Rustls(r) => {
+                // Ready for MCS inside TLS when the answers say so (checked above).
+                let handshake_ok = matches!(&r.result, Ok((Ok(_), _)));
+                if handshake_ok && !started.mcs_tls && opts.steps.mcs {
+                    rustls_waiting = Some(r);
+                } else {
+                    early.tls.main = Some(r);
+                }
+            }
+            Event::Versions(r, v) => early.tls.versions = Some((r, v)),
+            Event::DirectApproach(v, out) => early.tls.direct_approach = Some((v, out)),
+            Event::Nla(n) => early.nla = Some(n),
             Event::Mcs(p) => early.mcs = Some(p),
+            Event::McsTls(out, r) => {
+                early.mcs_tls = out;
+                early.tls.main = Some(r);
+            }
         }
+    }
+    if let Some(r) = rustls_waiting.take() {
+        early.tls.main = Some(r);
     }
     for (step, res, elapsed) in done.into_iter().flatten() {
         if record_answer(step, res, elapsed, attempts, first_error) {

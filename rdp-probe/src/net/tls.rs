@@ -6,7 +6,7 @@
 //! [`super::drive`] and keeps time.
 
 use super::{drive, ms, Ctx, NetError, Stream};
-use crate::report::tls::{TlsAttempt, TlsError, TlsVersion};
+use crate::report::tls::{TlsError, TlsVersion};
 use crate::report::Phase;
 use crate::steps::machine::{Input, Machine};
 use crate::steps::tls::{
@@ -97,7 +97,6 @@ impl ServerCertVerifier for AcceptAll {
 
 /// A completed TLS session and what the handshake showed.
 pub(crate) struct TlsSession {
-    #[allow(dead_code)] // read by the NLA step
     pub stream: tokio_rustls::client::TlsStream<Stream>,
     /// DER of the peer's chain, leaf first.
     pub peer_certs: Vec<Vec<u8>>,
@@ -112,10 +111,15 @@ pub(crate) struct TlsSession {
 }
 
 impl TlsSession {
-    /// What the handshake showed, for the report.
-    fn facts(self) -> HandshakeFacts {
-        let TlsSession { peer_certs, version, cipher_suite, kx_group, alpn, .. } = self;
-        HandshakeFacts { peer_certs, version, cipher_suite, kx_group, alpn }
+    /// What the handshake showed, for the report (the session stays usable).
+    fn facts(&mut self) -> HandshakeFacts {
+        HandshakeFacts {
+            peer_certs: std::mem::take(&mut self.peer_certs),
+            version: self.version,
+            cipher_suite: self.cipher_suite.clone(),
+            kx_group: self.kx_group.clone(),
+            alpn: self.alpn.clone(),
+        }
     }
 }
 
@@ -226,47 +230,118 @@ async fn raw_attempt(
         Some(r) => open_for_tls(ctx, addr, r, label).await?,
         None => ctx.open(addr, label).await.map_err(|e| tls_error(label, &e))?,
     };
+    let mut out = run_raw(ctx, &mut s, hello).await;
+    out.ms = ms(t.elapsed());
+    Ok(out)
+}
+
+/// The [`RawAttempt`] machine on `s`, its whole flight within one read timeout.
+async fn run_raw(ctx: &Ctx<'_>, s: &mut Stream, hello: &ClientHello) -> RawOutcome {
     let mut m = RawAttempt::new(hello);
     let mut times = drive::Times::default();
     let driven =
-        ctx.timed(Phase::Tls, ctx.opts.read_timeout, async { Ok(drive::drive(ctx, &mut s, &mut m, &mut times).await) });
-    let mut out = match driven.await {
+        ctx.timed(Phase::Tls, ctx.opts.read_timeout, async { Ok(drive::drive(ctx, s, &mut m, &mut times).await) });
+    match driven.await {
         Ok(out) => out,
         // The flight's deadline: the machine reports what came so far.
         Err(e) => match m.input(Input::Error(e)) {
             crate::steps::machine::Action::Done(out) => out,
             _ => m.sent(Err(NetError::new(Phase::Tls, super::NetErrorKind::Timeout))),
         },
-    };
+    }
+}
+
+/// One raw attempt after X.224 on a kept negotiation connection whose answer selected a
+/// TLS-based protocol (the server's TLS does not depend on which request selected it), else on
+/// a new connection asking `requested`.
+async fn raw_attempt_on_spare(
+    ctx: &Ctx<'_>,
+    addr: std::net::SocketAddr,
+    requested: u32,
+    hello: &ClientHello,
+    label: &str,
+) -> Result<RawOutcome, TlsError> {
+    let t = Instant::now();
+    let spare = ctx.take_kept_where(|k| k.with_neg_req && tls_selected(&k.answer, label).is_ok(), label);
+    let Some((mut s, _)) = spare else { return raw_attempt(ctx, addr, Some(requested), hello, label).await };
+    let mut out = run_raw(ctx, &mut s, hello).await;
+    if out.closed_before_answer() {
+        // The kept connection closed while it waited: ask again on a new one.
+        return raw_attempt(ctx, addr, Some(requested), hello, label).await;
+    }
     out.ms = ms(t.elapsed());
     Ok(out)
 }
 
-/// The version probes and the Direct Approach after X.224 request `requested`: what the
-/// TLS step reports in `versions`, `version_attempts` and `direct_approach`.
-pub(crate) struct VersionProbes {
-    /// The X.224 request the version probes sent before their ClientHello.
-    pub requested: u32,
-    versions: VersionOutcomes,
-    direct_approach: TlsAttempt,
-}
-
-/// One raw ClientHello per TLS version after X.224 `requested` (up to `parallel_connections`
-/// at once), then the Direct Approach at the best accepted version below 1.3.
+/// One raw ClientHello per TLS version after X.224 `requested` (spare kept negotiation
+/// connections first, see [`raw_attempt_on_spare`]), side by side.
 pub(crate) async fn version_probes(
     ctx: &Ctx<'_>,
     addr: std::net::SocketAddr,
     requested: u32,
     name: &str,
-) -> VersionProbes {
-    let versions = futures_util::future::join_all(Offer::ALL.iter().map(|&v| async move {
+) -> VersionOutcomes {
+    futures_util::future::join_all(Offer::ALL.iter().map(|&v| async move {
         let hello = version_hello(v, name);
-        (v, raw_attempt(ctx, addr, Some(requested), &hello, &format!("tls version {}", v.label())).await)
+        (v, raw_attempt_on_spare(ctx, addr, requested, &hello, &format!("tls version {}", v.label())).await)
     }))
-    .await;
-    let dv = direct_approach_version(&versions);
-    let out = raw_attempt(ctx, addr, None, &version_hello(dv, name), "tls direct approach").await;
-    VersionProbes { requested, versions, direct_approach: attempt_report(dv, None, false, &out) }
+    .await
+}
+
+/// The Direct Approach (MS-RDPBCGR 5.4.2.2): a ClientHello of version `v` with no X.224 first.
+pub(crate) async fn direct_approach(
+    ctx: &Ctx<'_>,
+    addr: std::net::SocketAddr,
+    v: Offer,
+    name: &str,
+) -> (Offer, Result<RawOutcome, TlsError>) {
+    (v, raw_attempt(ctx, addr, None, &version_hello(v, name), "tls direct approach").await)
+}
+
+/// The Direct Approach's version before the version probes answered: TLS 1.2, what
+/// [`direct_approach_version`] gives for nearly every server; the TLS step runs it again when
+/// the probes say otherwise.
+pub(crate) const DIRECT_APPROACH_GUESS: Offer = Offer::Tls12;
+
+/// The rustls handshake after X.224 `requested`, run during the negotiation plan once the
+/// answers settled the request the TLS step uses.
+pub(crate) struct RustlsEarly {
+    /// The X.224 request before the handshake.
+    pub requested: u32,
+    /// The handshake and its time in ms, or why no connection selected TLS.
+    pub result: Result<(Result<TlsSession, NetError>, f64), TlsError>,
+}
+
+/// Opens (or continues on `kept`) a connection for `requested` and runs the rustls handshake;
+/// a kept connection that closed while it waited is replaced by a new one.
+pub(crate) async fn rustls_for(
+    ctx: &Ctx<'_>,
+    addr: std::net::SocketAddr,
+    requested: u32,
+    name: &str,
+    kept: Option<(Stream, crate::wire::x224::ServerAnswer)>,
+) -> RustlsEarly {
+    let label = "tls rustls";
+    let opened = match kept {
+        Some((s, answer)) => tls_selected(&answer, label).map(|()| s),
+        None => open_for_tls(ctx, addr, requested, label).await,
+    };
+    let result = match opened {
+        Ok(s) => {
+            let mut t = Instant::now();
+            let continued = s.continued();
+            let mut upgraded = upgrade(ctx, s, name).await;
+            if continued && matches!(&upgraded, Err(e) if e.closed_by_peer()) {
+                if let Ok(s) = open_for_tls(ctx, addr, requested, label).await {
+                    t = Instant::now();
+                    upgraded = upgrade(ctx, s, name).await;
+                }
+            }
+            Ok((upgraded, ms(t.elapsed())))
+        }
+        Err(e) => Err(e),
+    };
+    RustlsEarly { requested, result }
 }
 
 fn unix_now() -> i64 {
@@ -276,46 +351,66 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
+/// What the TLS step's connections brought back while the negotiation plan still ran: each
+/// is used when it asked what the step would ask now, else the step runs it again.
+#[derive(Default)]
+pub(crate) struct TlsEarly {
+    /// The rustls handshake.
+    pub main: Option<RustlsEarly>,
+    /// The version probes and the X.224 request they sent.
+    pub versions: Option<(u32, VersionOutcomes)>,
+    /// The Direct Approach and the version it offered.
+    pub direct_approach: Option<(Offer, Result<RawOutcome, TlsError>)>,
+}
+
 /// Runs the TLS step when the negotiation answers allow it, filling `report.tls`. `early`:
-/// version probes already run during the negotiation plan (used when they asked the same).
+/// what ran during the negotiation plan. Returns the TLS session of the handshake after
+/// request 0x01 (PROTOCOL_SSL alone), for MCS inside TLS to continue on.
 pub(crate) async fn run_step(
     ctx: &mut Ctx<'_>,
     addr: std::net::SocketAddr,
     target: &crate::scan::target::Target,
     report: &mut crate::report::Report,
-    early: Option<VersionProbes>,
-) {
+    early: TlsEarly,
+) -> Option<TlsSession> {
     if !ctx.opts.steps.tls {
-        return;
+        return None;
     }
-    let Some(neg) = &report.negotiation else { return };
+    let neg = report.negotiation.as_ref()?;
     let requests = tls_requests(neg);
     if requests.is_empty() {
         if let Some(tls) = crate::steps::tls::no_tls_path(neg) {
             report.tls = Some(tls);
         }
-        return;
+        return None;
     }
     let t_step = Instant::now();
     let name = ctx.opts.server_name.clone().unwrap_or_else(|| target.host.clone());
     let now = unix_now();
     let mut build = TlsBuild::default();
+    let TlsEarly { main, versions: early_versions, direct_approach: early_da } = early;
+    let mut main = main;
+    let mut session_for_mcs = None;
 
     // (a) rustls, with the first request the server accepts for TLS.
     for &r in &requests {
-        match open_for_tls(ctx, addr, r, "tls rustls").await {
-            Ok(s) => {
-                let mut t = Instant::now();
-                let continued = s.continued();
-                let mut upgraded = upgrade(ctx, s, &name).await;
-                if continued && matches!(&upgraded, Err(e) if e.closed_by_peer()) {
-                    // The kept negotiation connection closed while it waited: ask again.
-                    if let Ok(s) = open_for_tls(ctx, addr, r, "tls rustls").await {
-                        t = Instant::now();
-                        upgraded = upgrade(ctx, s, &name).await;
+        let attempt = match main.take() {
+            Some(e) if e.requested == r => e,
+            _ => rustls_for(ctx, addr, r, &name, None).await,
+        };
+        match attempt.result {
+            Ok((upgraded, took)) => {
+                let facts = match upgraded {
+                    Ok(mut session) => {
+                        let facts = session.facts();
+                        if r == SecurityProtocols::SSL.0 {
+                            session_for_mcs = Some(session);
+                        }
+                        Ok(facts)
                     }
-                }
-                build.rustls(r, upgraded.map(TlsSession::facts), ms(t.elapsed()));
+                    Err(e) => Err(e),
+                };
+                build.rustls(r, facts, took);
                 break;
             }
             Err(e) => build.open_failed(e),
@@ -324,7 +419,7 @@ pub(crate) async fn run_step(
     let Some(requested) = build.requested() else {
         report.timings_ms.insert("tls".into(), ms(t_step.elapsed()));
         report.tls = Some(build.no_connection());
-        return;
+        return None;
     };
 
     // rustls failed (TLS 1.0/1.1 only, old suites, RSA < 2048...): the raw engine still reads
@@ -334,14 +429,19 @@ pub(crate) async fn run_step(
         build.raw_certificate(raw_attempt(ctx, addr, Some(requested), &hello, "tls raw certificate").await);
     }
 
-    // (b) versions, one connection each, plus the Direct Approach (started during the
-    // negotiation plan when its answers settled the request early).
+    // (b) versions, one connection each, plus the Direct Approach at the best accepted version
+    // below 1.3 (both started during the negotiation plan when its answers settled the request).
     let accepted = if ctx.opts.steps.tls_versions {
-        let probes = match early {
-            Some(e) if e.requested == requested => e,
+        let versions = match early_versions {
+            Some((r, v)) if r == requested => v,
             _ => version_probes(ctx, addr, requested, &name).await,
         };
-        build.versions(probes.versions, probes.direct_approach)
+        let dv = direct_approach_version(&versions);
+        let (dv, da) = match early_da {
+            Some((v, out)) if v == dv => (v, out),
+            _ => direct_approach(ctx, addr, dv, &name).await,
+        };
+        build.versions(versions, attempt_report(dv, None, false, &da))
     } else {
         build.negotiated_offerable()
     };
@@ -360,4 +460,5 @@ pub(crate) async fn run_step(
 
     report.timings_ms.insert("tls".into(), ms(t_step.elapsed()));
     report.tls = Some(build.finish(now, &name));
+    session_for_mcs
 }

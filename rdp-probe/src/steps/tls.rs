@@ -59,6 +59,16 @@ pub(crate) struct RawOutcome {
     pub ms: f64,
 }
 
+impl RawOutcome {
+    /// Whether the server closed (or reset) the connection without sending a byte: on a kept
+    /// negotiation connection, possibly a close while it waited rather than an answer.
+    pub(crate) fn closed_before_answer(&self) -> bool {
+        self.flight.record_versions.is_empty()
+            && self.not_tls.is_none()
+            && matches!(&self.end, Some(RawEnd::Closed | RawEnd::Net(NetErrorKind::Reset | NetErrorKind::Closed { .. })))
+    }
+}
+
 /// One raw attempt on a connection that is ready for TLS (after the X.224 exchange, or a
 /// fresh one for the Direct Approach): send our ClientHello, read TLS records into a
 /// [`ServerFlight`] until it is finished (ServerHelloDone, an alert, encrypted records, a
