@@ -95,15 +95,6 @@ async fn method_once(ctx: &Ctx<'_>, addr: SocketAddr, legacy: bool, m: Encryptio
     rdp_attempt(ctx, addr, legacy, methods, &label, false).await.0
 }
 
-/// The method the server chose for the all-methods offer, when it is one of the per-method
-/// offers: a server that picks it from every method picks it when it is all it is offered,
-/// so its per-method answer is the first exchange's (one connection less).
-fn chosen_method(all: &Output) -> Option<EncryptionMethod> {
-    let Ok(Outcome::Connected { blocks, .. }) = all else { return None };
-    let chosen = EncryptionMethod::from(blocks.security.as_ref()?.encryption_method);
-    (chosen != EncryptionMethod::None && crate::report::mcs::METHODS.contains(&chosen)).then_some(chosen)
-}
-
 /// Runs the Standard RDP Security exchanges (`legacy`: X.224 without RDP_NEG_REQ). While the
 /// first offer runs, new connections for the per-method offers that no spare kept connection
 /// will carry are opened and negotiated, so they are ready when its answer comes; the
@@ -148,7 +139,7 @@ pub(crate) async fn rdp_probes(ctx: &Ctx<'_>, addr: SocketAddr, legacy: bool) ->
     let methods = if offers.is_empty() {
         None
     } else {
-        let chosen = chosen_method(&all);
+        let chosen = step::chosen_method(&all);
         let answers = futures_util::future::join_all(offers.iter().map(|m| {
             let all = &all;
             async move {

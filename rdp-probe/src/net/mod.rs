@@ -240,7 +240,11 @@ impl<'a> Ctx<'a> {
 
     /// Takes a kept connection that `pick` accepts, relabelled for the step that continues on
     /// it (see [`Ctx::take_kept`]).
-    pub fn take_kept_where(&self, pick: impl Fn(&Kept) -> bool, label: &str) -> Option<(Stream, crate::wire::x224::ServerAnswer)> {
+    pub fn take_kept_where(
+        &self,
+        pick: impl Fn(&Kept) -> bool,
+        label: &str,
+    ) -> Option<(Stream, crate::wire::x224::ServerAnswer)> {
         let k = {
             let mut v = self.kept.lock().ok()?;
             let i = v.iter().position(&pick)?;
@@ -683,5 +687,51 @@ mod tests {
             assert_eq!(k.as_str(), w);
             assert_eq!(serde_json::from_str::<ErrorKind>(s).ok(), Some(*k));
         }
+    }
+}
+
+#[cfg(test)]
+mod pacing_tests {
+    use super::*;
+
+    fn pacing(fastest_ms: Option<u64>) -> Pacing {
+        Pacing { spacing: SPACING, fastest: fastest_ms.map(Duration::from_millis), reduced: 0, debt: 0 }
+    }
+
+    #[test]
+    fn a_dropped_syn_is_told_from_a_slow_link() {
+        // Loopback: 0.2 ms handshakes, then one after the 1 s SYN retransmission.
+        let p = Pacing { fastest: Some(Duration::from_micros(200)), ..pacing(None) };
+        assert!(p.retransmitted(Duration::from_millis(1003)));
+        assert!(!p.retransmitted(Duration::from_millis(40)));
+        // A 300 ms satellite link is slow every time, never "dropped".
+        assert!(!pacing(Some(300)).retransmitted(Duration::from_millis(350)));
+        assert!(pacing(Some(300)).retransmitted(Duration::from_millis(1500)));
+        // Before any handshake completed nothing is judged, nothing races.
+        assert!(!pacing(None).retransmitted(Duration::from_millis(900)));
+        assert_eq!(pacing(None).race_after(), None);
+        assert_eq!(pacing(Some(50)).race_after(), Some(Duration::from_millis(350)));
+    }
+
+    #[tokio::test]
+    async fn slow_handshakes_halve_the_bound_and_slow_the_pace() {
+        let opts = ProbeOptions::builder().parallel_connections(8).build();
+        let ctx = Ctx::new(&opts);
+        ctx.handshake_took(Duration::from_micros(300));
+        ctx.handshake_took(Duration::from_millis(1001));
+        assert_eq!(ctx.slots.available_permits(), 4);
+        assert_eq!(ctx.pacing.lock().unwrap().spacing, SPACING * 4);
+        // A permit held elsewhere: the debt is paid when permits come back.
+        let held = ctx.slots.clone().try_acquire_many_owned(4).unwrap();
+        ctx.handshake_took(Duration::from_millis(1001));
+        assert_eq!(ctx.pacing.lock().unwrap().debt, 2);
+        drop(held);
+        // Never below one exchange in flight, and never slower than MAX_SPACING.
+        for _ in 0..10 {
+            ctx.slow_handshake();
+        }
+        let p = ctx.pacing.lock().unwrap();
+        assert!(opts.parallel_connections - p.reduced >= 1, "{p:?}");
+        assert_eq!(p.spacing, MAX_SPACING);
     }
 }

@@ -62,7 +62,7 @@ pub(crate) async fn run_step(
     let Some(requested) = credssp::plan(neg) else { return };
     let base = credssp::new_report(neg, requested);
     let usable = |e: &NlaEarly| {
-        e.requested == requested && !e.report.error.as_ref().is_some_and(|x| x.phase == crate::report::Phase::Tls)
+        e.requested == requested && e.report.error.as_ref().is_none_or(|x| x.phase != crate::report::Phase::Tls)
     };
     let (mut r, took) = match early {
         Some(e) if usable(&e) => (e.report, e.ms),

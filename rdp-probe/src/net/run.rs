@@ -330,9 +330,9 @@ type Pending<'a> =
 /// request 0x00 or the legacy request.
 fn worth_keeping(opts: &ProbeOptions, step: &PlanStep, a: &ServerAnswer) -> bool {
     let ServerAnswer::Confirm(cc) = a else { return false };
-    // Through a proxy every step still gets its own connection: the proxy tests count one
-    // CONNECT per question (tests/it/proxy.rs); reuse there is a later decision.
-    if step.flags.0 != 0 || opts.proxy.is_some() {
+    // Through a SOCKS5 proxy too: the relay is transparent, and each new connection there
+    // costs the proxy's handshake on top of TCP's.
+    if step.flags.0 != 0 {
         return false;
     }
     match &cc.negotiation {
@@ -480,7 +480,8 @@ async fn overlap(
             if !started.direct_approach && versions_on && super::tls::settled_request(&refs, &[]).is_some() {
                 started.direct_approach = true;
                 pending.push(Box::pin(async move {
-                    let (v, out) = super::tls::direct_approach(ctx, addr, super::tls::DIRECT_APPROACH_GUESS, name).await;
+                    let (v, out) =
+                        super::tls::direct_approach(ctx, addr, super::tls::DIRECT_APPROACH_GUESS, name).await;
                     Event::DirectApproach(v, out)
                 }));
             }
@@ -501,7 +502,9 @@ async fn overlap(
             }
             if !started.nla && opts.steps.nla {
                 let full = answered.iter().find(|a| {
-                    a.with_neg_req && a.request_flags == 0 && a.requested_value == crate::steps::negotiation::FULL_REQUEST
+                    a.with_neg_req
+                        && a.request_flags == 0
+                        && a.requested_value == crate::steps::negotiation::FULL_REQUEST
                 });
                 let credssp = full.is_some_and(|a| {
                     matches!(a.answer, Answer::Selected { protocol_value, .. }
@@ -530,7 +533,8 @@ async fn overlap(
             }
             // MCS inside TLS: when every request got an answer that says it is the MCS path.
             if !started.mcs_tls && opts.steps.mcs && complete && answered.len() == attempts.len() + rest.len() {
-                let tls_path = matches!(crate::steps::mcs::path(&assess(answered.clone())), crate::steps::mcs::Path::Tls);
+                let tls_path =
+                    matches!(crate::steps::mcs::path(&assess(answered.clone())), crate::steps::mcs::Path::Tls);
                 match rustls_waiting.take() {
                     Some(mut r) if tls_path && r.requested == crate::wire::x224::SecurityProtocols::SSL.0 => {
                         started.mcs_tls = true;

@@ -287,6 +287,16 @@ pub(crate) fn method_offers(first: &Output, enabled: bool) -> &'static [Encrypti
     }
 }
 
+/// The method the server chose for the all-methods offer, when it is one of the per-method
+/// offers other than "none": a server that picks it from every method picks it when it is all
+/// it is offered (checked on every captured server), so its per-method answer is the first
+/// exchange's, and the probe saves that connection.
+pub(crate) fn chosen_method(all: &Output) -> Option<EncryptionMethod> {
+    let Ok(Outcome::Connected { blocks, .. }) = all else { return None };
+    let chosen = EncryptionMethod::from(blocks.security.as_ref()?.encryption_method);
+    (chosen != EncryptionMethod::None && METHODS.contains(&chosen)).then_some(chosen)
+}
+
 // ---- The report ----
 
 /// A failure of the step as the report carries it.
@@ -485,6 +495,26 @@ mod tests {
         let mut r = McsReport::default();
         apply(&mut r, out);
         r
+    }
+
+    /// The per-method answer the probe takes from the all-methods offer is, on every captured
+    /// server, the one the server gave when offered that method alone.
+    #[test]
+    fn chosen_method_answers_as_when_offered_alone() {
+        let mut inferred = 0;
+        for (dir, _, method, _) in SERVERS {
+            let all = mcs_only(0x1b, &[bytes(&response(dir, 0x1b))]);
+            let Some(chosen) = chosen_method(&all) else {
+                assert_eq!(method, EncryptionMethod::None, "{dir}");
+                continue;
+            };
+            assert_eq!(chosen, method, "{dir}");
+            let alone = mcs_only(chosen.value(), &[bytes(&response(dir, chosen.value()))]);
+            assert_eq!(method_answer(chosen, &all), method_answer(chosen, &alone), "{dir}");
+            inferred += 1;
+        }
+        assert_eq!(inferred, 5);
+        assert_eq!(chosen_method(&Err(NetError::new(Phase::Mcs, NetErrorKind::Reset))), None);
     }
 
     /// CS_SECURITY encryptionMethods (2.2.1.3.3: header 0xc002, length 12) of a Connect Initial.

@@ -65,7 +65,10 @@ impl RawOutcome {
     pub(crate) fn closed_before_answer(&self) -> bool {
         self.flight.record_versions.is_empty()
             && self.not_tls.is_none()
-            && matches!(&self.end, Some(RawEnd::Closed | RawEnd::Net(NetErrorKind::Reset | NetErrorKind::Closed { .. })))
+            && matches!(
+                &self.end,
+                Some(RawEnd::Closed | RawEnd::Net(NetErrorKind::Reset | NetErrorKind::Closed { .. }))
+            )
     }
 }
 
