@@ -49,6 +49,7 @@ pub struct Cli {
     pub session: bool,
     /// Save the first screen (the logon screen) as PNG to PATH (implies --session). With many
     /// targets give a directory (`DIR/`): one file per RDP target, named ADDRESS_PORT.png.
+    /// Desktops up to 8192 pixels a side and 8192x4096 in all; a larger one gets no file.
     #[arg(long, value_name = "PATH", help_heading = "Session")]
     pub screenshot: Option<PathBuf>,
     /// How long the session waits for the screen to settle, in seconds.

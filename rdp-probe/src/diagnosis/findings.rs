@@ -305,6 +305,9 @@ catalog! {
     SESSION_LICENSING_ERROR = "session-licensing-error", Critical, "Remote Desktop licensing refuses the client",
     "A full client connection (--session) got a licensing error from the server instead of 'valid client' (MS-RDPBCGR 2.2.1.12): the RD Session Host cannot issue or find a Client Access License, so clients are disconnected during logon with a licensing message.",
     "Check RD Licensing: the license server must be activated and reachable from the RD Session Host, the licensing mode (Per User / Per Device) must match the installed RDS CALs, and CALs must be available (RD Licensing Manager, 'licmgr.exe'; Group Policy 'Use the specified Remote Desktop license servers' and 'Set the Remote Desktop licensing mode'). Outside the 120-day grace period a Session Host without a license server refuses every client.";
+    SESSION_LICENSING_CHALLENGE = "session-licensing-challenge", Info, "The server asks for a client license (licensing Platform Challenge)",
+    "A full client connection (--session) was answered with a licensing Platform Challenge (MS-RDPELE 2.2.2.4) after its New License Request: an RD Session Host in Per Device licensing mode, with a license server, is about to issue this client a (temporary) license. A stock client answers the challenge and goes on; rdp-probe does not answer it, so its session stops at licensing and says nothing about the logon screen. This is not a refusal: licensing works up to this point.",
+    "Nothing to fix on the server for this. To see the logon screen with rdp-probe, probe a Session Host in Per User mode or one that answers 'valid client' (an administrative-mode server without RDS licensing); check the CAL count in RD Licensing Manager if clients later fail with 'no licenses available'.";
     SESSION_REFUSED = "session-refused", Critical, "The server refuses the session after the connection",
     "A full client connection (--session) got past MCS, then the server sent a Set Error Info PDU (MS-RDPBCGR 2.2.5.1.1) and disconnected: the ERRINFO code says why (connection limit, denied connection, missing logon right, licensing, ...). A client shows this as 'the remote session was disconnected'.",
     "Act on the ERRINFO code in the summary: for a denied connection check 'Allow remote connections' and the connection limits (RDP-Tcp 'Maximum connections', Group Policy 'Limit number of connections' / 'TS Maximum Connections Allowed'); for insufficient privileges grant 'Allow log on through Remote Desktop Services' or add the user to Remote Desktop Users; for licensing codes fix RD Licensing.";
@@ -571,6 +574,13 @@ fn session_findings(s: &crate::report::SessionReport, out: &mut Vec<Finding>) {
             f.remedy = r.into();
         }
         out.push(f);
+    }
+    if s.licensing == Some(LicensingAnswer::PlatformChallenge) {
+        out.push(make(
+            "session-licensing-challenge",
+            "the server answered the New License Request with a Platform Challenge, which rdp-probe does not answer (a stock client does)".into(),
+            "session.licensing",
+        ));
     }
     if let Some(e) = s.error_info {
         let phase = s.stopped.as_ref().map_or_else(|| "the session".to_string(), |st| st.phase.to_string());
@@ -1096,6 +1106,54 @@ mod tests {
         for f in CATALOG {
             assert!(!f.remedy.is_empty() && !f.explanation.is_empty(), "{}", f.id);
         }
+    }
+
+    /// Each licensing error a server sends (MS-RDPBCGR 2.2.1.12.1.3) becomes
+    /// `session-licensing-error` with its code and transition and the remedy in RD Licensing's
+    /// terms; a Platform Challenge is informational, not a refusal.
+    #[test]
+    fn licensing_answers_to_findings() {
+        use crate::report::session::{LicensingAnswer, SessionPhase, SessionReport, StopReason, Stopped};
+        use crate::wire::rdp::licensing::{LicenseErrorCode as C, StateTransition};
+        let with = |s: SessionReport| Report { status: Status::Rdp, session: Some(s), ..Report::default() };
+        for (code, remedy_has) in [
+            (C::NoLicenseServer, "activate an RD license server"),
+            (C::NoLicense, "RDS CALs"),
+            (C::InvalidServerCertificate, "X509 Certificate"),
+            (C::InvalidClient, "MSLicensing"),
+            (C::InvalidProductId, "licensing mode"),
+            (C::InvalidScope, "licensing mode"),
+            (C::InvalidMac, "must match the installed RDS CALs"),
+        ] {
+            let f = analyze(&with(SessionReport {
+                licensing: Some(LicensingAnswer::Error(code)),
+                licensing_state_transition: Some(StateTransition::TotalAbort),
+                stopped: Some(Stopped {
+                    phase: SessionPhase::Licensing,
+                    reason: StopReason::LicensingError,
+                    detail: "x".into(),
+                }),
+                ..SessionReport::default()
+            }));
+            let l = f.iter().find(|f| f.id == FindingId::SESSION_LICENSING_ERROR).expect("licensing finding");
+            assert_eq!(l.severity, Severity::Critical);
+            assert!(l.summary.contains(&code.name()) && l.summary.contains("total_abort"), "{}", l.summary);
+            assert!(l.remedy.contains(remedy_has), "{}: {}", code.name(), l.remedy);
+        }
+        let f = analyze(&with(SessionReport {
+            licensing: Some(LicensingAnswer::PlatformChallenge),
+            stopped: Some(Stopped {
+                phase: SessionPhase::Licensing,
+                reason: StopReason::LicensingUnsupported,
+                detail: "x".into(),
+            }),
+            ..SessionReport::default()
+        }));
+        let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
+        assert!(ids.contains(&"session-licensing-challenge"), "{ids:?}");
+        assert!(!ids.contains(&"session-licensing-error") && !ids.contains(&"session-dropped"), "{ids:?}");
+        let c = f.iter().find(|f| f.id.as_str() == "session-licensing-challenge").unwrap();
+        assert_eq!(c.severity, Severity::Info);
     }
 
     #[test]

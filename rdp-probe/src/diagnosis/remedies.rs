@@ -396,6 +396,12 @@ const TABLE: &[Entry] = &[
         gnome: Some("gnome-remote-desktop has no Remote Desktop licensing: a licensing error comes from something else answering on the port."),
     },
     Entry {
+        id: "session-licensing-challenge",
+        xrdp: Some("xrdp has no licensing and answers every client 'valid client': a Platform Challenge comes from a Windows RD Session Host answering on this port (behind a load balancer or NAT rule)."),
+        freerdp: Some("The FreeRDP shadow server answers every client 'valid client': a Platform Challenge comes from a Windows RD Session Host answering on this port."),
+        gnome: Some("gnome-remote-desktop has no Remote Desktop licensing: a Platform Challenge comes from a Windows RD Session Host answering on this port."),
+    },
+    Entry {
         id: "session-refused",
         xrdp: Some("xrdp disconnected the session with an ERRINFO code: check /var/log/xrdp.log and /var/log/xrdp-sesman.log at that time (max_bpp, allowed channels, sesman's MaxSessions and the user's groups with TerminalServerUsers / AlwaysGroupCheck in sesman.ini)."),
         freerdp: Some(concat!("The shadow server disconnected the session with an ERRINFO code: check ", shadow_log!(), " at that time.")),

@@ -78,6 +78,10 @@ pub enum BlockingStep {
     Nla,
     /// MCS Connect Initial / Response (GCC basic settings).
     Mcs,
+    /// The connection sequence after MCS, seen only with `--session`: the server refuses the
+    /// client with a Set Error Info PDU, a licensing error, a Disconnect Provider Ultimatum, or
+    /// closes the connection before the capability exchange.
+    Session,
 }
 
 impl BlockingStep {
@@ -91,6 +95,7 @@ impl BlockingStep {
             BlockingStep::Tls => "tls",
             BlockingStep::Nla => "nla",
             BlockingStep::Mcs => "mcs",
+            BlockingStep::Session => "session",
         }
     }
 }
@@ -216,6 +221,9 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
             }
         }
     }
+    if let Some(b) = session_block(r, path) {
+        return Some(b);
+    }
     let transport = match path {
         Path::Rdp => Transport::Tcp,
         Path::Tls => Transport::Tls,
@@ -231,6 +239,71 @@ fn blocked(r: &Report, path: Path) -> Option<Block> {
         why: format!("accepts {} but drops the MCS Connect Initial: {}", path.name(), e.detail),
         account_only: false,
     })
+}
+
+/// The path the `--session` connection took.
+fn session_path(s: &crate::report::SessionReport) -> Option<Path> {
+    use crate::report::session::SessionSecurity;
+    Some(match s.security? {
+        SessionSecurity::Standard => Path::Rdp,
+        SessionSecurity::Tls => Path::Tls,
+        SessionSecurity::Nla => Path::Nla,
+    })
+}
+
+/// What the `--session` connection says about `path`, when it took that path: a refusal after
+/// MCS (Set Error Info, a licensing error with ST_TOTAL_ABORT, a Disconnect Provider
+/// Ultimatum, or a close before the capability exchange, which every client goes through)
+/// means users are refused after the handshake. A stop that is ours (a Platform Challenge we do
+/// not answer, a timeout, an undecodable PDU) or a close after the capability exchange (e.g. a
+/// server checking the Client Info's empty credentials) blocks nothing.
+fn session_block(r: &Report, path: Path) -> Option<Block> {
+    use crate::report::session::{SessionPhase, StopReason};
+    let s = r.session.as_ref()?;
+    if session_path(s)? != path || s.reached == Some(SessionPhase::Graphics) {
+        return None;
+    }
+    let st = s.stopped.as_ref()?;
+    let what = match st.reason {
+        StopReason::ErrorInfo => match s.error_info {
+            Some(e) => format!("sends Set Error Info {} ({:#x})", e.name(), e.value()),
+            None => "sends Set Error Info".into(),
+        },
+        StopReason::LicensingError => format!(
+            "answers licensing with {}",
+            s.licensing.map_or_else(|| "an error".to_string(), |l| l.name().to_uppercase())
+        ),
+        StopReason::Ultimatum => "sends a Disconnect Provider Ultimatum".into(),
+        StopReason::Closed | StopReason::Reset
+            if st.phase >= SessionPhase::Channels && s.reached < Some(SessionPhase::Capabilities) =>
+        {
+            "closes the connection".into()
+        }
+        _ => return None,
+    };
+    Some(Block {
+        step: BlockingStep::Session,
+        why: format!("accepts {} but refuses users after the handshake: during {} it {what}", path.name(), st.phase),
+        account_only: false,
+    })
+}
+
+/// What the `--session` connection adds to a usable verdict: the first screen reached, or a
+/// stop of ours.
+fn session_note(r: &Report) -> String {
+    use crate::report::session::{SessionPhase, StopReason};
+    let Some(s) = r.session.as_ref() else { return String::new() };
+    let over = session_path(s).map(|p| format!(" over {}", p.name())).unwrap_or_default();
+    if s.reached == Some(SessionPhase::Graphics) {
+        return format!("; a full session reached the first screen{over}");
+    }
+    match &s.stopped {
+        Some(st) if st.reason == StopReason::LicensingUnsupported => {
+            format!("; the session{over} stopped at the licensing Platform Challenge, which a stock client answers")
+        }
+        Some(st) => format!("; the session{over} did not reach the first screen ({} during {})", st.reason, st.phase),
+        None => String::new(),
+    }
 }
 
 /// The answer to the full request (SSL|HYBRID|HYBRID_EX), the one a stock client sends.
@@ -484,9 +557,13 @@ fn rdp_verdict(r: &Report) -> Verdict {
             state,
             blocking_step: None,
             summary: if locked_out {
-                format!("some current clients can connect, not all (see clients): {}", path_story(r, p))
+                format!(
+                    "some current clients can connect, not all (see clients): {}{}",
+                    path_story(r, p),
+                    session_note(r)
+                )
             } else {
-                format!("a current mstsc or FreeRDP client can connect: {}", path_story(r, p))
+                format!("a current mstsc or FreeRDP client can connect: {}{}", path_story(r, p), session_note(r))
             },
             clients: clients.clone(),
         }
@@ -668,6 +745,106 @@ mod tests {
         assert_eq!(v.blocking_step, None);
         assert!(v.summary.contains("Standard RDP Security selected"), "{}", v.summary);
         assert!(v.clients.is_some_and(|c| c.contains("allow Standard RDP Security")));
+    }
+
+    /// An xrdp-like listener selecting TLS, with the given `--session` result.
+    fn with_session(s: crate::report::SessionReport) -> Verdict {
+        let mut r = rdp(vec![att(0xb, sel(1, 0xb)), att(0, fail(1)), att(1, sel(1, 1))]);
+        r.tls = Some(tls_ok(&[("1.2", true), ("1.3", true)]));
+        r.mcs = Some(mcs_answered(Transport::Tls, EncryptionLevel::None));
+        r.session = Some(s);
+        verdict(r)
+    }
+
+    fn stopped(
+        phase: crate::report::session::SessionPhase,
+        reason: crate::report::session::StopReason,
+    ) -> Option<crate::report::session::Stopped> {
+        Some(crate::report::session::Stopped { phase, reason, detail: "d".into() })
+    }
+
+    /// Refusals after the handshake (Set Error Info, licensing, the Ultimatum, an early close)
+    /// block at `session` with the phase and the code.
+    #[test]
+    fn session_refusals_block_at_session() {
+        use crate::report::session::{
+            LicensingAnswer, SessionPhase as P, SessionReport, SessionSecurity, StopReason as R,
+        };
+        use crate::wire::rdp::errinfo::ErrorInfo;
+        use crate::wire::rdp::licensing::LicenseErrorCode;
+        let base = SessionReport { security: Some(SessionSecurity::Tls), ..SessionReport::default() };
+        for (s, says) in [
+            (
+                SessionReport {
+                    reached: Some(P::Capabilities),
+                    stopped: stopped(P::Finalization, R::ErrorInfo),
+                    error_info: Some(ErrorInfo::ServerDeniedConnection),
+                    ..base.clone()
+                },
+                "during finalization it sends Set Error Info server_denied_connection",
+            ),
+            (
+                SessionReport {
+                    reached: Some(P::ClientInfo),
+                    stopped: stopped(P::Licensing, R::LicensingError),
+                    licensing: Some(LicensingAnswer::Error(LicenseErrorCode::NoLicenseServer)),
+                    ..base.clone()
+                },
+                "during licensing it answers licensing with NO_LICENSE_SERVER",
+            ),
+            (
+                SessionReport { reached: Some(P::Mcs), stopped: stopped(P::Channels, R::Ultimatum), ..base.clone() },
+                "during channels it sends a Disconnect Provider Ultimatum",
+            ),
+            (
+                SessionReport {
+                    reached: Some(P::ClientInfo),
+                    stopped: stopped(P::Licensing, R::Closed),
+                    ..base.clone()
+                },
+                "during licensing it closes the connection",
+            ),
+        ] {
+            let v = with_session(s);
+            assert_eq!((v.state, v.blocking_step), (VerdictState::Unusable, Some(BlockingStep::Session)), "{v:?}");
+            assert!(v.summary.contains("refuses users after the handshake"), "{}", v.summary);
+            assert!(v.summary.contains(says), "{}", v.summary);
+        }
+    }
+
+    /// The first screen confirms usability; our own stops (Platform Challenge, timeout) and a
+    /// close after the capability exchange block nothing; a session on another path is not
+    /// this path's.
+    #[test]
+    fn session_confirms_or_stays_out_of_the_way() {
+        use crate::report::session::{
+            LicensingAnswer, SessionPhase as P, SessionReport, SessionSecurity, StopReason as R,
+        };
+        let base = SessionReport { security: Some(SessionSecurity::Tls), ..SessionReport::default() };
+        let v = with_session(SessionReport { reached: Some(P::Graphics), ..base.clone() });
+        assert!(v.state.is_usable(), "{v:?}");
+        assert!(v.summary.ends_with("a full session reached the first screen over TLS"), "{}", v.summary);
+        let v = with_session(SessionReport {
+            reached: Some(P::ClientInfo),
+            stopped: stopped(P::Licensing, R::LicensingUnsupported),
+            licensing: Some(LicensingAnswer::PlatformChallenge),
+            ..base.clone()
+        });
+        assert!(v.state.is_usable(), "{v:?}");
+        assert!(v.summary.contains("Platform Challenge, which a stock client answers"), "{}", v.summary);
+        for s in [
+            SessionReport { reached: Some(P::Finalization), stopped: stopped(P::Graphics, R::Closed), ..base.clone() },
+            SessionReport { reached: Some(P::Finalization), stopped: stopped(P::Graphics, R::Timeout), ..base.clone() },
+            SessionReport {
+                security: Some(SessionSecurity::Standard),
+                reached: Some(P::ClientInfo),
+                stopped: stopped(P::Licensing, R::Ultimatum),
+                ..SessionReport::default()
+            },
+        ] {
+            let v = with_session(s.clone());
+            assert!(v.state.is_usable(), "{s:?}: {v:?}");
+        }
     }
 
     #[test]

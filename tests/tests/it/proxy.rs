@@ -136,3 +136,31 @@ async fn socks5_refusals() {
     assert!(r.findings.iter().any(|f| f.id == "proxy-failed"), "{:#?}", r.findings);
     assert_eq!(connects.load(Ordering::SeqCst), 0);
 }
+
+/// `--session` through the proxy: the session's connection is one more CONNECT at the proxy
+/// (none goes direct) and still reaches the logon screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_through_socks5() {
+    let server = xrdp(XrdpConfig { security_layer: "rdp".into(), crypt_level: "high".into(), ..Default::default() });
+    let target = Target::from_addr(server.addr.ip(), server.addr.port());
+    let mut counts = Vec::new();
+    for session in [false, true] {
+        let (proxy, connects) = socks5(Mode::Relay, None).await;
+        let mut o = opts(proxy, None);
+        o.steps = Steps::NEGOTIATION;
+        if session {
+            o.steps.session = true;
+            o.screenshot = true;
+            o.session_timeout = Duration::from_secs(3);
+        }
+        let r = rdp_probe::probe(&target, &o).await;
+        assert_eq!(r.status, Status::Rdp, "{r:#?}");
+        if session {
+            let s = r.session.as_ref().expect("session");
+            assert_eq!(s.reached, Some(rdp_probe::report::session::SessionPhase::Graphics), "{s:?}");
+            assert!(s.png.is_some());
+        }
+        counts.push(connects.load(Ordering::SeqCst));
+    }
+    assert_eq!(counts[1], counts[0] + 1, "the session's connection goes through the proxy: {counts:?}");
+}

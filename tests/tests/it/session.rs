@@ -7,7 +7,9 @@
 
 use rdp_probe::report::session::{LicensingAnswer, SessionPhase, SessionReport, SessionSecurity, StopReason};
 use rdp_probe::{ProbeOptions, Report, Steps, Target};
-use rdp_probe_tests::{freerdp_shadow, xrdp, xvfb_display, ShadowConfig, XrdpConfig};
+use rdp_probe_tests::{
+    closed_port, freerdp_shadow, http_server, rdp_probe_bin, xrdp, xvfb_display, ShadowConfig, XrdpConfig,
+};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -160,4 +162,49 @@ fn the_default_probe_sends_no_session() {
     assert!(r.transcript.iter().all(|e| !e.label.contains("session")));
     // An Erect Domain Request (X.224 Data + 0x04 CHOICE) never leaves the probe.
     assert!(r.transcript.iter().all(|e| !e.data.starts_with("0300000c02f08004")), "no Erect Domain");
+}
+
+/// `--screenshot DIR/` in a scan (issue 13, scans): two xrdp servers, a web server and a closed
+/// port. One PNG per RDP target named from address and port, the path in its JSON line; the
+/// others get their line and no file; the scan goes on.
+#[test]
+fn scan_screenshots_one_png_per_rdp_target() {
+    let a = xrdp(XrdpConfig { security_layer: "rdp".into(), crypt_level: "none".into(), ..Default::default() });
+    let b = xrdp(XrdpConfig { security_layer: "tls".into(), crypt_level: "high".into(), ..Default::default() });
+    let (web, _web) = http_server();
+    let closed = closed_port();
+    let dir = std::env::temp_dir().join(format!("rdp-probe-shots-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_arg = format!("{}/", dir.display());
+    let targets = [a.addr, b.addr, web, closed].map(|x| x.to_string());
+    let out = std::process::Command::new(rdp_probe_bin())
+        .args(["--json", "--timeout", "5", "--session-timeout", "3", "--screenshot", &dir_arg])
+        .args(&targets)
+        .output()
+        .expect("run rdp-probe");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    assert_eq!(lines.len(), 4, "one line per target: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("the directory was made")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut want: Vec<String> = [a.addr, b.addr].iter().map(|x| format!("127.0.0.1_{}.png", x.port())).collect();
+    want.sort();
+    assert_eq!(files, want, "{stdout}");
+    for l in &lines {
+        let target = l["address"].as_str().or(l["target"].as_str()).unwrap_or_default().to_string();
+        let shot = l["session"]["screenshot"].as_str();
+        if target == a.addr.to_string() || target == b.addr.to_string() {
+            let path = shot.unwrap_or_else(|| panic!("{target}: no screenshot path: {l}"));
+            let bytes = std::fs::read(path).expect("the file named in the report");
+            let (w, h, colours) = decode_png(&bytes);
+            assert_eq!((w, h), (1024, 768), "{target}");
+            assert!(colours.len() > 1, "{target}");
+        } else {
+            assert!(shot.is_none(), "{target}: {l}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

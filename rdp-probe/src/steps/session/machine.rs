@@ -30,6 +30,8 @@ use crate::wire::rdp::share::{self, DataPdu, PduType2, ShareControl, ShareContro
 use crate::wire::x224;
 use std::collections::VecDeque;
 
+/// Most times we resend a licensing message the server asks again for (ST_RESEND_LAST_MESSAGE).
+const MAX_LICENSE_RESENDS: u32 = 2;
 /// Most reactivations (Deactivate All, then a new Demand Active) we follow.
 const MAX_ACTIVATIONS: u32 = 3;
 /// The largest fast-path update we reassemble from fragments (our Multifragment Update
@@ -136,6 +138,9 @@ pub(crate) struct Session {
     last_update: Option<f64>,
     frames: u32,
     fragment: Option<(FastPathUpdateCode, Vec<u8>)>,
+    /// The last licensing message sent (plain), for ST_RESEND_LAST_MESSAGE.
+    last_license_message: Option<Vec<u8>>,
+    license_resends: u32,
     screen_factory: Option<super::screen::Factory>,
 }
 
@@ -182,6 +187,8 @@ impl Session {
             last_update: None,
             frames: 0,
             fragment: None,
+            last_license_message: None,
+            license_resends: 0,
             screen_factory: screen,
         }
     }
@@ -402,7 +409,9 @@ impl Session {
                     machine_name: self.cfg.license_names.1.clone(),
                 };
                 let flags = licensing::PREAMBLE_VERSION_3_0 | licensing::EXTENDED_ERROR_MSG_SUPPORTED;
-                let ud = self.layer.wrap(SecurityFlags::LICENSE_PKT, &nlr.encode(flags));
+                let message = nlr.encode(flags);
+                let ud = self.layer.wrap(SecurityFlags::LICENSE_PKT, &message);
+                self.last_license_message = Some(message);
                 let b = self.frames(self.cfg.io_channel, &[ud]);
                 self.send(b)
             }
@@ -417,8 +426,20 @@ impl Session {
                             format!("licensing error {} ({})", e.error_code.name(), e.state_transition.name()),
                         );
                     }
-                    // The server decides: it may still go on to Demand Active, or disconnect.
-                    Action::Read(Self::read())
+                    match (e.state_transition, self.last_license_message.clone()) {
+                        // ST_RESEND_LAST_MESSAGE (MS-RDPELE 3.1.5.2): the New License Request
+                        // again, wrapped anew (the RC4 stream has moved on).
+                        (StateTransition::ResendLastMessage, Some(m)) if self.license_resends < MAX_LICENSE_RESENDS => {
+                            self.license_resends += 1;
+                            let ud = self.layer.wrap(SecurityFlags::LICENSE_PKT, &m);
+                            let b = self.frames(self.cfg.io_channel, &[ud]);
+                            self.send(b)
+                        }
+                        // ST_NO_TRANSITION, ST_RESET_PHASE_TO_START (a new License Request
+                        // follows, answered as the first): the server decides; it may still go
+                        // on to Demand Active, or disconnect.
+                        _ => Action::Read(Self::read()),
+                    }
                 }
             }
             LicensingPdu::NewLicense { upgrade, .. } => {
@@ -426,9 +447,12 @@ impl Session {
             }
             LicensingPdu::PlatformChallenge { .. } => {
                 self.out.licensing = Some((LicensingAnswer::PlatformChallenge, None));
+                // Answering needs the licensing keys of MS-RDPELE 5.1.3 and a Platform
+                // Challenge Response (2.2.2.5), not implemented: stop here, before the server
+                // takes the silence for a client failure.
                 self.stop(
                     StopReason::LicensingUnsupported,
-                    "the server sent a licensing Platform Challenge (MS-RDPELE 2.2.2.4), which rdp-probe does not answer",
+                    "the server answered the New License Request with a licensing Platform Challenge (MS-RDPELE 2.2.2.4: Per Device licensing is about to issue a client license); a stock client answers it with a Platform Challenge Response, rdp-probe does not, so the session ends at licensing",
                 )
             }
             other => self.stop(StopReason::Decode, format!("unexpected licensing PDU {other:?}")),

@@ -658,3 +658,86 @@ fn capabilities_report() {
 fn user_data_ind(frame: &[u8]) -> Vec<u8> {
     user_data(frame)
 }
+
+/// The spec's Server License Error PDU - Valid Client (MS-RDPBCGR 4.1.12) in place of the
+/// capture's License Request and answer: the session goes on to the screen. The same frame
+/// with each server error code and state transition (MS-RDPELE 3.1.5.2): ST_TOTAL_ABORT stops
+/// with `licensing_error` and the code; the other transitions leave it to the server (here it
+/// closes); ST_RESEND_LAST_MESSAGE gets the New License Request again.
+#[test]
+fn spec_license_error_pdus() {
+    use crate::wire::rdp::licensing::tests::SPEC_4_1_12;
+    let fr = frames(after_connect());
+    let with = |alert: &[u8], rest: &[&[u8]]| {
+        let mut s = fr[..7].concat(); // Attach User, the joins, the capture's License Request
+        s.extend_from_slice(alert);
+        for r in rest {
+            s.extend_from_slice(r);
+        }
+        s
+    };
+    let graphics: Vec<&[u8]> = fr[8..].to_vec();
+    let (_, out) = run(capture_config(), &[Event::Bytes(with(&SPEC_4_1_12, &graphics)), Event::Silence]);
+    assert_eq!(out.reached, Some(SessionPhase::Graphics), "{out:?}");
+    assert_eq!(out.licensing, Some((LicensingAnswer::ValidClient, Some(StateTransition::NoTransition))));
+
+    for (code, name) in [
+        (LicenseErrorCode::NoLicenseServer, "no_license_server"),
+        (LicenseErrorCode::InvalidClient, "invalid_client"),
+        (LicenseErrorCode::InvalidScope, "invalid_scope"),
+        (LicenseErrorCode::InvalidProductId, "invalid_productid"),
+        (LicenseErrorCode::InvalidMessageLen, "invalid_message_len"),
+        (LicenseErrorCode::InvalidMac, "invalid_mac"),
+    ] {
+        for st in [StateTransition::TotalAbort, StateTransition::NoTransition, StateTransition::ResetPhaseToStart] {
+            let mut alert = SPEC_4_1_12;
+            alert[22..26].copy_from_slice(&code.value().to_le_bytes());
+            alert[26..30].copy_from_slice(&st.value().to_le_bytes());
+            let (sent, out) = run(capture_config(), &[Event::Bytes(with(&alert, &[])), Event::Close]);
+            assert_eq!(out.licensing, Some((LicensingAnswer::Error(code), Some(st))), "{name}");
+            let (phase, reason, detail) = out.stopped.unwrap();
+            assert_eq!(phase, SessionPhase::Licensing, "{name}");
+            if st == StateTransition::TotalAbort {
+                assert_eq!(reason, StopReason::LicensingError, "{name}");
+                assert!(detail.contains(name) && detail.contains("total_abort"), "{detail}");
+            } else {
+                assert_eq!(reason, StopReason::Closed, "{name} {st:?}");
+            }
+            assert_eq!(sent.len(), 8, "nothing sent after the New License Request");
+        }
+    }
+
+    // ST_RESEND_LAST_MESSAGE: the same New License Request again, at most twice.
+    let mut alert = SPEC_4_1_12;
+    alert[22..26].copy_from_slice(&LicenseErrorCode::InvalidMac.value().to_le_bytes());
+    alert[26..30].copy_from_slice(&StateTransition::ResendLastMessage.value().to_le_bytes());
+    let (sent, out) = run(capture_config(), &[Event::Bytes(with(&alert, &[&alert, &alert])), Event::Close]);
+    assert_eq!(sent.len(), 10, "the New License Request, then twice again");
+    assert_eq!(sent[7], sent[8]);
+    assert_eq!(sent[8], sent[9]);
+    assert_eq!(out.stopped.map(|s| s.1), Some(StopReason::Closed));
+}
+
+/// A Platform Challenge (MS-RDPELE 2.2.2.4) after the New License Request: the session stops
+/// at licensing with `licensing_unsupported`, says what a client would answer, and sends
+/// nothing more.
+#[test]
+fn platform_challenge_stops_with_a_precise_reason() {
+    let fr = frames(after_connect());
+    let mut m = vec![0x02, 0x83, 0, 0, 0, 0, 0, 0, 0x09, 0x00, 0x0a, 0x00];
+    m.extend_from_slice(&[0x5a; 10]);
+    m.extend_from_slice(&[0xa5; 16]);
+    let n = m.len() as u16;
+    m[2..4].copy_from_slice(&n.to_le_bytes());
+    let mut ud = Vec::new();
+    SecurityHeader::basic(SecurityFlags::LICENSE_PKT).encode(&mut ud);
+    ud.extend(m);
+    let mut s = fr[..7].concat();
+    s.extend(indication(&ud));
+    let (sent, out) = run(capture_config(), &[Event::Bytes(s), Event::Silence]);
+    assert_eq!(out.licensing, Some((LicensingAnswer::PlatformChallenge, None)));
+    let (phase, reason, detail) = out.stopped.unwrap();
+    assert_eq!((phase, reason), (SessionPhase::Licensing, StopReason::LicensingUnsupported));
+    assert!(detail.contains("Platform Challenge Response"), "{detail}");
+    assert_eq!(sent.len(), 8);
+}

@@ -574,7 +574,8 @@ fn raw(t: CapabilityType, fields: &[&[u8]]) -> CapabilitySet {
 /// and planar bitmaps at `bpp` (16 or 32), no drawing orders, no codecs, no GFX, no bulk
 /// compression, no bitmap caching.
 pub fn minimal_client_sets(width: u16, height: u16, bpp: u16) -> Vec<CapabilitySet> {
-    let max_request = (u32::from(width) * u32::from(height) * 4 + 0x10000).min(0x0080_0000);
+    // u64: a server may claim 65,535 x 65,535 (the hostile suite does), which overflows u32.
+    let max_request = (u64::from(width) * u64::from(height) * 4 + 0x10000).min(0x0080_0000) as u32;
     vec![
         GeneralCapability {
             os_major_type: 1,
@@ -687,6 +688,17 @@ mod tests {
             let _ =
                 CapabilitySet::decode_all(&all[..n], sets.len()).map(|v| v.iter().map(CapabilitySet::parsed).count());
         }
+    }
+
+    #[test]
+    fn the_largest_desktop_a_server_can_claim() {
+        // 65,535 x 65,535 overflowed the u32 request size (a panic in debug builds).
+        let sets = minimal_client_sets(u16::MAX, u16::MAX, 32);
+        let mfu = sets.iter().find_map(|s| match s.parsed() {
+            Some(Capability::MultifragmentUpdate { max_request_size }) => Some(max_request_size),
+            _ => None,
+        });
+        assert_eq!(mfu, Some(0x0080_0000));
     }
 
     #[test]

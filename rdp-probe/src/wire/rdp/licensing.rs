@@ -372,7 +372,7 @@ impl NewLicenseRequest {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -392,6 +392,120 @@ mod tests {
         assert_eq!(StateTransition::from_value(3).name(), "reset_phase_to_start");
         for n in 0..enc.len() {
             assert!(Licensing::decode(&enc[..n]).is_err());
+        }
+    }
+
+    /// MS-RDPBCGR 4.1.12, Server License Error PDU - Valid Client: the whole frame as the
+    /// spec's annotated trace shows it (TPKT, X.224 Data, MCS Send Data Indication from 1002
+    /// on 1003, a basic security header with SEC_LICENSE_PKT and a flagsHi of 0xbcf1 to ignore,
+    /// then ERROR_ALERT: PREAMBLE_VERSION_3_0, wMsgSize 16, STATUS_VALID_CLIENT,
+    /// ST_NO_TRANSITION, an empty BB_ERROR_BLOB).
+    pub(crate) const SPEC_4_1_12: [u8; 34] = [
+        0x03, 0x00, 0x00, 0x22, 0x02, 0xf0, 0x80, 0x68, 0x00, 0x01, 0x03, 0xeb, 0x70, 0x14, 0x80, 0x00, 0xf1, 0xbc,
+        0xff, 0x03, 0x10, 0x00, 0x07, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,
+    ];
+
+    /// The licensing message of [`SPEC_4_1_12`] (after the 4-byte security header).
+    fn spec_licensing() -> &'static [u8] {
+        &SPEC_4_1_12[18..]
+    }
+
+    #[test]
+    fn spec_4_1_12_valid_client() {
+        use crate::wire::rdp::mcs_domain::DomainPdu;
+        use crate::wire::rdp::security::{HeaderKind, SecurityFlags, SecurityHeader};
+        let DomainPdu::SendDataIndication(sd) =
+            DomainPdu::decode(crate::wire::x224::decode_data(&SPEC_4_1_12).unwrap()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((sd.initiator, sd.channel_id), (1002, 1003));
+        let (rest, h) = SecurityHeader::decode(sd.user_data, HeaderKind::Basic).unwrap();
+        assert!(h.unwrap().flags.contains(SecurityFlags::LICENSE_PKT));
+        assert_eq!(rest, spec_licensing());
+        let l = Licensing::decode(rest).unwrap();
+        assert_eq!(l.flags & 0x0f, PREAMBLE_VERSION_3_0);
+        let want = LicenseErrorMessage {
+            error_code: LicenseErrorCode::ValidClient,
+            state_transition: StateTransition::NoTransition,
+            error_info: BinaryBlob { blob_type: blob::ERROR, data: vec![] },
+        };
+        assert_eq!(l.pdu, LicensingPdu::ErrorAlert(want.clone()));
+        assert_eq!(l.outcome_name().as_deref(), Some("valid_client"));
+        // our encoder gives the spec's bytes back
+        assert_eq!(Licensing::encode_error_alert(0x03, &want), spec_licensing());
+    }
+
+    /// The spec trace with every error code of 2.2.1.12.1.3 and every state transition of
+    /// MS-RDPELE 3.1.5.2 in its place: each decodes to its name; unknown values are kept.
+    #[test]
+    fn spec_4_1_12_every_code_and_transition() {
+        let codes = [
+            (0x01, "invalid_server_certificate"),
+            (0x02, "no_license"),
+            (0x03, "invalid_mac"),
+            (0x04, "invalid_scope"),
+            (0x06, "no_license_server"),
+            (0x07, "valid_client"),
+            (0x08, "invalid_client"),
+            (0x0b, "invalid_productid"),
+            (0x0c, "invalid_message_len"),
+            (0x05, "unknown_0x5"),
+        ];
+        let transitions = [
+            (1, "total_abort"),
+            (2, "no_transition"),
+            (3, "reset_phase_to_start"),
+            (4, "resend_last_message"),
+            (9, "unknown_0x9"),
+        ];
+        for (code, name) in codes {
+            for (st, st_name) in transitions {
+                let mut m = spec_licensing().to_vec();
+                m[4..8].copy_from_slice(&u32::to_le_bytes(code));
+                m[8..12].copy_from_slice(&u32::to_le_bytes(st));
+                let l = Licensing::decode(&m).unwrap();
+                let LicensingPdu::ErrorAlert(e) = &l.pdu else { panic!() };
+                assert_eq!((e.error_code.name(), e.state_transition.name()), (name.to_string(), st_name.to_string()));
+                assert_eq!(Licensing::encode_error_alert(l.flags, e), m, "{name} {st_name}");
+            }
+        }
+        // With EXTENDED_ERROR_MSG_SUPPORTED the server may fill bbErrorInfo (2.2.1.12.1.3):
+        // kept whole, and its length is checked.
+        let mut m = spec_licensing().to_vec();
+        m[1] = 0x83;
+        m[14..16].copy_from_slice(&3u16.to_le_bytes());
+        m.extend_from_slice(b"abc");
+        m[2..4].copy_from_slice(&19u16.to_le_bytes());
+        let LicensingPdu::ErrorAlert(e) = Licensing::decode(&m).unwrap().pdu else { panic!() };
+        assert_eq!(e.error_info.data, b"abc");
+        m.pop();
+        assert!(Licensing::decode(&m).is_err());
+    }
+
+    /// SERVER_PLATFORM_CHALLENGE (MS-RDPELE 2.2.2.4): ConnectFlags, the encrypted challenge
+    /// (BB_ENCRYPTED_DATA_BLOB) and a 16-byte MAC; strict on the blob and MAC lengths.
+    #[test]
+    fn platform_challenge() {
+        let mut m = vec![0x02, 0x83, 0, 0];
+        m.extend_from_slice(&0u32.to_le_bytes());
+        m.extend_from_slice(&[0x09, 0x00, 0x0a, 0x00]);
+        m.extend_from_slice(&[0x5a; 10]);
+        m.extend_from_slice(&[0xa5; 16]);
+        let n = m.len() as u16;
+        m[2..4].copy_from_slice(&n.to_le_bytes());
+        let l = Licensing::decode(&m).unwrap();
+        let LicensingPdu::PlatformChallenge { connect_flags, encrypted_challenge, mac_data } = l.pdu else { panic!() };
+        assert_eq!(connect_flags, 0);
+        assert_eq!((encrypted_challenge.blob_type, encrypted_challenge.data.len()), (blob::ENCRYPTED_DATA, 10));
+        assert_eq!(mac_data, [0xa5; 16]);
+        for cut in 0..m.len() {
+            let mut c = m[..cut].to_vec();
+            if c.len() >= 4 {
+                let n = c.len() as u16;
+                c[2..4].copy_from_slice(&n.to_le_bytes());
+            }
+            assert!(Licensing::decode(&c).is_err(), "cut {cut}");
         }
     }
 
