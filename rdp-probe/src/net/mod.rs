@@ -153,6 +153,9 @@ struct Pacing {
     reduced: usize,
     /// Permits still to take out: the next ones acquired are forgotten instead of used.
     debt: usize,
+    /// Addresses a handshake completed with on this probe (a refusal there later is a limit on
+    /// parallel connections, not a closed port).
+    reached: Vec<SocketAddr>,
 }
 
 /// Default minimum time between two connection starts (see [`Pacing`]).
@@ -201,15 +204,18 @@ impl<'a> Ctx<'a> {
             first_local: std::sync::OnceLock::new(),
             slots: Arc::new(tokio::sync::Semaphore::new(opts.parallel_connections.max(1))),
             kept: Mutex::new(Vec::new()),
-            pacing: Mutex::new(Pacing { spacing: SPACING, fastest: None, reduced: 0, debt: 0 }),
+            pacing: Mutex::new(Pacing { spacing: SPACING, fastest: None, reduced: 0, debt: 0, reached: Vec::new() }),
         }
     }
 
     /// Records how long a TCP handshake took; after one that looks like a dropped SYN, halves
     /// the exchanges in flight (down to 1) and slows the pace.
-    fn handshake_took(&self, took: Duration) {
+    fn handshake_took(&self, dest: SocketAddr, took: Duration) {
         let retransmitted = match self.pacing.lock() {
             Ok(mut p) if !p.retransmitted(took) => {
+                if !p.reached.contains(&dest) && p.reached.len() < 16 {
+                    p.reached.push(dest);
+                }
                 p.fastest = Some(p.fastest.map_or(took, |f| f.min(took)));
                 false
             }
@@ -223,7 +229,7 @@ impl<'a> Ctx<'a> {
 
     /// A handshake looked like a dropped SYN: halve the exchanges in flight (down to 1) and
     /// slow the pace.
-    fn slow_handshake(&self) {
+    pub(crate) fn slow_handshake(&self) {
         let Ok(mut p) = self.pacing.lock() else { return };
         {
             p.spacing = (p.spacing * 4).min(MAX_SPACING);
@@ -377,69 +383,41 @@ impl<'a> Ctx<'a> {
         self.note(connection, label, format!("connect {addr}"));
         let opts = self.opts;
         let dest = self.timed(Phase::Connect, opts.connect_timeout, connect_destination(opts, addr)).await?;
-        // Out of descriptors (EMFILE/ENFILE): wait for one until the probe deadline, backing off;
-        // the connect timeout starts only once a socket exists. A scan backs off, never drops.
-        let mut backoff = Duration::from_millis(10);
-        let sock = loop {
-            match new_socket(opts, dest) {
-                Ok(s) => break s,
-                Err(e) if is_fd_exhaustion(&e) => {
-                    if Instant::now() + backoff >= self.deadline {
-                        return Err(NetError::new(
-                            Phase::Connect,
-                            NetErrorKind::Io(format!("{e} (no descriptor free before the probe deadline)")),
-                        ));
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(250));
-                }
-                Err(e) => return Err(NetError::io(Phase::Connect, &e)),
-            }
-        };
-        let t = Instant::now();
-        let race_after = self.pacing.lock().ok().and_then(|p| p.race_after());
-        let tcp = self
-            .timed(Phase::Connect, opts.connect_timeout, async {
-                use futures_util::future::{select, Either};
-                let first = Box::pin(sock.connect(dest));
-                let Some(after) = race_after else {
-                    return first.await.map_err(|e| NetError::io(Phase::Connect, &e));
-                };
-                let first = match select(first, Box::pin(tokio::time::sleep(after))).await {
-                    Either::Left((r, _)) => return r.map_err(|e| NetError::io(Phase::Connect, &e)),
-                    Either::Right((_, first)) => first,
-                };
-                // Much slower than every handshake so far: likely a dropped SYN, whose
-                // retransmission comes only after 1 s (Linux) or 3 s (Windows). A second
-                // handshake races it; the loser's socket closes unanswered (a SYN the listener
-                // dropped left nothing there).
-                self.slow_handshake();
-                let second = match new_socket(opts, dest) {
-                    Ok(s2) => Box::pin(s2.connect(dest)),
-                    Err(_) => return first.await.map_err(|e| NetError::io(Phase::Connect, &e)),
-                };
-                match select(first, second).await {
-                    Either::Left((r, _)) | Either::Right((r, _)) => r,
-                }
-                .map_err(|e| NetError::io(Phase::Connect, &e))
-            })
-            .await
-            .inspect(|_| self.handshake_took(t.elapsed()))
-            .map_err(|e| match (&opts.proxy, &e.kind) {
-                // Not reaching the proxy itself says nothing about the target: name the proxy.
-                (Some(_), NetErrorKind::Refused | NetErrorKind::Timeout | NetErrorKind::Unreachable(_))
-                    if e.phase == Phase::Connect =>
+        // A target that answered on this probe and now refuses or resets a connection limits
+        // parallel connections (or a firewall does): fewer at once, a pause, and again, so no
+        // answer is lost to it.
+        let mut pause = Duration::from_millis(50);
+        let retry_until = Instant::now() + opts.connect_timeout;
+        let tcp = loop {
+            match self.tcp_connect(dest).await {
+                Err(e)
+                    if opts.proxy.is_none()
+                        && matches!(e.kind, NetErrorKind::Refused | NetErrorKind::Reset)
+                        && Instant::now() + pause < retry_until
+                        && self.pacing.lock().is_ok_and(|p| p.reached.contains(&dest)) =>
                 {
-                    let what = match &e.kind {
-                        NetErrorKind::Refused => "refused the connection".to_string(),
-                        NetErrorKind::Timeout => "did not answer the TCP connection attempt".to_string(),
-                        NetErrorKind::Unreachable(why) => format!("is unreachable: {why}"),
-                        _ => "failed".to_string(),
-                    };
-                    NetError::new(Phase::Connect, NetErrorKind::Proxy(format!("{dest} {what}")))
+                    self.slow_handshake();
+                    tokio::time::sleep_until(self.deadline_in(pause).into()).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
                 }
-                _ => e,
-            })?;
+                r => break r,
+            }
+        }
+        .map_err(|e| match (&opts.proxy, &e.kind) {
+            // Not reaching the proxy itself says nothing about the target: name the proxy.
+            (Some(_), NetErrorKind::Refused | NetErrorKind::Timeout | NetErrorKind::Unreachable(_))
+                if e.phase == Phase::Connect =>
+            {
+                let what = match &e.kind {
+                    NetErrorKind::Refused => "refused the connection".to_string(),
+                    NetErrorKind::Timeout => "did not answer the TCP connection attempt".to_string(),
+                    NetErrorKind::Unreachable(why) => format!("is unreachable: {why}"),
+                    _ => "failed".to_string(),
+                };
+                NetError::new(Phase::Connect, NetErrorKind::Proxy(format!("{dest} {what}")))
+            }
+            _ => e,
+        })?;
         let tcp = match &opts.proxy {
             None => {
                 if let Ok(local) = tcp.local_addr() {
@@ -462,6 +440,59 @@ impl<'a> Ctx<'a> {
             permit,
             continued: false,
         })
+    }
+
+    /// A TCP handshake with `dest` within the connect timeout: a second handshake races one
+    /// that looks like a dropped SYN (see [`Pacing`]). Out of descriptors (EMFILE/ENFILE), it
+    /// waits for one until the probe deadline, backing off: a scan backs off, never drops.
+    async fn tcp_connect(&self, dest: SocketAddr) -> Result<TcpStream, NetError> {
+        let opts = self.opts;
+        // The connect timeout starts only once a socket exists.
+        let mut backoff = Duration::from_millis(10);
+        let sock = loop {
+            match new_socket(opts, dest) {
+                Ok(s) => break s,
+                Err(e) if is_fd_exhaustion(&e) => {
+                    if Instant::now() + backoff >= self.deadline {
+                        return Err(NetError::new(
+                            Phase::Connect,
+                            NetErrorKind::Io(format!("{e} (no descriptor free before the probe deadline)")),
+                        ));
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(250));
+                }
+                Err(e) => return Err(NetError::io(Phase::Connect, &e)),
+            }
+        };
+        let t = Instant::now();
+        let race_after = self.pacing.lock().ok().and_then(|p| p.race_after());
+        self.timed(Phase::Connect, opts.connect_timeout, async {
+            use futures_util::future::{select, Either};
+            let first = Box::pin(sock.connect(dest));
+            let Some(after) = race_after else {
+                return first.await.map_err(|e| NetError::io(Phase::Connect, &e));
+            };
+            let first = match select(first, Box::pin(tokio::time::sleep(after))).await {
+                Either::Left((r, _)) => return r.map_err(|e| NetError::io(Phase::Connect, &e)),
+                Either::Right((_, first)) => first,
+            };
+            // Much slower than every handshake so far: likely a dropped SYN, whose
+            // retransmission comes only after 1 s (Linux) or 3 s (Windows). A second
+            // handshake races it; the loser's socket closes unanswered (a SYN the listener
+            // dropped left nothing there).
+            self.slow_handshake();
+            let second = match new_socket(opts, dest) {
+                Ok(s2) => Box::pin(s2.connect(dest)),
+                Err(_) => return first.await.map_err(|e| NetError::io(Phase::Connect, &e)),
+            };
+            match select(first, second).await {
+                Either::Left((r, _)) | Either::Right((r, _)) => r,
+            }
+            .map_err(|e| NetError::io(Phase::Connect, &e))
+        })
+        .await
+        .inspect(|_| self.handshake_took(dest, t.elapsed()))
     }
 
     /// Writes all bytes within the read timeout.
@@ -695,7 +726,13 @@ mod pacing_tests {
     use super::*;
 
     fn pacing(fastest_ms: Option<u64>) -> Pacing {
-        Pacing { spacing: SPACING, fastest: fastest_ms.map(Duration::from_millis), reduced: 0, debt: 0 }
+        Pacing {
+            spacing: SPACING,
+            fastest: fastest_ms.map(Duration::from_millis),
+            reduced: 0,
+            debt: 0,
+            reached: Vec::new(),
+        }
     }
 
     #[test]
@@ -717,13 +754,13 @@ mod pacing_tests {
     async fn slow_handshakes_halve_the_bound_and_slow_the_pace() {
         let opts = ProbeOptions::builder().parallel_connections(8).build();
         let ctx = Ctx::new(&opts);
-        ctx.handshake_took(Duration::from_micros(300));
-        ctx.handshake_took(Duration::from_millis(1001));
+        ctx.handshake_took(SocketAddr::from(([127, 0, 0, 1], 3389)), Duration::from_micros(300));
+        ctx.handshake_took(SocketAddr::from(([127, 0, 0, 1], 3389)), Duration::from_millis(1001));
         assert_eq!(ctx.slots.available_permits(), 4);
         assert_eq!(ctx.pacing.lock().unwrap().spacing, SPACING * 4);
         // A permit held elsewhere: the debt is paid when permits come back.
         let held = ctx.slots.clone().try_acquire_many_owned(4).unwrap();
-        ctx.handshake_took(Duration::from_millis(1001));
+        ctx.handshake_took(SocketAddr::from(([127, 0, 0, 1], 3389)), Duration::from_millis(1001));
         assert_eq!(ctx.pacing.lock().unwrap().debt, 2);
         drop(held);
         // Never below one exchange in flight, and never slower than MAX_SPACING.

@@ -445,6 +445,7 @@ async fn overlap(
         }));
     }
     let mut done: Vec<Option<Answered>> = rest.iter().map(|_| None).collect();
+    let mut retried: Vec<bool> = rest.iter().map(|_| false).collect();
     #[derive(Default)]
     struct Started {
         direct_approach: bool,
@@ -553,6 +554,25 @@ async fn overlap(
         let Some(ev) = pending.next().await else { break };
         match ev {
             Event::Negotiated(i, step, res, elapsed) => {
+                // Closed or reset before any answer while other connections were open: maybe a
+                // limit on parallel connections (or a listen queue dropped), not an answer.
+                // Asked once more, with fewer connections at once; a second close is the fact.
+                let unanswered = matches!(&res, Err(e) if e.phase == Phase::ReadCc
+                    && matches!(e.kind, NetErrorKind::Reset | NetErrorKind::Closed { received: 0 }));
+                if unanswered && !overall && retried.get(i) == Some(&false) {
+                    if let Some(r) = retried.get_mut(i) {
+                        *r = true;
+                    }
+                    ctx.slow_handshake();
+                    pending.push(Box::pin(async move {
+                        tokio::time::sleep_until(ctx.deadline_in(std::time::Duration::from_millis(100)).into()).await;
+                        let t = Instant::now();
+                        let mut times = Times::default();
+                        let res = negotiate_once(ctx, addr, &step, &mut times).await;
+                        Event::Negotiated(i, step, res, t.elapsed())
+                    }));
+                    continue;
+                }
                 overall |= matches!(&res, Err(e) if e.phase == Phase::Overall);
                 if let Some(slot) = done.get_mut(i) {
                     *slot = Some((step, keep_or_close(ctx, &step, res), elapsed));

@@ -229,3 +229,48 @@ async fn slow_accepting_listener_with_a_tiny_backlog_loses_no_answer() {
         assert!(matches!(a.answer, Answer::Selected { .. }), "no answer lost: {a:#?}");
     }
 }
+
+/// A host that takes one connection at a time and refuses (RST) the others while one is open
+/// (its port closes while it serves): the probe retries refused connections with fewer at
+/// once and a pause, and every request of the plan gets the server's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connection_at_a_time_host_loses_no_answer() {
+    use super::hostile::{cc, opts, read_frame};
+    use rdp_probe::report::Answer;
+    use rdp_probe::wire::x224::Protocol;
+    use tokio::io::AsyncWriteExt;
+
+    let bind = |addr: SocketAddr| {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.set_reuseaddr(true).unwrap();
+        s.bind(addr).unwrap();
+        s.listen(1).unwrap()
+    };
+    let first = bind("127.0.0.1:0".parse().unwrap());
+    let addr = first.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let mut listener = Some(first);
+        loop {
+            let l = match listener.take() {
+                Some(l) => l,
+                None => bind(addr),
+            };
+            let Ok((mut s, _)) = l.accept().await else { return };
+            // Closed while it serves: the next SYNs get a reset.
+            drop(l);
+            if read_frame(&mut s).await.is_some() {
+                let _ = s.write_all(&cc(Protocol::Rdp)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    });
+    let o = opts(3000, 20_000, Steps { negotiation_extended: true, ..Steps::NEGOTIATION });
+    let r = rdp_probe::probe(&Target::from_addr(addr.ip(), addr.port()), &o).await;
+    server.abort();
+    assert_eq!(r.status, Status::Rdp, "{r:#?}");
+    let attempts = &r.negotiation.as_ref().unwrap().attempts;
+    assert_eq!(attempts.len(), 7, "{attempts:#?}");
+    for a in attempts {
+        assert!(matches!(a.answer, Answer::Selected { .. }), "no answer lost: {a:#?}");
+    }
+}
