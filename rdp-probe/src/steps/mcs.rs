@@ -14,7 +14,7 @@ use crate::steps::negotiation::Exchange;
 use crate::wire::codec::DecodeError;
 use crate::wire::gcc::{self, ClientBlocks, ConferenceCreateResponse, EncryptionMethods, ServerBlocks};
 use crate::wire::mcs::{self, ConnectInitial, ConnectResponse, ServerMcsPdu};
-use crate::wire::x224::{self, FailureCode, NegotiationResponse, Protocol, ServerAnswer};
+use crate::wire::x224::{self, FailureCode, Protocol, Selection, ServerAnswer};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a connection cannot carry the MCS exchange: its X.224 answer (MS-RDPBCGR 2.2.1.2) did not
@@ -37,14 +37,13 @@ impl Refusal {
     /// Whether `answer` lets MCS follow on the connection for `want`. PROTOCOL_RDP also takes a
     /// Connection Confirm without RDP_NEG_RSP (a pre-negotiation server, 3.3.5.3.2).
     pub(crate) fn check(want: Protocol, answer: &ServerAnswer) -> Result<(), Refusal> {
-        let ServerAnswer::Confirm(cc) = answer else { return Err(Refusal::NotConfirm(answer.clone())) };
-        match &cc.negotiation {
-            Some(NegotiationResponse::Response { selected_protocol, .. }) if *selected_protocol == want => Ok(()),
-            None if want == Protocol::Rdp => Ok(()),
-            Some(NegotiationResponse::Response { selected_protocol, .. }) => Err(Refusal::Selected(*selected_protocol)),
-            Some(NegotiationResponse::Failure { code, .. }) => Err(Refusal::Failure(*code)),
-            Some(NegotiationResponse::Unknown { ty, .. }) => Err(Refusal::UnknownType(*ty)),
-            None => Err(Refusal::NoNegotiation),
+        match answer.selection(|p| p == want) {
+            Selection::Wanted(_) => Ok(()),
+            Selection::Other(p) => Err(Refusal::Selected(p)),
+            Selection::Failure(code) => Err(Refusal::Failure(code)),
+            Selection::UnknownType(ty) => Err(Refusal::UnknownType(ty)),
+            Selection::NoNegotiation => Err(Refusal::NoNegotiation),
+            Selection::Disconnect { .. } | Selection::Data => Err(Refusal::NotConfirm(answer.clone())),
         }
     }
 

@@ -14,7 +14,7 @@ use crate::steps::io::{NetError, NetErrorKind};
 use crate::steps::machine::{Action, Framing, Input, Machine, Read};
 use crate::wire::codec::DecodeError;
 use crate::wire::tls::{not_tls, suites, ClientHello, ServerFlight, ServerHello};
-use crate::wire::x224::{FailureCode, NegotiationResponse, Protocol, ServerAnswer};
+use crate::wire::x224::{FailureCode, Protocol, Selection, ServerAnswer};
 use std::fmt;
 
 /// A version we can offer in a ClientHello (one of the four).
@@ -172,22 +172,14 @@ pub(crate) fn step_fail(phase: Phase, kind: ErrorKind, text: String, attempt: &s
 /// 3.3.5.3.2); else the step's error for attempt `label`.
 pub(crate) fn tls_selected(answer: &ServerAnswer, label: &str) -> Result<(), TlsError> {
     let refused = |text: String| step_fail(Phase::ReadCc, ErrorKind::Other, text, label);
-    match answer {
-        ServerAnswer::Confirm(cc) => match &cc.negotiation {
-            Some(NegotiationResponse::Response { selected_protocol, .. }) if *selected_protocol != Protocol::Rdp => {
-                Ok(())
-            }
-            Some(NegotiationResponse::Response { .. }) => {
-                Err(refused("the server selected Standard RDP Security".into()))
-            }
-            Some(NegotiationResponse::Failure { code, .. }) => {
-                Err(step_fail(Phase::ReadCc, ErrorKind::ServerRefused, code.name(), label))
-            }
-            Some(NegotiationResponse::Unknown { ty, .. }) => Err(refused(format!("unknown negotiation type {ty}"))),
-            None => Err(refused("no negotiation response (legacy server)".into())),
-        },
-        ServerAnswer::Disconnect { reason, .. } => Err(refused(format!("X.224 Disconnect Request, reason {reason}"))),
-        ServerAnswer::Data { .. } => Err(refused("MCS Disconnect Provider Ultimatum instead of a CC".into())),
+    match answer.selection(Protocol::is_tls_based) {
+        Selection::Wanted(_) => Ok(()),
+        Selection::Other(_) => Err(refused("the server selected Standard RDP Security".into())),
+        Selection::Failure(code) => Err(step_fail(Phase::ReadCc, ErrorKind::ServerRefused, code.name(), label)),
+        Selection::UnknownType(ty) => Err(refused(format!("unknown negotiation type {ty}"))),
+        Selection::NoNegotiation => Err(refused("no negotiation response (legacy server)".into())),
+        Selection::Disconnect { reason } => Err(refused(format!("X.224 Disconnect Request, reason {reason}"))),
+        Selection::Data => Err(refused("MCS Disconnect Provider Ultimatum instead of a CC".into())),
     }
 }
 
