@@ -18,7 +18,7 @@ use crate::wire::x224::{FailureCode, Protocol, Selection, ServerAnswer};
 use std::fmt;
 
 /// A version we can offer in a ClientHello (one of the four).
-pub(crate) use crate::wire::tls::TlsVersion as Offer;
+pub(crate) use crate::wire::tls::OfferedVersion as Offer;
 
 // ---------------------------------------------------------------------------------------------
 // The raw ClientHello machine.
