@@ -387,9 +387,10 @@ impl Machine for Credssp {
                 Input::Frame(f) => self.on_challenge(f),
             },
             State::AwaitLogon(mut p) => match input {
-                // A close without an NTSTATUS: how FreeRDP and older servers refuse. (A failed
-                // write of AUTHENTICATE with a reset reads the same: the server dropped us.)
-                Input::Error(e) if matches!(e.kind, NetErrorKind::Closed { .. } | NetErrorKind::Reset) => {
+                // A close without an NTSTATUS: how FreeRDP and older servers refuse. Not when the
+                // write of AUTHENTICATE failed: the server never read the credentials, so its
+                // close says nothing about them (an error, not a refusal).
+                Input::Error(e) if !e.unsent && matches!(e.kind, NetErrorKind::Closed { .. } | NetErrorKind::Reset) => {
                     self.logon_result(Ok(LogonAnswer::Closed))
                 }
                 Input::Error(e) => self.logon_result(Err(Failure::Net(e))),

@@ -337,7 +337,9 @@ pub(crate) fn apply(report: &mut McsReport, out: &Output) {
 pub(crate) fn method_answer(offered: EncryptionMethod, r: &Output) -> MethodAnswer {
     let v = offered.value();
     let error = |e: &NetError| match e.kind {
-        NetErrorKind::Closed { .. } | NetErrorKind::Reset => {
+        // A close in answer to the offer; not when the offer (or the CR before it) was never
+        // written: the server did not see it.
+        NetErrorKind::Closed { .. } | NetErrorKind::Reset if !e.unsent => {
             MethodAnswer::failed(v, MethodOutcome::Closed, e.kind.to_string())
         }
         _ => MethodAnswer::failed(v, MethodOutcome::Error, format!("{}: {}", e.phase.as_str(), e.kind)),
@@ -739,6 +741,21 @@ mod tests {
         // Reset and close before any byte.
         let e = mcs_only(0x1b, &[Event::Close]).unwrap_err();
         assert_eq!(method_answer(EncryptionMethod::Bit40, &Err(e)).outcome, MethodOutcome::Closed);
+        // The Connect Initial never left: the server did not see the offer (an error, not a
+        // close in answer to it).
+        let e = mcs_only(0x1b, &[Event::WriteFails]).unwrap_err();
+        assert_eq!((e.phase, e.unsent), (Phase::Mcs, true));
+        let a = method_answer(EncryptionMethod::Bit40, &Err(e));
+        assert_eq!((a.outcome, a.detail.as_deref()), (MethodOutcome::Error, Some("mcs: connection reset by peer")));
+        // The same when the CR before it failed, or the Connect Initial after the CC.
+        let (sent, out) = with_x224(false, Protocol::Rdp, &[Event::WriteFails]);
+        assert!(sent.is_empty() && matches!(&out, Err(e) if e.phase == Phase::SendCr && e.unsent), "{out:?}");
+        assert_eq!(method_answer(EncryptionMethod::Bit40, &out).outcome, MethodOutcome::Error);
+        let (sent, out) = with_x224(false, Protocol::Rdp, &[bytes(XRDP_CC_00), Event::WriteFails]);
+        assert_eq!(sent.len(), 1, "the CR only");
+        assert_eq!(method_answer(EncryptionMethod::Bit40, &out).outcome, MethodOutcome::Error);
+        let (_, out) = with_x224(false, Protocol::Rdp, &[bytes(XRDP_CC_00), Event::Close]);
+        assert_eq!(method_answer(EncryptionMethod::Bit40, &out).outcome, MethodOutcome::Closed);
         // Random frames: never a panic.
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for n in 0..2000usize {

@@ -31,6 +31,8 @@ pub(crate) enum RawEnd {
     Closed,
     /// The read failed otherwise: timeout, reset, I/O error.
     Net(NetErrorKind),
+    /// Our ClientHello was never written (the connection was gone): the server saw no offer.
+    Unsent(NetErrorKind),
     /// The records could not be decoded (an oversized length, a lying handshake length...).
     Decode(DecodeError),
 }
@@ -41,6 +43,7 @@ impl fmt::Display for RawEnd {
         match self {
             RawEnd::Closed => f.write_str("connection closed"),
             RawEnd::Net(k) => write!(f, "{k}"),
+            RawEnd::Unsent(k) => write!(f, "ClientHello not sent: {k}"),
             RawEnd::Decode(e) => write!(f, "{e}"),
         }
     }
@@ -113,6 +116,7 @@ impl Machine for RawAttempt {
         match input {
             Input::Error(e) => {
                 let end = match e.kind {
+                    k if e.unsent => RawEnd::Unsent(k),
                     NetErrorKind::Closed { .. } => RawEnd::Closed,
                     NetErrorKind::Decode(d) => RawEnd::Decode(d),
                     k => RawEnd::Net(k),
@@ -135,6 +139,7 @@ impl Machine for RawAttempt {
 
     fn sent(&mut self, written: Result<(), NetError>) -> RawOutcome {
         let end = match written {
+            Err(e) if e.unsent => RawEnd::Unsent(e.kind),
             Err(e) => RawEnd::Net(e.kind),
             Ok(()) => RawEnd::Closed,
         };
@@ -717,7 +722,12 @@ impl TlsBuild {
                     }
                 }
             }
-            self.tls.versions.insert(v.into(), a.accepted);
+            // A ClientHello that never left says nothing of the version: the attempt is listed
+            // (its detail says so), the version stays out of `versions`.
+            let unsent = matches!(&out, Ok(RawOutcome { end: Some(RawEnd::Unsent(_)), .. }));
+            if !unsent {
+                self.tls.versions.insert(v.into(), a.accepted);
+            }
             self.tls.version_attempts.push(a);
         }
         self.tls.direct_approach = Some(direct_approach);

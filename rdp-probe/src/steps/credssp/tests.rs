@@ -554,6 +554,14 @@ fn logon_closed_silence_and_every_prefix() {
     assert_eq!((auth.status.clone(), err), (AuthStatus::ServerClosed, None));
     assert_eq!(auth.status_text(), "rejected (server closed the connection)");
     assert!(!auth.accepted && auth.remedy.is_some());
+    // AUTHENTICATE never left (the connection was reset before our write): the server did not
+    // see the credentials, so no refusal is read into its close.
+    let (sent, out) = logon_run(&first, &[Event::WriteFails]);
+    assert_eq!(sent.len(), 1, "only NEGOTIATE went out");
+    let (auth, err) = auth_of(&out);
+    assert_eq!(auth.status, AuthStatus::Error);
+    let err = err.expect("the step's error");
+    assert_eq!((err.phase, err.kind), (Phase::Nla, ErrorKind::Reset));
     // Silence: the check did not complete.
     let (_, out) = logon_run(&first, &[Event::Silence]);
     let (auth, err) = auth_of(&out);
