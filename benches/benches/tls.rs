@@ -2,7 +2,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rdp_probe::steps::tls_cert::{certificate_report, chain_report};
-use rdp_probe::wire::tls::{ClientHello, ServerFlight, TlsVersion};
+use rdp_probe::wire::tls::{ClientHello, OfferedVersion, ServerFlight};
 use std::hint::black_box;
 
 const LEGACY: &[u8] = include_bytes!("../../rdp-probe/tests/vectors/tls/xrdp-tls-legacy-33900-server-flight.bin");
@@ -33,7 +33,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("client_hello_encode", |b| {
         let all = rdp_probe::wire::tls::suites::legacy_suites();
-        b.iter(|| ClientHello::new(TlsVersion::Tls12, black_box(all.clone()), Some("host.example")).encode())
+        b.iter(|| ClientHello::new(OfferedVersion::Tls12, black_box(all.clone()), Some("host.example")).encode())
     });
     g.finish();
 }

@@ -45,8 +45,9 @@ pub fn row(r: &Report) -> String {
         findings_with_severity(r).join(";"),
         r.tls
             .as_ref()
-            .and_then(|t| t.version.map(|v| v.to_string()))
-            .or_else(|| r.nla.as_ref().and_then(|n| n.tls_version.clone()))
+            .and_then(|t| t.version)
+            .or_else(|| r.nla.as_ref().and_then(|n| n.tls_version))
+            .map(|v| v.to_string())
             .unwrap_or_default(),
         r.tls
             .as_ref()

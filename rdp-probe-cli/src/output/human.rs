@@ -602,17 +602,15 @@ pub fn render(r: &Report, raw: bool, paint: Paint) -> String {
         entries.sort_by_key(|e| e.connection);
         let mut merged: Vec<(u32, Direction, f64, String, Vec<u8>)> = Vec::new();
         for e in entries {
-            let bytes: Vec<u8> = (0..e.data.len() / 2)
-                .filter_map(|i| u8::from_str_radix(e.data.get(2 * i..2 * i + 2)?, 16).ok())
-                .collect();
+            let bytes = e.data.bytes();
             match merged.last_mut() {
                 Some(last) if e.direction != Direction::Note && last.0 == e.connection && last.1 == e.direction => {
-                    last.4.extend_from_slice(&bytes)
+                    last.4.extend_from_slice(bytes)
                 }
                 _ if e.direction == Direction::Note => {
                     merged.push((e.connection, e.direction, e.at_ms, format!("{} {}", e.label, e.data), Vec::new()))
                 }
-                _ => merged.push((e.connection, e.direction, e.at_ms, String::new(), bytes)),
+                _ => merged.push((e.connection, e.direction, e.at_ms, String::new(), bytes.to_vec())),
             }
         }
         for (conn, dir, at, note, bytes) in merged {

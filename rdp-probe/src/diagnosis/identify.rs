@@ -297,7 +297,7 @@ fn facts(r: &Report) -> Option<Facts<'_>> {
     });
     let tls13 = r.tls.as_ref().is_some_and(|t| {
         t.versions.get(&TlsVersion::Tls13).copied().unwrap_or(false) || t.version == Some(TlsVersion::Tls13)
-    }) || r.nla.as_ref().and_then(|x| x.tls_version.as_deref()) == Some("1.3");
+    }) || r.nla.as_ref().and_then(|x| x.tls_version) == Some(TlsVersion::Tls13);
     Some(Facts {
         source_ref: n.source_ref,
         flags,

@@ -14,7 +14,8 @@ pub(crate) struct Times {
 }
 
 /// Runs `m` on `s` until it is done. Each write and each read has the read timeout (cut by the
-/// probe deadline); a failure goes to the machine as [`Input::Error`].
+/// probe deadline); a failure goes to the machine as [`Input::Error`], a write's marked
+/// [`NetError::unsent`] so the machine knows its bytes never reached the server.
 pub(crate) async fn drive<S, M>(ctx: &Ctx<'_>, s: &mut S, m: &mut M, times: &mut Times) -> M::Output
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -26,13 +27,13 @@ where
             Action::Done(out) => return out,
             Action::SendLast { bytes, write_phase } => {
                 let t = Instant::now();
-                let w = ctx.write(s, write_phase, &bytes).await;
+                let w = ctx.write(s, write_phase, &bytes).await.map_err(NetError::unsent);
                 times.write_ms += super::ms(t.elapsed());
                 return m.sent(w);
             }
             Action::Exchange { bytes, write_phase, read } => {
                 let t = Instant::now();
-                let w = ctx.write(s, write_phase, &bytes).await;
+                let w = ctx.write(s, write_phase, &bytes).await.map_err(NetError::unsent);
                 times.write_ms += super::ms(t.elapsed());
                 if let Err(e) = w {
                     action = m.input(Input::Error(e));

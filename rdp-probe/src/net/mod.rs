@@ -2,7 +2,7 @@
 //! and the TLS upgrade. Wire modules and the plan logic (probe.rs) know no sockets and no clock.
 
 use crate::options::{ProbeOptions, Proxy};
-use crate::report::{Direction, Phase, TranscriptEntry};
+use crate::report::{Direction, Phase, TranscriptData, TranscriptEntry};
 
 use std::io;
 use std::net::SocketAddr;
@@ -67,7 +67,7 @@ impl<S> Recorded<S> {
                     label: self.label.clone(),
                     direction,
                     at_ms: ms(self.started.elapsed()),
-                    data: crate::wire::codec::hex(bytes),
+                    data: TranscriptData::Bytes(bytes.to_vec()),
                     decoded: None,
                 });
             }
@@ -334,7 +334,7 @@ impl<'a> Ctx<'a> {
                     label: label.into(),
                     direction: Direction::Note,
                     at_ms: 0.0,
-                    data: text,
+                    data: TranscriptData::Text(text),
                     decoded: None,
                 });
             }

@@ -123,7 +123,7 @@ async fn exchange(
         let kind = if client_limitation { ErrorKind::ClientLimitation } else { e.error_kind() };
         NlaError { client_limitation, ..NlaError::new(e.phase, kind, text) }
     })?;
-    r.tls_version = tls.version.map(|v| v.to_string());
+    r.tls_version = tls.version;
     r.tls_cipher_suite = tls.cipher_suite.clone();
 
     // The CredSSP exchange inside the TLS session: NEGOTIATE, CHALLENGE, and with credentials

@@ -2,6 +2,7 @@
 //! The JSON field names here are a contract (README "JSON schema"): add fields, never rename.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 pub mod mcs;
 pub mod negotiation;
@@ -407,6 +408,7 @@ pub enum Direction {
 /// One chunk of the `--raw` transcript.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "transcript_serde::Entry"))]
 pub struct TranscriptEntry {
     /// Which connection of the probe (0-based).
     pub connection: u32,
@@ -416,9 +418,159 @@ pub struct TranscriptEntry {
     pub direction: Direction,
     /// Milliseconds since the connection started.
     pub at_ms: f64,
-    /// The bytes (hex; for notes, the text).
-    pub data: String,
+    /// The bytes, or for notes the text (JSON: the bytes as hex, the text as is).
+    pub data: TranscriptData,
     /// Decoded summary, when we know what it is.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub decoded: Option<String>,
+}
+
+/// What one transcript entry carries: the bytes that moved, kept as bytes, or a note's text.
+/// Hex is only their JSON spelling: `data` is the bytes as lower-case hex for `sent` and
+/// `received` entries and the text for `note` entries (read back by `direction`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TranscriptData {
+    /// Bytes sent or received, as on the wire.
+    Bytes(Vec<u8>),
+    /// A note: a connection opened, continued or closed.
+    Text(String),
+}
+
+impl TranscriptData {
+    /// The bytes (empty for a note).
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            TranscriptData::Bytes(b) => b,
+            TranscriptData::Text(_) => &[],
+        }
+    }
+
+    /// The note's text (`None` for bytes).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            TranscriptData::Bytes(_) => None,
+            TranscriptData::Text(t) => Some(t),
+        }
+    }
+
+    /// Whether this is a note whose text starts with `prefix` (bytes never match one: compare
+    /// [`TranscriptData::bytes`] with bytes).
+    pub fn starts_with(&self, prefix: &str) -> bool {
+        self.text().is_some_and(|t| t.starts_with(prefix))
+    }
+
+    /// Whether this is a note whose text contains `needle` (bytes never do).
+    pub fn contains(&self, needle: &str) -> bool {
+        self.text().is_some_and(|t| t.contains(needle))
+    }
+}
+
+impl fmt::Display for TranscriptData {
+    /// The JSON spelling: hex for bytes, the text for a note.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TranscriptData::Bytes(b) => f.write_str(&crate::wire::codec::hex(b)),
+            TranscriptData::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for TranscriptData {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Reading a transcript entry back: `data` is hex unless the entry is a note.
+#[cfg(feature = "serde")]
+mod transcript_serde {
+    use super::{Direction, TranscriptData, TranscriptEntry};
+
+    /// A transcript entry as JSON spells it.
+    #[derive(serde::Deserialize)]
+    pub(super) struct Entry {
+        connection: u32,
+        label: String,
+        direction: Direction,
+        at_ms: f64,
+        data: String,
+        #[serde(default)]
+        decoded: Option<String>,
+    }
+
+    /// Hex text that is not whole bytes.
+    #[derive(Debug, thiserror::Error)]
+    #[error("transcript data is not hex: {0:?}")]
+    pub(super) struct NotHex(String);
+
+    fn unhex(s: &str) -> Option<Vec<u8>> {
+        if !s.len().is_multiple_of(2) {
+            return None;
+        }
+        let digit = |c: u8| char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok());
+        s.as_bytes().chunks_exact(2).map(|p| Some(digit(*p.first()?)? << 4 | digit(*p.get(1)?)?)).collect()
+    }
+
+    impl TryFrom<Entry> for TranscriptEntry {
+        type Error = NotHex;
+        fn try_from(e: Entry) -> Result<Self, NotHex> {
+            let data = if e.direction == Direction::Note {
+                TranscriptData::Text(e.data)
+            } else {
+                TranscriptData::Bytes(unhex(&e.data).ok_or(NotHex(e.data))?)
+            };
+            Ok(TranscriptEntry {
+                connection: e.connection,
+                label: e.label,
+                direction: e.direction,
+                at_ms: e.at_ms,
+                data,
+                decoded: e.decoded,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(direction: Direction, data: TranscriptData) -> TranscriptEntry {
+        TranscriptEntry { connection: 2, label: "mcs rdp".into(), direction, at_ms: 1.5, data, decoded: None }
+    }
+
+    #[test]
+    fn transcript_data_reads() {
+        let b = TranscriptData::Bytes(vec![3, 0, 0, 0x0b]);
+        assert_eq!((b.bytes(), b.text(), b.to_string()), (&[3u8, 0, 0, 0x0b][..], None, "0300000b".to_string()));
+        // A note is text; byte chunks never match a text prefix, even their hex.
+        let n = TranscriptData::Text("continue on 0.0.0.0:0".into());
+        assert!(n.starts_with("continue on") && n.contains("0.0.0.0") && n.bytes().is_empty());
+        assert!(!b.starts_with("0300") && !b.contains("0b"));
+    }
+
+    /// The JSON spelling is the one the hex string had: lower-case hex for bytes, the text for a
+    /// note; both read back (the note even when its text looks like hex).
+    #[cfg(feature = "serde")]
+    #[test]
+    fn transcript_json_spelling() {
+        let sent = entry(Direction::Sent, TranscriptData::Bytes(vec![0x03, 0x00, 0xab, 0xff]));
+        let j = serde_json::to_string(&sent).unwrap();
+        assert_eq!(j, r#"{"connection":2,"label":"mcs rdp","direction":"sent","at_ms":1.5,"data":"0300abff"}"#);
+        assert_eq!(serde_json::from_str::<TranscriptEntry>(&j).unwrap(), sent);
+        let note = entry(Direction::Note, TranscriptData::Text("beef".into()));
+        let j = serde_json::to_string(&note).unwrap();
+        assert!(j.contains(r#""direction":"note","at_ms":1.5,"data":"beef""#), "{j}");
+        assert_eq!(serde_json::from_str::<TranscriptEntry>(&j).unwrap(), note);
+        let empty = entry(Direction::Received, TranscriptData::Bytes(Vec::new()));
+        assert_eq!(serde_json::from_str::<TranscriptEntry>(&serde_json::to_string(&empty).unwrap()).unwrap(), empty);
+        for bad in ["030", "0g", "é0"] {
+            let j = format!(r#"{{"connection":0,"label":"x","direction":"received","at_ms":0.0,"data":"{bad}"}}"#);
+            assert!(serde_json::from_str::<TranscriptEntry>(&j).is_err(), "{bad}");
+        }
+        let upper = r#"{"connection":0,"label":"x","direction":"received","at_ms":0.0,"data":"0A0b"}"#;
+        assert_eq!(serde_json::from_str::<TranscriptEntry>(upper).unwrap().data.bytes(), &[0x0a, 0x0b]);
+    }
 }

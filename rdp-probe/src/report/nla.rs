@@ -1,6 +1,7 @@
 //! Report types of the nla layer: CredSSP version, the server identity from its NTLM
 //! CHALLENGE_MESSAGE, and the opt-in credential check. The JSON field names are a contract.
 
+use super::tls::TlsVersion;
 use super::{ErrorKind, NlaRequirement, Phase};
 use crate::wire::x224::{Protocol, SecurityProtocols};
 use std::fmt;
@@ -23,10 +24,9 @@ pub struct NlaReport {
     /// The protocol the server selected for that connection (JSON: its name, e.g. `hybrid`).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub selected: Option<Protocol>,
-    /// TLS version of the CredSSP connection, e.g. "1.2". (A string on purpose: `tls.version`
-    /// gets its own type in the TLS section; this one follows once both are merged.)
+    /// TLS version of the CredSSP connection (JSON: its label, e.g. `"1.2"`, as `tls.version`).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
-    pub tls_version: Option<String>,
+    pub tls_version: Option<TlsVersion>,
     /// TLS cipher suite of the CredSSP connection (IANA name).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub tls_cipher_suite: Option<String>,
@@ -485,5 +485,24 @@ mod tests {
             assert_eq!(j["ntlm"]["product_version"], "6.1.7601");
             assert!(j["ntlm"]["clock_skew_s"].is_number());
         }
+    }
+
+    /// `nla.tls_version` keeps the spelling it had as a string (`"1.2"`, `"unknown_0x...."`),
+    /// the same as `tls.version`, and reads back.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn tls_version_spelling() {
+        for (v, s) in
+            [(TlsVersion::Tls12, "1.2"), (TlsVersion::Tls13, "1.3"), (TlsVersion::Unknown(0x7f1c), "unknown_0x7f1c")]
+        {
+            let r = NlaReport { tls_version: Some(v), ..Default::default() };
+            let j = serde_json::to_value(&r).unwrap();
+            assert_eq!(j["tls_version"], s);
+            assert_eq!(serde_json::from_value::<NlaReport>(j).unwrap().tls_version, Some(v));
+        }
+        let j = serde_json::to_value(NlaReport::default()).unwrap();
+        assert!(j.get("tls_version").is_none());
+        assert!(serde_json::from_value::<NlaReport>(serde_json::json!({"hybrid_ex": false, "tls_version": "TLSv1.2"}))
+            .is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! `tls.cipher_suite`, `tls.versions`, `tls.ciphers`, `tls.certificate`, `tls.chain`.
 
 use super::{ErrorKind, Phase};
+use crate::wire::tls::version_label;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -60,8 +61,8 @@ impl TlsVersion {
     }
 }
 
-impl From<crate::wire::tls::TlsVersion> for TlsVersion {
-    fn from(v: crate::wire::tls::TlsVersion) -> Self {
+impl From<crate::wire::tls::OfferedVersion> for TlsVersion {
+    fn from(v: crate::wire::tls::OfferedVersion) -> Self {
         TlsVersion::from_wire(v.wire())
     }
 }
@@ -69,7 +70,7 @@ impl From<crate::wire::tls::TlsVersion> for TlsVersion {
 impl fmt::Display for TlsVersion {
     /// The JSON spelling (`1.2`, `ssl3`, `unknown_0x0305`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::wire::tls::version_label(self.wire()))
+        f.write_str(&version_label(self.wire()))
     }
 }
 
@@ -82,15 +83,9 @@ impl std::str::FromStr for TlsVersion {
     type Err = BadVersionLabel;
     /// Reads the JSON spelling back.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wire = match s {
-            "ssl2" => Some(0x0002),
-            "ssl3" => Some(0x0300),
-            "1.0" => Some(0x0301),
-            "1.1" => Some(0x0302),
-            "1.2" => Some(0x0303),
-            "1.3" => Some(0x0304),
-            _ => s.strip_prefix("unknown_0x").and_then(|h| u16::from_str_radix(h, 16).ok()),
-        };
+        // One spelling table: Display's (wire::tls::version_label), read back.
+        let known = [0x0002, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304].into_iter().find(|&w| version_label(w) == s);
+        let wire = known.or_else(|| s.strip_prefix("unknown_0x").and_then(|h| u16::from_str_radix(h, 16).ok()));
         wire.map(TlsVersion::from_wire).ok_or_else(|| BadVersionLabel(s.to_string()))
     }
 }

@@ -18,7 +18,7 @@ use crate::steps::machine::{Action, Framing, Input, Machine, Read};
 use crate::wire::codec::DecodeError;
 use crate::wire::credssp::{self, TsRequest};
 use crate::wire::ntlm::{self, AuthRandom, ChallengeMessage, NegotiateMessage, SealingState};
-use crate::wire::x224::{NegotiationResponse, Protocol, SecurityProtocols, ServerAnswer};
+use crate::wire::x224::{Protocol, SecurityProtocols, Selection, ServerAnswer};
 
 /// What to request for the CredSSP connection, from the negotiation answers; `None` when the
 /// server never accepted CredSSP.
@@ -52,23 +52,25 @@ pub(crate) fn net_error(e: &NetError) -> NlaError {
 
 /// The protocol the server selected for the CredSSP request, or why there is none.
 pub(crate) fn selected_credssp(answer: &ServerAnswer) -> Result<Protocol, NlaError> {
-    match answer {
-        ServerAnswer::Confirm(cc) => match &cc.negotiation {
-            Some(NegotiationResponse::Response { selected_protocol, .. }) => Ok(*selected_protocol),
-            Some(NegotiationResponse::Failure { code, .. }) => Err(NlaError::new(
-                Phase::ReadCc,
-                ErrorKind::ServerRefused,
-                format!("server refused CredSSP: {}", code.name()),
-            )),
-            _ => Err(NlaError::new(Phase::ReadCc, ErrorKind::Other, "server answered without selecting a protocol")),
-        },
-        _ => Err(NlaError::new(Phase::ReadCc, ErrorKind::Other, "server did not confirm the connection")),
+    match answer.selection(Protocol::is_credssp) {
+        Selection::Wanted(p) | Selection::Other(p) => Ok(p),
+        Selection::Failure(code) => Err(NlaError::new(
+            Phase::ReadCc,
+            ErrorKind::ServerRefused,
+            format!("server refused CredSSP: {}", code.name()),
+        )),
+        Selection::UnknownType(_) | Selection::NoNegotiation => {
+            Err(NlaError::new(Phase::ReadCc, ErrorKind::Other, "server answered without selecting a protocol"))
+        }
+        Selection::Disconnect { .. } | Selection::Data => {
+            Err(NlaError::new(Phase::ReadCc, ErrorKind::Other, "server did not confirm the connection"))
+        }
     }
 }
 
 /// `selected` is CredSSP (HYBRID or HYBRID_EX), or the failure that says it is not.
 pub(crate) fn require_credssp(selected: Protocol) -> Result<(), NlaError> {
-    if matches!(selected, Protocol::Hybrid | Protocol::HybridEx) {
+    if selected.is_credssp() {
         Ok(())
     } else {
         Err(NlaError::new(
@@ -385,9 +387,10 @@ impl Machine for Credssp {
                 Input::Frame(f) => self.on_challenge(f),
             },
             State::AwaitLogon(mut p) => match input {
-                // A close without an NTSTATUS: how FreeRDP and older servers refuse. (A failed
-                // write of AUTHENTICATE with a reset reads the same: the server dropped us.)
-                Input::Error(e) if matches!(e.kind, NetErrorKind::Closed { .. } | NetErrorKind::Reset) => {
+                // A close without an NTSTATUS: how FreeRDP and older servers refuse. Not when the
+                // write of AUTHENTICATE failed: the server never read the credentials, so its
+                // close says nothing about them (an error, not a refusal).
+                Input::Error(e) if !e.unsent && matches!(e.kind, NetErrorKind::Closed { .. } | NetErrorKind::Reset) => {
                     self.logon_result(Ok(LogonAnswer::Closed))
                 }
                 Input::Error(e) => self.logon_result(Err(Failure::Net(e))),

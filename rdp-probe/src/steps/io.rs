@@ -14,6 +14,10 @@ pub struct NetError {
     pub phase: Phase,
     /// What happened.
     pub kind: NetErrorKind,
+    /// The failure was a write's: the bytes being sent did not (all) leave, so the peer cannot
+    /// have answered them. A reset on a write says the connection was gone before our message,
+    /// not that the server refused what it never read.
+    pub unsent: bool,
 }
 
 /// What went wrong on the network.
@@ -124,7 +128,11 @@ impl NetError {
         }
     }
     pub(crate) fn new(phase: Phase, kind: NetErrorKind) -> Self {
-        NetError { phase, kind }
+        NetError { phase, kind, unsent: false }
+    }
+    /// The same failure, marked as a write's (see [`NetError::unsent`]).
+    pub(crate) fn unsent(self) -> Self {
+        NetError { unsent: true, ..self }
     }
     pub(crate) fn io(phase: Phase, e: &io::Error) -> Self {
         let kind = match e.kind() {
@@ -139,6 +147,6 @@ impl NetError {
             }
             _ => NetErrorKind::Io(e.to_string()),
         };
-        NetError { phase, kind }
+        NetError { phase, kind, unsent: false }
     }
 }

@@ -87,7 +87,8 @@ pub(crate) enum Action<T> {
 pub(crate) enum Input<'a> {
     /// One whole frame, cut as the machine asked.
     Frame(&'a [u8]),
-    /// The read or write failed: timeout, close, reset, foreign protocol, ...
+    /// The read or write failed: timeout, close, reset, foreign protocol, ... A failed write
+    /// is marked [`NetError::unsent`]: the server never got those bytes.
     Error(NetError),
 }
 
@@ -195,6 +196,9 @@ pub(crate) enum Event {
     Silence,
     /// The server closes the connection.
     Close,
+    /// The server resets the connection before our next write: that write fails (marked
+    /// [`NetError::unsent`]), and so does a read that reaches this point.
+    WriteFails,
 }
 
 /// What a replay saw: every write of the machine and its result.
@@ -207,24 +211,33 @@ pub(crate) struct Replay<T> {
 }
 
 /// Runs `m` against a scripted server: the server's bytes are one stream (events are
-/// concatenated until a `Silence` or `Close`), framed by [`need`] exactly as the driver frames a
-/// socket. A read past the script is a close; at most 10,000 actions (a machine that loops is a
-/// bug the test should see, not a hang).
+/// concatenated until a `Silence`, `Close` or `WriteFails`), framed by [`need`] exactly as the
+/// driver frames a socket. A write whose turn meets `WriteFails` fails as the driver reports a
+/// failed write. A read past the script is a close; at most 10,000 actions (a machine that loops
+/// is a bug the test should see, not a hang).
 pub(crate) fn replay<M: Machine>(m: &mut M, script: &[Event]) -> Replay<M::Output> {
     let mut stream: Vec<u8> = Vec::new();
     let mut end: Option<Event> = None;
-    let mut events = script.iter();
+    let mut events = script.iter().peekable();
     let mut pos = 0usize;
     let mut sent = Vec::new();
     let mut action = m.start();
     for _ in 0..10_000 {
         let read = match action {
             Action::Done(output) => return Replay { sent, output },
-            Action::SendLast { bytes, .. } => {
+            Action::SendLast { bytes, write_phase } => {
+                if write_fails(&mut events, end.as_ref()) {
+                    return Replay { sent, output: m.sent(Err(write_error(write_phase))) };
+                }
                 sent.push(bytes);
                 return Replay { sent, output: m.sent(Ok(())) };
             }
-            Action::Exchange { bytes, read, .. } => {
+            Action::Exchange { bytes, write_phase, read } => {
+                if write_fails(&mut events, end.as_ref()) {
+                    end = Some(Event::WriteFails);
+                    action = m.input(Input::Error(write_error(write_phase)));
+                    continue;
+                }
                 sent.push(bytes);
                 read
             }
@@ -260,6 +273,7 @@ pub(crate) fn replay<M: Machine>(m: &mut M, script: &[Event]) -> Replay<M::Outpu
             if take < n {
                 break Err(match end {
                     Some(Event::Silence) => NetError::new(read.phase, NetErrorKind::Timeout),
+                    Some(Event::WriteFails) => NetError::new(read.phase, NetErrorKind::Reset),
                     _ => NetError::new(read.phase, NetErrorKind::Closed { received: frame.len() }),
                 });
             }
@@ -273,9 +287,47 @@ pub(crate) fn replay<M: Machine>(m: &mut M, script: &[Event]) -> Replay<M::Outpu
     Replay { sent, output }
 }
 
+/// Whether the script's next event makes this write fail (consumed if so); once the server
+/// reset the connection, every later write fails too.
+fn write_fails(events: &mut std::iter::Peekable<std::slice::Iter<'_, Event>>, end: Option<&Event>) -> bool {
+    if end == Some(&Event::WriteFails) {
+        return true;
+    }
+    if end.is_none() && events.peek() == Some(&&Event::WriteFails) {
+        events.next();
+        return true;
+    }
+    false
+}
+
+/// A failed write as the driver reports it: a reset, marked unsent.
+fn write_error(phase: Phase) -> NetError {
+    NetError::new(phase, NetErrorKind::Reset).unsent()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A write that meets `WriteFails` fails as the driver reports one (a reset marked unsent,
+    /// in the write's phase), nothing is sent, and a later read fails with a reset too.
+    #[test]
+    fn replayed_write_failure_is_marked_unsent() {
+        use crate::steps::negotiation::{Exchange, PlanStep};
+        let r = replay(&mut Exchange::for_step(None, &PlanStep::ask(0)), &[Event::WriteFails]);
+        let e = r.output.unwrap_err();
+        assert!(r.sent.is_empty());
+        assert_eq!((e.phase, e.kind, e.unsent), (Phase::SendCr, NetErrorKind::Reset, true));
+        // A read failure is not a write's.
+        let r = replay(&mut Exchange::for_step(None, &PlanStep::ask(0)), &[Event::Close]);
+        let e = r.output.unwrap_err();
+        assert_eq!((r.sent.len(), e.unsent), (1, false));
+        // Bytes before the failure are read first; the failure then cuts the read short.
+        let r =
+            replay(&mut Exchange::for_step(None, &PlanStep::ask(0)), &[Event::Bytes(vec![3, 0]), Event::WriteFails]);
+        let e = r.output.unwrap_err();
+        assert_eq!((r.sent.len(), e.kind, e.unsent), (1, NetErrorKind::Reset, false));
+    }
 
     #[test]
     fn tpkt_framing_reads_exactly_one_frame() {

@@ -14,7 +14,7 @@ use crate::steps::negotiation::Exchange;
 use crate::wire::codec::DecodeError;
 use crate::wire::gcc::{self, ClientBlocks, ConferenceCreateResponse, EncryptionMethods, ServerBlocks};
 use crate::wire::mcs::{self, ConnectInitial, ConnectResponse, ServerMcsPdu};
-use crate::wire::x224::{self, FailureCode, NegotiationResponse, Protocol, ServerAnswer};
+use crate::wire::x224::{self, FailureCode, Protocol, Selection, ServerAnswer};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a connection cannot carry the MCS exchange: its X.224 answer (MS-RDPBCGR 2.2.1.2) did not
@@ -37,14 +37,13 @@ impl Refusal {
     /// Whether `answer` lets MCS follow on the connection for `want`. PROTOCOL_RDP also takes a
     /// Connection Confirm without RDP_NEG_RSP (a pre-negotiation server, 3.3.5.3.2).
     pub(crate) fn check(want: Protocol, answer: &ServerAnswer) -> Result<(), Refusal> {
-        let ServerAnswer::Confirm(cc) = answer else { return Err(Refusal::NotConfirm(answer.clone())) };
-        match &cc.negotiation {
-            Some(NegotiationResponse::Response { selected_protocol, .. }) if *selected_protocol == want => Ok(()),
-            None if want == Protocol::Rdp => Ok(()),
-            Some(NegotiationResponse::Response { selected_protocol, .. }) => Err(Refusal::Selected(*selected_protocol)),
-            Some(NegotiationResponse::Failure { code, .. }) => Err(Refusal::Failure(*code)),
-            Some(NegotiationResponse::Unknown { ty, .. }) => Err(Refusal::UnknownType(*ty)),
-            None => Err(Refusal::NoNegotiation),
+        match answer.selection(|p| p == want) {
+            Selection::Wanted(_) => Ok(()),
+            Selection::Other(p) => Err(Refusal::Selected(p)),
+            Selection::Failure(code) => Err(Refusal::Failure(code)),
+            Selection::UnknownType(ty) => Err(Refusal::UnknownType(ty)),
+            Selection::NoNegotiation => Err(Refusal::NoNegotiation),
+            Selection::Disconnect { .. } | Selection::Data => Err(Refusal::NotConfirm(answer.clone())),
         }
     }
 
@@ -348,7 +347,9 @@ pub(crate) fn apply(report: &mut McsReport, out: &Output) {
 pub(crate) fn method_answer(offered: EncryptionMethod, r: &Output) -> MethodAnswer {
     let v = offered.value();
     let error = |e: &NetError| match e.kind {
-        NetErrorKind::Closed { .. } | NetErrorKind::Reset => {
+        // A close in answer to the offer; not when the offer (or the CR before it) was never
+        // written: the server did not see it.
+        NetErrorKind::Closed { .. } | NetErrorKind::Reset if !e.unsent => {
             MethodAnswer::failed(v, MethodOutcome::Closed, e.kind.to_string())
         }
         _ => MethodAnswer::failed(v, MethodOutcome::Error, format!("{}: {}", e.phase.as_str(), e.kind)),
@@ -770,6 +771,21 @@ mod tests {
         // Reset and close before any byte.
         let e = mcs_only(0x1b, &[Event::Close]).unwrap_err();
         assert_eq!(method_answer(EncryptionMethod::Bit40, &Err(e)).outcome, MethodOutcome::Closed);
+        // The Connect Initial never left: the server did not see the offer (an error, not a
+        // close in answer to it).
+        let e = mcs_only(0x1b, &[Event::WriteFails]).unwrap_err();
+        assert_eq!((e.phase, e.unsent), (Phase::Mcs, true));
+        let a = method_answer(EncryptionMethod::Bit40, &Err(e));
+        assert_eq!((a.outcome, a.detail.as_deref()), (MethodOutcome::Error, Some("mcs: connection reset by peer")));
+        // The same when the CR before it failed, or the Connect Initial after the CC.
+        let (sent, out) = with_x224(false, Protocol::Rdp, &[Event::WriteFails]);
+        assert!(sent.is_empty() && matches!(&out, Err(e) if e.phase == Phase::SendCr && e.unsent), "{out:?}");
+        assert_eq!(method_answer(EncryptionMethod::Bit40, &out).outcome, MethodOutcome::Error);
+        let (sent, out) = with_x224(false, Protocol::Rdp, &[bytes(XRDP_CC_00), Event::WriteFails]);
+        assert_eq!(sent.len(), 1, "the CR only");
+        assert_eq!(method_answer(EncryptionMethod::Bit40, &out).outcome, MethodOutcome::Error);
+        let (_, out) = with_x224(false, Protocol::Rdp, &[bytes(XRDP_CC_00), Event::Close]);
+        assert_eq!(method_answer(EncryptionMethod::Bit40, &out).outcome, MethodOutcome::Closed);
         // Random frames: never a panic.
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for n in 0..2000usize {

@@ -14,11 +14,11 @@ use crate::steps::io::{NetError, NetErrorKind};
 use crate::steps::machine::{Action, Framing, Input, Machine, Read};
 use crate::wire::codec::DecodeError;
 use crate::wire::tls::{not_tls, suites, ClientHello, ServerFlight, ServerHello};
-use crate::wire::x224::{FailureCode, NegotiationResponse, Protocol, ServerAnswer};
+use crate::wire::x224::{FailureCode, Protocol, Selection, ServerAnswer};
 use std::fmt;
 
 /// A version we can offer in a ClientHello (one of the four).
-pub(crate) use crate::wire::tls::TlsVersion as Offer;
+pub(crate) use crate::wire::tls::OfferedVersion as Offer;
 
 // ---------------------------------------------------------------------------------------------
 // The raw ClientHello machine.
@@ -31,6 +31,8 @@ pub(crate) enum RawEnd {
     Closed,
     /// The read failed otherwise: timeout, reset, I/O error.
     Net(NetErrorKind),
+    /// Our ClientHello was never written (the connection was gone): the server saw no offer.
+    Unsent(NetErrorKind),
     /// The records could not be decoded (an oversized length, a lying handshake length...).
     Decode(DecodeError),
 }
@@ -41,6 +43,7 @@ impl fmt::Display for RawEnd {
         match self {
             RawEnd::Closed => f.write_str("connection closed"),
             RawEnd::Net(k) => write!(f, "{k}"),
+            RawEnd::Unsent(k) => write!(f, "ClientHello not sent: {k}"),
             RawEnd::Decode(e) => write!(f, "{e}"),
         }
     }
@@ -126,6 +129,7 @@ impl Machine for RawAttempt {
         match input {
             Input::Error(e) => {
                 let end = match e.kind {
+                    k if e.unsent => RawEnd::Unsent(k),
                     NetErrorKind::Closed { .. } => RawEnd::Closed,
                     NetErrorKind::Decode(d) => RawEnd::Decode(d),
                     k => RawEnd::Net(k),
@@ -148,6 +152,7 @@ impl Machine for RawAttempt {
 
     fn sent(&mut self, written: Result<(), NetError>) -> RawOutcome {
         let end = match written {
+            Err(e) if e.unsent => RawEnd::Unsent(e.kind),
             Err(e) => RawEnd::Net(e.kind),
             Ok(()) => RawEnd::Closed,
         };
@@ -185,22 +190,14 @@ pub(crate) fn step_fail(phase: Phase, kind: ErrorKind, text: String, attempt: &s
 /// 3.3.5.3.2); else the step's error for attempt `label`.
 pub(crate) fn tls_selected(answer: &ServerAnswer, label: &str) -> Result<(), TlsError> {
     let refused = |text: String| step_fail(Phase::ReadCc, ErrorKind::Other, text, label);
-    match answer {
-        ServerAnswer::Confirm(cc) => match &cc.negotiation {
-            Some(NegotiationResponse::Response { selected_protocol, .. }) if *selected_protocol != Protocol::Rdp => {
-                Ok(())
-            }
-            Some(NegotiationResponse::Response { .. }) => {
-                Err(refused("the server selected Standard RDP Security".into()))
-            }
-            Some(NegotiationResponse::Failure { code, .. }) => {
-                Err(step_fail(Phase::ReadCc, ErrorKind::ServerRefused, code.name(), label))
-            }
-            Some(NegotiationResponse::Unknown { ty, .. }) => Err(refused(format!("unknown negotiation type {ty}"))),
-            None => Err(refused("no negotiation response (legacy server)".into())),
-        },
-        ServerAnswer::Disconnect { reason, .. } => Err(refused(format!("X.224 Disconnect Request, reason {reason}"))),
-        ServerAnswer::Data { .. } => Err(refused("MCS Disconnect Provider Ultimatum instead of a CC".into())),
+    match answer.selection(Protocol::is_tls_based) {
+        Selection::Wanted(_) => Ok(()),
+        Selection::Other(_) => Err(refused("the server selected Standard RDP Security".into())),
+        Selection::Failure(code) => Err(step_fail(Phase::ReadCc, ErrorKind::ServerRefused, code.name(), label)),
+        Selection::UnknownType(ty) => Err(refused(format!("unknown negotiation type {ty}"))),
+        Selection::NoNegotiation => Err(refused("no negotiation response (legacy server)".into())),
+        Selection::Disconnect { reason } => Err(refused(format!("X.224 Disconnect Request, reason {reason}"))),
+        Selection::Data => Err(refused("MCS Disconnect Provider Ultimatum instead of a CC".into())),
     }
 }
 
@@ -738,7 +735,12 @@ impl TlsBuild {
                     }
                 }
             }
-            self.tls.versions.insert(v.into(), a.accepted);
+            // A ClientHello that never left says nothing of the version: the attempt is listed
+            // (its detail says so), the version stays out of `versions`.
+            let unsent = matches!(&out, Ok(RawOutcome { end: Some(RawEnd::Unsent(_)), .. }));
+            if !unsent {
+                self.tls.versions.insert(v.into(), a.accepted);
+            }
             self.tls.version_attempts.push(a);
         }
         self.tls.direct_approach = Some(direct_approach);

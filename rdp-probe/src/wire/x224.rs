@@ -179,6 +179,17 @@ impl Protocol {
         SecurityProtocols(self.value())
     }
 
+    /// Whether the protocol runs inside TLS: every one but PROTOCOL_RDP, unknown values
+    /// included (later protocols all start with TLS, 3.3.5.3.2 and 5.4.5).
+    pub fn is_tls_based(self) -> bool {
+        self != Protocol::Rdp
+    }
+
+    /// Whether the protocol is CredSSP: PROTOCOL_HYBRID or PROTOCOL_HYBRID_EX (5.4.5.2).
+    pub fn is_credssp(self) -> bool {
+        matches!(self, Protocol::Hybrid | Protocol::HybridEx)
+    }
+
     /// What an admin calls it.
     pub fn description(self) -> &'static str {
         match self {
@@ -677,6 +688,51 @@ impl ServerAnswer {
     }
 }
 
+/// How a server's answer to our CR stands against the protocol(s) a step needs before it can
+/// continue on the same connection (MS-RDPBCGR 3.3.5.3.2): the one reading behind the TLS, NLA
+/// and MCS steps' own refusal reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// RDP_NEG_RSP selecting a wanted protocol; or a Connection Confirm without rdpNegData when
+    /// PROTOCOL_RDP is wanted (a pre-negotiation server implies it, 3.3.5.3.2).
+    Wanted(Protocol),
+    /// RDP_NEG_RSP selecting a protocol that is not wanted.
+    Other(Protocol),
+    /// RDP_NEG_FAILURE with this failureCode (2.2.1.2.2).
+    Failure(FailureCode),
+    /// A Connection Confirm without rdpNegData where PROTOCOL_RDP is not wanted.
+    NoNegotiation,
+    /// An rdpNegData structure of unknown type.
+    UnknownType(u8),
+    /// An X.224 Disconnect Request (X.224 13.5) with this reason octet.
+    Disconnect {
+        /// The reason octet.
+        reason: u8,
+    },
+    /// An X.224 Data TPDU instead of a Connection Confirm (xrdp's MCS
+    /// Disconnect-Provider-Ultimatum).
+    Data,
+}
+
+impl ServerAnswer {
+    /// Classifies this answer against the protocols `wanted` accepts.
+    pub fn selection(&self, wanted: impl Fn(Protocol) -> bool) -> Selection {
+        let cc = match self {
+            ServerAnswer::Confirm(cc) => cc,
+            ServerAnswer::Disconnect { reason, .. } => return Selection::Disconnect { reason: *reason },
+            ServerAnswer::Data { .. } => return Selection::Data,
+        };
+        match &cc.negotiation {
+            Some(NegotiationResponse::Response { selected_protocol: p, .. }) if wanted(*p) => Selection::Wanted(*p),
+            Some(NegotiationResponse::Response { selected_protocol: p, .. }) => Selection::Other(*p),
+            Some(NegotiationResponse::Failure { code, .. }) => Selection::Failure(*code),
+            Some(NegotiationResponse::Unknown { ty, .. }) => Selection::UnknownType(*ty),
+            None if wanted(Protocol::Rdp) => Selection::Wanted(Protocol::Rdp),
+            None => Selection::NoNegotiation,
+        }
+    }
+}
+
 /// Builds the X.224 Data TPDU header + user data (X.224 13.7, class 0: LI=2, 0xF0, EOT).
 pub fn encode_data(user_data: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let mut x = Vec::with_capacity(user_data.len() + 3);
@@ -798,6 +854,49 @@ mod tests {
     fn xrdp_disconnect_ultimatum_is_data() {
         let a = ServerAnswer::decode(&[3, 0, 0, 9, 2, 0xf0, 0x80, 0x21, 0x80]).unwrap();
         assert_eq!(a, ServerAnswer::Data { user_data: vec![0x21, 0x80] });
+    }
+
+    /// A CC carrying `neg` (flags 0 in RDP_NEG_RSP).
+    fn answer(neg: Option<NegotiationResponse>) -> ServerAnswer {
+        let header = TpduHeader { li: 0, code: TPDU_CONNECTION_CONFIRM, dst_ref: 0, src_ref: 0x1234, class_option: 0 };
+        ServerAnswer::Confirm(ConnectionConfirm { header, negotiation: neg })
+    }
+
+    fn rsp(p: Protocol) -> ServerAnswer {
+        answer(Some(NegotiationResponse::Response { flags: NegRspFlags(0), selected_protocol: p }))
+    }
+
+    #[test]
+    fn selection_of_a_wanted_protocol() {
+        let only = |w: Protocol| move |p: Protocol| p == w;
+        assert_eq!(rsp(Protocol::Ssl).selection(only(Protocol::Ssl)), Selection::Wanted(Protocol::Ssl));
+        assert_eq!(rsp(Protocol::Ssl).selection(only(Protocol::Rdp)), Selection::Other(Protocol::Ssl));
+        assert_eq!(rsp(Protocol::Rdp).selection(Protocol::is_tls_based), Selection::Other(Protocol::Rdp));
+        assert_eq!(rsp(Protocol::HybridEx).selection(Protocol::is_credssp), Selection::Wanted(Protocol::HybridEx));
+        assert_eq!(rsp(Protocol::Ssl).selection(Protocol::is_credssp), Selection::Other(Protocol::Ssl));
+        // An unknown selectedProtocol is TLS-based (every protocol after PROTOCOL_RDP is).
+        let unknown = Protocol::Unknown(0x20);
+        assert_eq!(rsp(unknown).selection(Protocol::is_tls_based), Selection::Wanted(unknown));
+        // The spec CC selects PROTOCOL_RDP.
+        let spec = ServerAnswer::decode(SPEC_CC).unwrap();
+        assert_eq!(spec.selection(only(Protocol::Rdp)), Selection::Wanted(Protocol::Rdp));
+    }
+
+    #[test]
+    fn selection_without_a_response() {
+        let fail = answer(Some(NegotiationResponse::Failure { flags: 0, code: FailureCode::HybridRequiredByServer }));
+        assert_eq!(fail.selection(|_| true), Selection::Failure(FailureCode::HybridRequiredByServer));
+        let odd = answer(Some(NegotiationResponse::Unknown { ty: 0xc0, raw: vec![0xc0, 1, 0x0a] }));
+        assert_eq!(odd.selection(|_| true), Selection::UnknownType(0xc0));
+        // A legacy CC (no rdpNegData) implies PROTOCOL_RDP: wanted only where RDP is.
+        let legacy = ServerAnswer::decode(&[3, 0, 0, 0x0b, 6, 0xd0, 0, 0, 0x12, 0x34, 0]).unwrap();
+        assert_eq!(legacy.selection(|p| p == Protocol::Rdp), Selection::Wanted(Protocol::Rdp));
+        assert_eq!(legacy.selection(Protocol::is_tls_based), Selection::NoNegotiation);
+        assert_eq!(legacy.selection(Protocol::is_credssp), Selection::NoNegotiation);
+        let dr = ServerAnswer::Disconnect { src_ref: 0, reason: 2 };
+        assert_eq!(dr.selection(|_| true), Selection::Disconnect { reason: 2 });
+        let dpu = ServerAnswer::decode(&[3, 0, 0, 9, 2, 0xf0, 0x80, 0x21, 0x80]).unwrap();
+        assert_eq!(dpu.selection(|_| true), Selection::Data);
     }
 
     #[test]

@@ -107,7 +107,7 @@ pub async fn run(addr: SocketAddr, o: &ProbeOptions) -> (Report, Duration, usize
 }
 
 pub fn received_bytes(r: &Report) -> usize {
-    r.transcript.iter().filter(|e| e.direction == Direction::Received).map(|e| e.data.len() / 2).sum()
+    r.transcript.iter().filter(|e| e.direction == Direction::Received).map(|e| e.data.bytes().len()).sum()
 }
 
 /// Per connection, the probe may read at most one whole frame (plus the 512-byte look at a

@@ -84,6 +84,33 @@ fn plan_from_answers() {
     assert_eq!(plan(&n), None);
 }
 
+/// The X.224 answer before CredSSP: the protocol selected (any, checked by `require_credssp`) or
+/// the step's error, one per kind of answer.
+#[test]
+fn credssp_selection_from_the_x224_answer() {
+    use crate::wire::x224::{ConnectionConfirm, FailureCode, NegRspFlags, NegotiationResponse, TpduHeader};
+    let header = TpduHeader { li: 14, code: 0xd0, dst_ref: 0, src_ref: 0, class_option: 0 };
+    let cc = |negotiation| ServerAnswer::Confirm(ConnectionConfirm { header, negotiation });
+    let rsp = |p| cc(Some(NegotiationResponse::Response { flags: NegRspFlags(0), selected_protocol: p }));
+    assert_eq!(selected_credssp(&rsp(Protocol::HybridEx)).unwrap(), Protocol::HybridEx);
+    assert_eq!(selected_credssp(&rsp(Protocol::Ssl)).unwrap(), Protocol::Ssl);
+    let e = require_credssp(Protocol::Ssl).unwrap_err();
+    assert_eq!(
+        (e.phase, e.kind, e.text.as_str()),
+        (Phase::ReadCc, ErrorKind::Other, "server selected ssl instead of CredSSP")
+    );
+    assert!(require_credssp(Protocol::Hybrid).is_ok());
+    let text = |a: &ServerAnswer| selected_credssp(a).map_err(|e| (e.kind, e.text)).unwrap_err();
+    let refused = cc(Some(NegotiationResponse::Failure { flags: 0, code: FailureCode::SslNotAllowedByServer }));
+    assert_eq!(text(&refused), (ErrorKind::ServerRefused, "server refused CredSSP: ssl_not_allowed_by_server".into()));
+    let none = (ErrorKind::Other, "server answered without selecting a protocol".to_string());
+    assert_eq!(text(&cc(None)), none);
+    assert_eq!(text(&cc(Some(NegotiationResponse::Unknown { ty: 9, raw: vec![9] }))), none);
+    let not_cc = (ErrorKind::Other, "server did not confirm the connection".to_string());
+    assert_eq!(text(&ServerAnswer::Disconnect { src_ref: 0, reason: 0 }), not_cc);
+    assert_eq!(text(&ServerAnswer::Data { user_data: vec![0x21, 0x80] }), not_cc);
+}
+
 #[test]
 fn negotiate_is_byte_identical_to_xfreerdps() {
     for shadow in SHADOWS {
@@ -527,6 +554,14 @@ fn logon_closed_silence_and_every_prefix() {
     assert_eq!((auth.status.clone(), err), (AuthStatus::ServerClosed, None));
     assert_eq!(auth.status_text(), "rejected (server closed the connection)");
     assert!(!auth.accepted && auth.remedy.is_some());
+    // AUTHENTICATE never left (the connection was reset before our write): the server did not
+    // see the credentials, so no refusal is read into its close.
+    let (sent, out) = logon_run(&first, &[Event::WriteFails]);
+    assert_eq!(sent.len(), 1, "only NEGOTIATE went out");
+    let (auth, err) = auth_of(&out);
+    assert_eq!(auth.status, AuthStatus::Error);
+    let err = err.expect("the step's error");
+    assert_eq!((err.phase, err.kind), (Phase::Nla, ErrorKind::Reset));
     // Silence: the check did not complete.
     let (_, out) = logon_run(&first, &[Event::Silence]);
     let (auth, err) = auth_of(&out);

@@ -202,6 +202,7 @@ fn raw_every_prefix_of_every_flight_then_close_or_silence() {
                     Some(RawEnd::Closed) => assert!(want.is_none(), "cut {cut}"),
                     Some(RawEnd::Net(k)) => assert_eq!(Some(k.clone()), want, "cut {cut}"),
                     Some(RawEnd::Decode(e)) => panic!("cut {cut}: a prefix is no decode error: {e}"),
+                    Some(RawEnd::Unsent(k)) => panic!("cut {cut}: the ClientHello was written: {k}"),
                 }
                 // A prefix never shows more than the whole flight, nor anything else.
                 if o.flight.server_hello.is_some() {
@@ -260,6 +261,12 @@ fn raw_silent_and_closing_servers() {
     assert!(m.sent(Ok(())).flight.server_hello.is_some());
     let mut m = RawAttempt::new(&hello(Offer::Tls12));
     assert_eq!(m.sent(Err(NetError::new(Phase::Tls, NetErrorKind::Reset))).end, Some(RawEnd::Net(NetErrorKind::Reset)));
+    // A ClientHello that never left: no offer was made, and the report says so.
+    let r = replay(&mut RawAttempt::new(&hello(Offer::Tls10)), &[Event::WriteFails]);
+    assert!(r.sent.is_empty());
+    assert_eq!(r.output.end, Some(RawEnd::Unsent(NetErrorKind::Reset)));
+    let a = attempt_report(Offer::Tls10, Some(0x0301), true, &Ok(r.output));
+    assert_eq!((a.accepted, a.detail.as_deref()), (false, Some("ClientHello not sent: connection reset by peer")));
 }
 
 #[test]
@@ -564,6 +571,23 @@ fn probes(answers: [&[u8]; 4]) -> (VersionOutcomes, TlsAttempt) {
     let dv = direct_approach_version(&v);
     let da = attempt_report(dv, None, false, &answer(dv, &DPU));
     (v, da)
+}
+
+/// A version whose ClientHello never left is listed among the attempts but not in `versions`:
+/// the server was never asked.
+#[test]
+fn build_leaves_an_unsent_version_out() {
+    let mut b = TlsBuild::default();
+    let (mut v, da) = probes([LEGACY_TLS10, LEGACY_TLS11, LEGACY_TO_TLS12, LEGACY_TO_TLS13]);
+    let unsent = replay(&mut RawAttempt::new(&hello(Offer::Tls10)), &[Event::WriteFails]).output;
+    v[0].1 = Ok(unsent);
+    assert_eq!(b.versions(v, da), [Offer::Tls11]);
+    let tls = b.finish(1_800_000_000, "rdp-target.test");
+    use TlsVersion::*;
+    assert_eq!(tls.versions, [(Tls11, true), (Tls12, false), (Tls13, false)].into_iter().collect());
+    assert_eq!(tls.version_attempts.len(), 4);
+    let a = &tls.version_attempts[0];
+    assert_eq!((a.offered, a.detail.as_deref()), (Tls10, Some("ClientHello not sent: connection reset by peer")));
 }
 
 #[test]

@@ -7,9 +7,10 @@ use super::record::{decode_extensions, encode_record, extension_type as ext, han
 use crate::wire::codec::{take_len, Ctx, DecodeError};
 use nom::number::complete::{be_u16, be_u24, be_u8};
 
-/// A TLS protocol version we can offer.
+/// A TLS protocol version we can offer in a ClientHello (one of four). What a server shows
+/// (any wire value, SSL included) is the report's `TlsVersion`; this one converts into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TlsVersion {
+pub enum OfferedVersion {
     /// TLS 1.0 (RFC 2246), wire 0x0301.
     Tls10,
     /// TLS 1.1 (RFC 4346), wire 0x0302.
@@ -20,33 +21,34 @@ pub enum TlsVersion {
     Tls13,
 }
 
-impl TlsVersion {
+impl OfferedVersion {
     /// Every version, oldest first.
-    pub const ALL: [TlsVersion; 4] = [TlsVersion::Tls10, TlsVersion::Tls11, TlsVersion::Tls12, TlsVersion::Tls13];
+    pub const ALL: [OfferedVersion; 4] =
+        [OfferedVersion::Tls10, OfferedVersion::Tls11, OfferedVersion::Tls12, OfferedVersion::Tls13];
 
     /// The wire value.
     pub fn wire(self) -> u16 {
         match self {
-            TlsVersion::Tls10 => 0x0301,
-            TlsVersion::Tls11 => 0x0302,
-            TlsVersion::Tls12 => 0x0303,
-            TlsVersion::Tls13 => 0x0304,
+            OfferedVersion::Tls10 => 0x0301,
+            OfferedVersion::Tls11 => 0x0302,
+            OfferedVersion::Tls12 => 0x0303,
+            OfferedVersion::Tls13 => 0x0304,
         }
     }
 
     /// `"1.0"` .. `"1.3"` (the JSON keys of `tls.versions`).
     pub fn label(self) -> &'static str {
         match self {
-            TlsVersion::Tls10 => "1.0",
-            TlsVersion::Tls11 => "1.1",
-            TlsVersion::Tls12 => "1.2",
-            TlsVersion::Tls13 => "1.3",
+            OfferedVersion::Tls10 => "1.0",
+            OfferedVersion::Tls11 => "1.1",
+            OfferedVersion::Tls12 => "1.2",
+            OfferedVersion::Tls13 => "1.3",
         }
     }
 
     /// The version for a wire value, if it is one of the four.
-    pub fn from_wire(v: u16) -> Option<TlsVersion> {
-        TlsVersion::ALL.into_iter().find(|x| x.wire() == v)
+    pub fn from_wire(v: u16) -> Option<OfferedVersion> {
+        OfferedVersion::ALL.into_iter().find(|x| x.wire() == v)
     }
 }
 
@@ -55,7 +57,7 @@ pub fn version_label(v: u16) -> String {
     match v {
         0x0002 => "ssl2".into(),
         0x0300 => "ssl3".into(),
-        v => TlsVersion::from_wire(v).map(|x| x.label().to_string()).unwrap_or_else(|| format!("unknown_{v:#06x}")),
+        v => OfferedVersion::from_wire(v).map(|x| x.label().to_string()).unwrap_or_else(|| format!("unknown_{v:#06x}")),
     }
 }
 
@@ -95,7 +97,7 @@ pub fn group_name(g: u16) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientHello {
     /// The one version offered.
-    pub version: TlsVersion,
+    pub version: OfferedVersion,
     /// cipher_suites, in preference order.
     pub cipher_suites: Vec<u16>,
     /// server_name (SNI, RFC 6066 §3): only host names are sent, never IP literals.
@@ -111,7 +113,7 @@ pub struct ClientHello {
 impl ClientHello {
     /// A hello for `version` with fresh random values. SNI is dropped for IP literals and
     /// names that are not valid DNS host names.
-    pub fn new(version: TlsVersion, cipher_suites: Vec<u16>, server_name: Option<&str>) -> ClientHello {
+    pub fn new(version: OfferedVersion, cipher_suites: Vec<u16>, server_name: Option<&str>) -> ClientHello {
         let mut rnd = [0u8; 96];
         // No entropy source is not a reason to fail a probe: zeros are valid on the wire.
         let _ = getrandom::fill(&mut rnd);
@@ -120,7 +122,7 @@ impl ClientHello {
         random.copy_from_slice(rnd.get(..32).unwrap_or(&[0; 32]));
         share.copy_from_slice(rnd.get(32..64).unwrap_or(&[0; 32]));
         let session_id =
-            if version == TlsVersion::Tls13 { rnd.get(64..96).unwrap_or(&[0; 32]).to_vec() } else { Vec::new() };
+            if version == OfferedVersion::Tls13 { rnd.get(64..96).unwrap_or(&[0; 32]).to_vec() } else { Vec::new() };
         let server_name = server_name
             .filter(|n| n.parse::<std::net::IpAddr>().is_err())
             .filter(|n| {
@@ -148,11 +150,11 @@ impl ClientHello {
         // ECPointFormatList: uncompressed, ansiX962_compressed_prime, ansiX962_compressed_char2.
         out.push(Extension { ty: ext::EC_POINT_FORMATS, data: vec![3, 0, 1, 2] });
         // RFC 5246 §7.4.1.4.1: not offered with versions before 1.2.
-        if self.version >= TlsVersion::Tls12 {
+        if self.version >= OfferedVersion::Tls12 {
             out.push(Extension { ty: ext::SIGNATURE_ALGORITHMS, data: u16_list(OFFERED_SIGNATURE_SCHEMES) });
         }
         out.push(Extension { ty: ext::EXTENDED_MASTER_SECRET, data: Vec::new() });
-        if self.version == TlsVersion::Tls13 {
+        if self.version == OfferedVersion::Tls13 {
             // supported_versions: list length(1) then exactly 0x0304.
             out.push(Extension { ty: ext::SUPPORTED_VERSIONS, data: vec![2, 3, 4] });
             // KeyShareClientHello: list length(2), group(2), key_exchange length(2), point.
@@ -170,7 +172,7 @@ impl ClientHello {
 
     /// The ClientHello handshake body.
     pub fn body(&self) -> Vec<u8> {
-        let legacy_version = if self.version == TlsVersion::Tls13 { 0x0303 } else { self.version.wire() };
+        let legacy_version = if self.version == OfferedVersion::Tls13 { 0x0303 } else { self.version.wire() };
         let mut b = legacy_version.to_be_bytes().to_vec();
         b.extend_from_slice(&self.random);
         b.push(self.session_id.len().min(32) as u8);
@@ -291,7 +293,7 @@ mod tests {
 
     #[test]
     fn round_trip_each_version() {
-        for v in TlsVersion::ALL {
+        for v in OfferedVersion::ALL {
             let ch = ClientHello::new(v, vec![0xc02f, 0x002f, 0x1301], Some("host.example"));
             let wire = ch.encode();
             let (rec, rest) = decode_record(&wire).unwrap();
@@ -304,8 +306,8 @@ mod tests {
             assert_eq!(p.compression_methods, vec![0]);
             assert_eq!(p.extensions, ch.extensions());
             let types: Vec<u16> = p.extensions.iter().map(|e| e.ty).collect();
-            assert_eq!(types.contains(&ext::SUPPORTED_VERSIONS), v == TlsVersion::Tls13);
-            assert_eq!(types.contains(&ext::SIGNATURE_ALGORITHMS), v >= TlsVersion::Tls12);
+            assert_eq!(types.contains(&ext::SUPPORTED_VERSIONS), v == OfferedVersion::Tls13);
+            assert_eq!(types.contains(&ext::SIGNATURE_ALGORITHMS), v >= OfferedVersion::Tls12);
             assert_eq!(types[0], ext::SERVER_NAME);
             // SNI bytes: list len 15, host_name 0, len 12, "host.example"
             assert_eq!(p.extensions[0].data[..5], [0, 15, 0, 0, 12]);
@@ -314,7 +316,7 @@ mod tests {
 
     #[test]
     fn tls13_key_share_and_session_id() {
-        let ch = ClientHello::new(TlsVersion::Tls13, vec![0x1301], Some("127.0.0.1"));
+        let ch = ClientHello::new(OfferedVersion::Tls13, vec![0x1301], Some("127.0.0.1"));
         assert_eq!(ch.server_name, None); // no SNI for IP literals
         assert_eq!(ch.session_id.len(), 32);
         let ks = ch.extensions().into_iter().find(|e| e.ty == ext::KEY_SHARE).unwrap();
@@ -325,7 +327,7 @@ mod tests {
     #[test]
     fn many_suites_fit() {
         let all = crate::wire::tls::suites::legacy_suites();
-        let ch = ClientHello::new(TlsVersion::Tls12, all.clone(), None);
+        let ch = ClientHello::new(OfferedVersion::Tls12, all.clone(), None);
         let wire = ch.encode();
         let (rec, _) = decode_record(&wire).unwrap();
         assert_eq!(ParsedClientHello::decode(rec.fragment).unwrap().cipher_suites, all);
@@ -333,7 +335,7 @@ mod tests {
 
     #[test]
     fn truncated_client_hello() {
-        let ch = ClientHello::new(TlsVersion::Tls12, vec![0xc02f], None);
+        let ch = ClientHello::new(OfferedVersion::Tls12, vec![0xc02f], None);
         let wire = ch.encode();
         let hs = &wire[5..];
         for n in 0..hs.len() {

@@ -16,7 +16,7 @@ pub mod not_tls;
 pub mod record;
 pub mod suites;
 
-pub use hello::{version_label, ClientHello, ParsedClientHello, TlsVersion};
+pub use hello::{version_label, ClientHello, OfferedVersion, ParsedClientHello};
 pub use record::{decode_record, Alert, Record, ServerFlight, ServerHello};
 
 #[cfg(test)]
