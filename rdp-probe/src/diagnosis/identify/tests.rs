@@ -210,7 +210,14 @@ fn flags_0x3f_name_2025_and_0x1f_a_range() {
     let r = finish(report(windows_nla(0x2f)));
     assert_eq!(id(&r).release.as_deref(), Some("Windows Server 2025 / Windows 11 24H2 or later"));
 
+    // The undocumented bit has its own catalogue entry (info), only when it is set.
+    let f = r.findings.iter().find(|f| f.id == "negotiation-flag-0x20").unwrap();
+    assert_eq!(f.severity, Severity::Info);
+    assert!(f.summary.contains("0x2f"), "{}", f.summary);
+    assert!(crate::diagnosis::findings::explain("negotiation-flag-0x20").unwrap().explanation.contains("2.2.1.2.1"));
+
     let r = finish(report(windows_nla(0x1f)));
+    assert!(!r.findings.iter().any(|f| f.id == "negotiation-flag-0x20"));
     assert_eq!(id(&r).family, Family::Windows);
     assert!(id(&r).name.starts_with("Windows Server 2016 / Windows 10 1607 .."), "{}", id(&r).name);
     assert!(!r.findings.iter().any(|f| f.id == "windows-end-of-life"));
