@@ -347,3 +347,37 @@ fn json_spelling() {
     let back: Report = serde_json::from_value(j).unwrap();
     assert_eq!(back.identification, r.identification);
 }
+
+/// The `identify` fuzz entry point over 20,000 pseudo-random inputs (xorshift, fixed seed),
+/// some carrying a table row or a probe date in their tail: its oracles (no Windows dates,
+/// names or end-of-life finding for a non-Windows server) hold, and nothing panics.
+#[test]
+fn identify_fuzz_entry_survives_a_sweep() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let tails: [&[u8]; 4] = [
+        b"",
+        b"2010-01-01",
+        b"ntlm\t1.2.3\twindows\tX\t3\t3\t2000-01-01\t2001-01-01\t-\nflags\t0x03\tfreerdp\tF\t-\t-\t-\t-\t-",
+        b"9999-99-99T99:99:99Z",
+    ];
+    for n in 0..20_000u32 {
+        let len = (rnd() % 48) as usize;
+        let mut v: Vec<u8> = (0..len).map(|_| rnd() as u8).collect();
+        // Favour the interesting source references and flags.
+        if let Some(b) = v.get_mut(0) {
+            *b = [0x12, 0, 0x34, *b][(n % 4) as usize];
+        }
+        v.extend_from_slice(tails[(n % 4) as usize]);
+        crate::fuzzing::identify(&v);
+    }
+    // A Windows 7 answer with its NTLM version, in the entry point's layout.
+    let mut v = vec![0x12, 0x34, 1, 0x02, 0x00, 0x02, 0x0f, 0x01, 6, 1];
+    v.extend_from_slice(&7601u16.to_le_bytes());
+    crate::fuzzing::identify(&v);
+}
