@@ -164,7 +164,7 @@ pub fn ts_request(data: &[u8]) {
 /// Decodes arbitrary bytes as an NTLM CHALLENGE_MESSAGE and as an AV_PAIR list.
 pub fn ntlm_challenge(data: &[u8]) {
     if let Ok(c) = crate::wire::ntlm::ChallengeMessage::decode(data) {
-        let _ = c.trusted_version().map(|v| v.windows_release());
+        let _ = c.trusted_version().map(|v| crate::diagnosis::identify::ntlm_os_name(&v.product_version()));
         let _ = c.timestamp().map(crate::wire::ntlm::filetime_rfc3339);
         for p in &c.av_pairs {
             let _ = p.text();

@@ -38,6 +38,9 @@ pub struct Row<'a> {
     pub extended_end: Option<&'a str>,
     /// Free text.
     pub note: Option<&'a str>,
+    /// `ntlm` rows: the spelling of `nla.ntlm.os_name` when it differs from `name` (optional
+    /// 10th column; see [`ntlm_os_name`]).
+    pub os_name: Option<&'a str>,
 }
 
 /// A malformed table line: its 1-based number and what is wrong.
@@ -55,8 +58,8 @@ impl std::fmt::Display for TableError {
     }
 }
 
-/// Parses the table: 9 TAB-separated columns per line, `#` comments, `-` for none; dates must
-/// be valid `YYYY-MM-DD`, builds numbers.
+/// Parses the table: 9 TAB-separated columns per line (a 10th, `os_name`, is optional), `#`
+/// comments, `-` for none; dates must be valid `YYYY-MM-DD`, builds numbers.
 pub fn parse_table(text: &str) -> Result<Vec<Row<'_>>, TableError> {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -65,8 +68,10 @@ pub fn parse_table(text: &str) -> Result<Vec<Row<'_>>, TableError> {
             continue;
         }
         let cols: Vec<&str> = line.split('\t').collect();
-        let [kind, key, family, name, min_b, max_b, main_end, ext_end, note] = cols[..] else {
-            return Err(err(format!("{} columns, want 9", cols.len())));
+        let (kind, key, family, name, min_b, max_b, main_end, ext_end, note, os_name) = match cols[..] {
+            [k, key, f, n, a, b, m, e, note] => (k, key, f, n, a, b, m, e, note, "-"),
+            [k, key, f, n, a, b, m, e, note, os] => (k, key, f, n, a, b, m, e, note, os),
+            _ => return Err(err(format!("{} columns, want 9 or 10", cols.len()))),
         };
         let build = |s: &str| -> Result<Option<u32>, TableError> {
             opt(s).map(|b| b.parse::<u32>().map_err(|_| err(format!("build {b:?} is not a number")))).transpose()
@@ -94,9 +99,20 @@ pub fn parse_table(text: &str) -> Result<Vec<Row<'_>>, TableError> {
             mainstream_end,
             extended_end,
             note: opt(note),
+            os_name: opt(os_name),
         });
     }
     Ok(rows)
+}
+
+/// The Windows release(s) of an NTLM VERSION (`major.minor.build`, MS-NLMP 2.2.2.10) for
+/// `nla.ntlm.os_name`, from the `ntlm` rows of the table: the row's `os_name` spelling, else its
+/// name. `None` for builds the table does not know. The VERSION alone: a FreeRDP server's
+/// 6.1.7601 is named too (the identification says what it means).
+pub fn ntlm_os_name(product_version: &str) -> Option<String> {
+    let rows = parse_table(TABLE).ok()?;
+    let row = find(&rows, "ntlm", product_version)?;
+    Some(row.os_name.unwrap_or(row.name).to_string())
 }
 
 /// A table cell: `None` for `-` or empty.
