@@ -20,7 +20,7 @@ pub const TABLE: &str = include_str!("../../data/fingerprints.tsv");
 /// One row of the table (see the header of `fingerprints.tsv`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row<'a> {
-    /// `ntlm`, `flags`, `srcref`, `cssp`, `core`, `tls`, `legacy`.
+    /// `ntlm`, `flags`, `srcref`, `cssp`, `core`, `tls`, `legacy`, `port`.
     pub kind: &'a str,
     /// The value matched (e.g. `10.0.17763`, `0x2f`).
     pub key: &'a str,
@@ -83,7 +83,7 @@ pub fn parse_table(text: &str) -> Result<Vec<Row<'_>>, TableError> {
             }
         };
         let family = Family::from_name(family).ok_or_else(|| err(format!("unknown family {family:?}")))?;
-        if !matches!(kind, "ntlm" | "flags" | "srcref" | "cssp" | "core" | "tls" | "legacy") {
+        if !matches!(kind, "ntlm" | "flags" | "srcref" | "cssp" | "core" | "tls" | "legacy" | "port") {
             return Err(err(format!("unknown kind {kind:?}")));
         }
         let (mainstream_end, extended_end) = (opt(main_end), opt(ext_end));
@@ -583,6 +583,15 @@ pub fn identify_with(r: &Report, table: &str) -> Option<Identification> {
         if let Some((what, row)) = hints.iter().find(|(_, row)| row.family == family) {
             evidence.push(format!("{what}: {}", row.name));
         }
+    }
+    // A port with a role of its own (Hyper-V VMConnect on 2179): said, whatever answered.
+    // The port: the last `:N` of the address probed (`[::1]:2179` too), else of the target.
+    let port = [r.address.as_deref(), Some(r.target.as_str())]
+        .into_iter()
+        .flatten()
+        .find_map(|a| a.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()));
+    if let Some((port, row)) = port.and_then(|p| find(&rows, "port", &p.to_string()).map(|row| (p, row))) {
+        evidence.push(format!("TCP port {port}: the port of {} ({})", row.name, row.note.unwrap_or("-")));
     }
     if f.legacy_fallback_only && family == Family::Windows {
         evidence.push("only the fallback request without RDP_NEG_REQ was answered (the others were dropped)".into());

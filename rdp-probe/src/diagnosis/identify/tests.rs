@@ -162,8 +162,9 @@ fn every_ntlm_row_names_its_release() {
         if let Some(f) = eol {
             assert_eq!(f.severity, Severity::Warning, "NLA required: {}", row.key);
         }
-        // Flags 0x0f fit 9600..25398 only: outside, a contradiction, and never high confidence.
-        let fits = (9600..=25398).contains(&row.min_build.unwrap());
+        // Flags 0x0f fit 7601..25398 only (Restricted Admin, KB2871997 on 7601): outside, a
+        // contradiction, and never high confidence.
+        let fits = (7601..=25398).contains(&row.min_build.unwrap());
         assert_eq!(i.contradictions.is_empty(), fits, "{}: {:?}", row.key, i.contradictions);
         assert_eq!(i.confidence == Confidence::High, fits, "{}", row.key);
     }
@@ -428,4 +429,70 @@ fn ntlm_os_name_keeps_the_former_spelling() {
     // Every ntlm row has an os_name, its own spelling or the name.
     let rows = parse_table(TABLE).unwrap();
     assert_eq!(rows.iter().filter(|r| r.kind == "ntlm").count(), former.len());
+}
+
+/// GNOME Remote Desktop as its source sets FreeRDP up (grd-session-rdp.c: RdpSecurity off, NLA
+/// on): source reference 0, flags 0x03, HYBRID_REQUIRED_BY_SERVER to 0x0 and 0x1, CredSSP
+/// selected, winpr's NTLM VERSION 6.1.7601, TLS 1.3 from OpenSSL. The table's `freerdp` family,
+/// never Windows 7, no end-of-life finding.
+#[test]
+fn gnome_remote_desktop_is_freerdp_based() {
+    let a = with(
+        0,
+        0x03,
+        vec![
+            att(0xb, sel(2, 0xb)),
+            att(0, fail(5)),
+            att(1, fail(5)),
+            att(2, sel(2, 2)),
+            att(4, fail(5)),
+            att(8, sel(2, 8)),
+            att(0x10, fail(5)),
+        ],
+    );
+    let mut r = with_ntlm(report(a), "6.1.7601", 6);
+    r.tls = Some(TlsReport { version: Some(crate::report::tls::TlsVersion::Tls13), ..TlsReport::default() });
+    let r = finish(r);
+    assert_eq!(r.implementation.as_deref(), Some("FreeRDP-based server"));
+    assert!(id(&r).contradictions.is_empty(), "{:?}", id(&r).contradictions);
+    assert!(!r.findings.iter().any(|f| f.id == "windows-end-of-life" || f.id == "negotiation-flag-0x20"));
+    assert!(TABLE.contains("GNOME Remote Desktop is `freerdp`"));
+}
+
+/// Hyper-V: the table's port row names VMConnect's 2179 in the evidence; the host's 3389 is an
+/// ordinary Windows listener (Hyper-V Server shares its Windows Server build and dates).
+#[test]
+fn hyper_v_port_and_host() {
+    let mut r = report(windows_nla(0x1f));
+    r.address = Some("192.0.2.7:2179".into());
+    let r = finish(r);
+    assert!(
+        id(&r).evidence.iter().any(|e| e.starts_with("TCP port 2179: the port of Hyper-V VMConnect (vmms)")),
+        "{:?}",
+        id(&r).evidence
+    );
+    let mut r = with_ntlm(report(windows_nla(0x1f)), "10.0.17763", 6);
+    r.target = "hv.example:3389".into();
+    let r = finish(r);
+    assert_eq!(id(&r).name, "Windows Server 2019 / Windows 10 1809");
+    assert!(!id(&r).evidence.iter().any(|e| e.contains("VMConnect")));
+    assert!(id(&r).contradictions.is_empty(), "{:?}", id(&r).contradictions);
+}
+
+/// Rows checked against public sources in this revision: the dates and the widened 0x0f range.
+#[test]
+fn verified_rows() {
+    let rows = parse_table(TABLE).unwrap();
+    let r = find(&rows, "ntlm", "10.0.26200").unwrap();
+    assert_eq!((r.mainstream_end, r.extended_end), (Some("2028-10-10"), Some("2028-10-10")));
+    let r = find(&rows, "ntlm", "10.0.19044").unwrap();
+    assert_eq!((r.mainstream_end, r.extended_end), (Some("2027-01-12"), Some("2032-01-13")));
+    // Restricted Admin on a KB2871997 Windows 7 / 2008 R2 SP1: 0x0f is no contradiction.
+    let r = finish(with_ntlm(report(windows_nla(0x0f)), "6.1.7601", 6));
+    assert!(id(&r).contradictions.is_empty(), "{:?}", id(&r).contradictions);
+    // 0x1f (Remote Credential Guard) on 7601 is one.
+    let r = finish(with_ntlm(report(windows_nla(0x1f)), "6.1.7601", 6));
+    assert_eq!(id(&r).contradictions.len(), 1, "{:?}", id(&r).contradictions);
+    let port = find(&rows, "port", "2179").unwrap();
+    assert_eq!(port.family, Family::Windows);
 }
