@@ -164,7 +164,7 @@ pub fn ts_request(data: &[u8]) {
 /// Decodes arbitrary bytes as an NTLM CHALLENGE_MESSAGE and as an AV_PAIR list.
 pub fn ntlm_challenge(data: &[u8]) {
     if let Ok(c) = crate::wire::ntlm::ChallengeMessage::decode(data) {
-        let _ = c.trusted_version().map(|v| v.windows_release());
+        let _ = c.trusted_version().map(|v| crate::diagnosis::identify::ntlm_os_name(&v.product_version()));
         let _ = c.timestamp().map(crate::wire::ntlm::filetime_rfc3339);
         for p in &c.av_pairs {
             let _ = p.text();
@@ -448,6 +448,108 @@ pub fn fingerprint_table(data: &[u8]) {
     let _ = crate::diagnosis::identify::timestamp_of(&text);
 }
 
+/// Identification (`diagnosis::identify`) over a report built from the bytes: a negotiation
+/// of up to eight attempts (4 bytes each: request, answer kind, value, flags; assessed as the
+/// probe does), then a control byte choosing an NTLM CHALLENGE decoded from the rest (through
+/// [`crate::report::nla::NtlmInfo::from_challenge`]) or a VERSION from three bytes, a CredSSP
+/// version, an SC_CORE version, TLS 1.3, and either a probe date or a whole table (parsed at
+/// run time by [`crate::diagnosis::identify::identify_with`]) from the rest. Oracles: the
+/// issue's promises, that a non-Windows server never gets Windows support dates, a Windows
+/// name or `windows-end-of-life`.
+pub fn identify(data: &[u8]) {
+    use crate::diagnosis::identify::{identify_with, Family, TABLE};
+    use crate::report::{Answer, McsReport, NlaReport, Report, Status, TlsReport};
+    use crate::wire::x224::{FailureCode, NegRspFlags, Protocol, SecurityProtocols};
+    let mut bytes = data.iter().copied();
+    let mut next = || bytes.next().unwrap_or(0);
+    let src = u16::from_be_bytes([next(), next()]);
+    let requests = [0x0b, 0, 1, 2, 4, 8, 0x10, 3];
+    let mut attempts = Vec::new();
+    for _ in 0..next() % 9 {
+        let (req, kind, v, fl) = (next(), next(), next(), next());
+        let requested_value = requests.get(usize::from(req % 8)).copied().unwrap_or(0);
+        let answer = match kind % 8 {
+            0 | 1 => {
+                let p = u32::from(v & 0x1f);
+                Answer::Selected {
+                    protocol: Protocol::from(p).name(),
+                    protocol_value: p,
+                    flags: NegRspFlags(fl).names(),
+                    flags_value: fl,
+                    requested: requested_value & p == p,
+                }
+            }
+            2 => Answer::Failure { code: FailureCode::from(u32::from(v % 8)).name(), code_value: u32::from(v % 8) },
+            3 => Answer::NoNegotiation,
+            4 => Answer::McsDisconnect { raw_hex: "0300000902f0802180".into() },
+            5 => Answer::Disconnect { reason: v },
+            6 => Answer::Closed { detail: "closed".into() },
+            _ => Answer::UnknownNegotiation { ty: v, raw_hex: String::new() },
+        };
+        attempts.push(NegotiationAttempt {
+            requested_value,
+            requested: SecurityProtocols(requested_value).display_names(),
+            request_flags: 0,
+            with_neg_req: req & 0x80 == 0,
+            answer,
+            source_ref: (req & 0x40 == 0).then_some(src),
+            ms: 0.0,
+        });
+    }
+    let ctl = next();
+    let ntlm = if ctl & 0x01 != 0 {
+        let (major, minor, build) = (next(), next(), u16::from_le_bytes([next(), next()]));
+        Some(crate::report::nla::NtlmInfo {
+            product_version: Some(format!("{major}.{minor}.{build}")),
+            os_build: Some(build),
+            ..Default::default()
+        })
+    } else {
+        None
+    };
+    let cssp = (ctl & 0x02 != 0).then(|| u32::from(next() % 8));
+    let core = (ctl & 0x04 != 0).then(|| u32::from_le_bytes([next(), next(), next(), next()]));
+    let rest: Vec<u8> = bytes.collect();
+    let ntlm = if ctl & 0x40 != 0 {
+        crate::wire::ntlm::ChallengeMessage::decode(&rest)
+            .ok()
+            .map(|c| crate::report::nla::NtlmInfo::from_challenge(&c, 0.0))
+    } else {
+        ntlm
+    };
+    let text = String::from_utf8_lossy(&rest);
+    let report = Report {
+        target: "fuzz".into(),
+        status: Status::Rdp,
+        negotiation: Some(assess(attempts)),
+        nla: (ntlm.is_some() || cssp.is_some()).then(|| NlaReport {
+            credssp_version: cssp,
+            ntlm,
+            ..NlaReport::default()
+        }),
+        mcs: core.map(|c| McsReport { version_code: Some(c), ..McsReport::default() }),
+        tls: (ctl & 0x08 != 0)
+            .then(|| TlsReport { version: Some(crate::report::tls::TlsVersion::Tls13), ..TlsReport::default() }),
+        probed_at: Some(if ctl & 0x10 != 0 { text.to_string() } else { "2026-11-30T03:00:00Z".into() }),
+        ..Report::default()
+    };
+    let table = if ctl & 0x20 != 0 { &text } else { TABLE };
+    let mut r = report;
+    r.identification = identify_with(&r, table);
+    let Some(id) = r.identification.clone() else { return };
+    if id.family != Family::Windows {
+        assert!(id.end_of_support.is_none() && !id.past_end_of_support(), "{id:?}");
+    }
+    if id.family == Family::FreeRdp {
+        assert_eq!(id.name, "FreeRDP-based server", "{id:?}");
+    }
+    assert_eq!(id.implementation().is_some(), id.family != Family::Unknown && !id.name.is_empty());
+    r.implementation = id.implementation();
+    let findings = crate::diagnosis::findings::analyze(&r);
+    let eol = findings.iter().any(|f| f.id == crate::diagnosis::findings::FindingId::WINDOWS_END_OF_LIFE);
+    assert_eq!(eol, id.past_end_of_support(), "{id:?}");
+}
+
 /// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
@@ -476,6 +578,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("server_chain", server_chain),
     ("fingerprint_table", fingerprint_table),
     ("session", session),
+    ("identify", identify),
 ];
 
 #[cfg(test)]

@@ -287,6 +287,9 @@ catalog! {
     WINDOWS_END_OF_LIFE = "windows-end-of-life", Critical, "Windows release past end of support",
     "The server identifies as a Windows release that Microsoft no longer supports: past the end of extended support (the last security update), judged against the probe date and rdp-probe's release table (`identification` in the report says which facts named the release). Pre-authentication flaws of the RDP stack, such as BlueKeep (CVE-2019-0708, Windows XP to Server 2008 R2) and DejaBlue (CVE-2019-1181/1182), stay open on any release that missed their fix, and new ones will not be fixed. Critical when the listener lets clients in without Network Level Authentication or predates security negotiation (anyone who reaches the port reaches that code); a warning when NLA is required (an attacker needs valid credentials first). rdp-probe judges this passively: it never binds the MS_T120 channel nor sends anything a stock client would not.",
     "Upgrade the server to a supported release (Windows Server 2022 or 2025, a current Windows 11), or enrol it in Extended Security Updates while Microsoft offers them. Until then require NLA (Group Policy 'Require user authentication for remote connections by using Network Level Authentication'), keep the RDP port off the Internet (VPN or RD Gateway), and install the last updates the release received (BlueKeep: KB4499175 / KB4500331).";
+    NEGOTIATION_FLAG_0X20 = "negotiation-flag-0x20", Info, "Undocumented RDP_NEG_RSP flag 0x20 (Windows Server 2025 / Windows 11 24H2)",
+    "The server's RDP Negotiation Response sets flag 0x20 (`undocumented_0x20_windows_2025` in negotiation.flags). MS-RDPBCGR 2.2.1.2.1 defines the bits 0x01 to 0x10 only; 0x20 is not documented there, and no public source names it or says what it announces. It is seen on Windows Server 2025 and Windows 11 24H2 (build 26100), which answer flags 0x2f or 0x3f where earlier releases answer 0x0f or 0x1f (nmap pull request 3485, answers captured from several unrelated hosts). rdp-probe names the bit by the releases that set it and uses it only as identification evidence (build 26100 or later); clients ignore bits they do not know.",
+    "Nothing to change: the bit is the server's own announcement, not a setting. It tells which Windows release answered; `identification` in the report weighs it with the other facts.";
     SERVER_CHAIN_BROKEN = "server-chain-broken", Critical, "The server's X.509 certificate chain is broken",
     "The X.509 certificate chain in the MCS Connect Response (the Terminal Server licensing certificates, MS-RDPBCGR 5.3.3.2: root first, the server's certificate last) does not hold together: a certificate is not signed by the one before it, or its issuer is not that certificate's subject. Clients using Standard RDP Security reject such a chain ('Because of a security error, the client could not connect to the remote computer'); a corrupt registry copy of the certificates is the usual cause.",
     "Back up, then delete the values Certificate, X509 Certificate and X509 Certificate ID under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM (regedit: export the key first), restart the server so Remote Desktop Services creates new ones, then reactivate the license server (RD Licensing Manager: right-click the server > Advanced > Reactivate Server) so it issues a new chain.";
@@ -465,6 +468,22 @@ pub fn analyze(r: &Report) -> Vec<Finding> {
         }
         if !n.mismatches.is_empty() {
             out.push(make("negotiation-downgrade", n.mismatches.join("; "), "negotiation"));
+        }
+        // RDP_NEG_RSP flag 0x20: undocumented in 2.2.1.2.1, set by build 26100 and later.
+        let flags = n.flags_value.or_else(|| {
+            n.attempts.iter().find_map(|a| match &a.answer {
+                Answer::Selected { flags_value, .. } => Some(*flags_value),
+                _ => None,
+            })
+        });
+        if let Some(fl) = flags.filter(|f| f & 0x20 != 0) {
+            out.push(make(
+                "negotiation-flag-0x20",
+                format!(
+                    "RDP_NEG_RSP flags {fl:#04x} include the undocumented bit 0x20, set by Windows Server 2025 / Windows 11 24H2"
+                ),
+                "negotiation: RDP_NEG_RSP flags",
+            ));
         }
         let cert_missing = n.attempts.iter().any(|a| matches!(&a.answer, Answer::Failure { code_value: 3, .. }));
         if cert_missing {

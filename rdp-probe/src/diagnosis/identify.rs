@@ -20,7 +20,7 @@ pub const TABLE: &str = include_str!("../../data/fingerprints.tsv");
 /// One row of the table (see the header of `fingerprints.tsv`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row<'a> {
-    /// `ntlm`, `flags`, `srcref`, `cssp`, `core`, `tls`, `legacy`.
+    /// `ntlm`, `flags`, `srcref`, `cssp`, `core`, `tls`, `legacy`, `port`.
     pub kind: &'a str,
     /// The value matched (e.g. `10.0.17763`, `0x2f`).
     pub key: &'a str,
@@ -38,6 +38,9 @@ pub struct Row<'a> {
     pub extended_end: Option<&'a str>,
     /// Free text.
     pub note: Option<&'a str>,
+    /// `ntlm` rows: the spelling of `nla.ntlm.os_name` when it differs from `name` (optional
+    /// 10th column; see [`ntlm_os_name`]).
+    pub os_name: Option<&'a str>,
 }
 
 /// A malformed table line: its 1-based number and what is wrong.
@@ -55,8 +58,8 @@ impl std::fmt::Display for TableError {
     }
 }
 
-/// Parses the table: 9 TAB-separated columns per line, `#` comments, `-` for none; dates must
-/// be valid `YYYY-MM-DD`, builds numbers.
+/// Parses the table: 9 TAB-separated columns per line (a 10th, `os_name`, is optional), `#`
+/// comments, `-` for none; dates must be valid `YYYY-MM-DD`, builds numbers.
 pub fn parse_table(text: &str) -> Result<Vec<Row<'_>>, TableError> {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -65,8 +68,10 @@ pub fn parse_table(text: &str) -> Result<Vec<Row<'_>>, TableError> {
             continue;
         }
         let cols: Vec<&str> = line.split('\t').collect();
-        let [kind, key, family, name, min_b, max_b, main_end, ext_end, note] = cols[..] else {
-            return Err(err(format!("{} columns, want 9", cols.len())));
+        let (kind, key, family, name, min_b, max_b, main_end, ext_end, note, os_name) = match cols[..] {
+            [k, key, f, n, a, b, m, e, note] => (k, key, f, n, a, b, m, e, note, "-"),
+            [k, key, f, n, a, b, m, e, note, os] => (k, key, f, n, a, b, m, e, note, os),
+            _ => return Err(err(format!("{} columns, want 9 or 10", cols.len()))),
         };
         let build = |s: &str| -> Result<Option<u32>, TableError> {
             opt(s).map(|b| b.parse::<u32>().map_err(|_| err(format!("build {b:?} is not a number")))).transpose()
@@ -78,7 +83,7 @@ pub fn parse_table(text: &str) -> Result<Vec<Row<'_>>, TableError> {
             }
         };
         let family = Family::from_name(family).ok_or_else(|| err(format!("unknown family {family:?}")))?;
-        if !matches!(kind, "ntlm" | "flags" | "srcref" | "cssp" | "core" | "tls" | "legacy") {
+        if !matches!(kind, "ntlm" | "flags" | "srcref" | "cssp" | "core" | "tls" | "legacy" | "port") {
             return Err(err(format!("unknown kind {kind:?}")));
         }
         let (mainstream_end, extended_end) = (opt(main_end), opt(ext_end));
@@ -94,9 +99,20 @@ pub fn parse_table(text: &str) -> Result<Vec<Row<'_>>, TableError> {
             mainstream_end,
             extended_end,
             note: opt(note),
+            os_name: opt(os_name),
         });
     }
     Ok(rows)
+}
+
+/// The Windows release(s) of an NTLM VERSION (`major.minor.build`, MS-NLMP 2.2.2.10) for
+/// `nla.ntlm.os_name`, from the `ntlm` rows of the table: the row's `os_name` spelling, else its
+/// name. `None` for builds the table does not know. The VERSION alone: a FreeRDP server's
+/// 6.1.7601 is named too (the identification says what it means).
+pub fn ntlm_os_name(product_version: &str) -> Option<String> {
+    let rows = parse_table(TABLE).ok()?;
+    let row = find(&rows, "ntlm", product_version)?;
+    Some(row.os_name.unwrap_or(row.name).to_string())
 }
 
 /// A table cell: `None` for `-` or empty.
@@ -567,6 +583,15 @@ pub fn identify_with(r: &Report, table: &str) -> Option<Identification> {
         if let Some((what, row)) = hints.iter().find(|(_, row)| row.family == family) {
             evidence.push(format!("{what}: {}", row.name));
         }
+    }
+    // A port with a role of its own (Hyper-V VMConnect on 2179): said, whatever answered.
+    // The port: the last `:N` of the address probed (`[::1]:2179` too), else of the target.
+    let port = [r.address.as_deref(), Some(r.target.as_str())]
+        .into_iter()
+        .flatten()
+        .find_map(|a| a.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()));
+    if let Some((port, row)) = port.and_then(|p| find(&rows, "port", &p.to_string()).map(|row| (p, row))) {
+        evidence.push(format!("TCP port {port}: the port of {} ({})", row.name, row.note.unwrap_or("-")));
     }
     if f.legacy_fallback_only && family == Family::Windows {
         evidence.push("only the fallback request without RDP_NEG_REQ was answered (the others were dropped)".into());

@@ -385,6 +385,7 @@ const TABLE: &[Entry] = &[
     },
     // Issue 14: X.509 chains (Windows licensing only) and Windows end of life.
     Entry { id: "windows-end-of-life", xrdp: None, freerdp: None, gnome: None },
+    Entry { id: "negotiation-flag-0x20", xrdp: None, freerdp: None, gnome: None },
     Entry { id: "server-chain-broken", xrdp: None, freerdp: None, gnome: None },
     Entry { id: "server-chain-unverifiable", xrdp: None, freerdp: None, gnome: None },
     Entry { id: "server-chain-expired", xrdp: None, freerdp: None, gnome: None },
@@ -442,6 +443,8 @@ mod tests {
     const NO_RDP_SEC_GRD: &str =
         "gnome-remote-desktop turns Standard RDP Security off (grd-session-rdp.c: RdpSecurity = FALSE)";
     const WINDOWS_ONLY: &str = "fires only for servers identified as Windows (diagnosis::identify)";
+    const NO_FLAG_0X20: &str =
+        "only Windows build 26100 and later set RDP_NEG_RSP flag 0x20 (xrdp answers flags 0x01, FreeRDP and GNOME 0x03: tests/it snapshots)";
     const NO_CHAIN_XRDP: &str =
         "xrdp sends a proprietary certificate from rsakeys.ini, never an X.509 chain (captures xrdp-rdp-*-mcs)";
     const NO_CHAIN_FREERDP: &str =
@@ -514,6 +517,9 @@ mod tests {
         ("windows-end-of-life", Xrdp, WINDOWS_ONLY),
         ("windows-end-of-life", FreeRdp, WINDOWS_ONLY),
         ("windows-end-of-life", Gnome, WINDOWS_ONLY),
+        ("negotiation-flag-0x20", Xrdp, NO_FLAG_0X20),
+        ("negotiation-flag-0x20", FreeRdp, NO_FLAG_0X20),
+        ("negotiation-flag-0x20", Gnome, NO_FLAG_0X20),
         ("server-chain-broken", Xrdp, NO_CHAIN_XRDP),
         ("server-chain-broken", FreeRdp, NO_CHAIN_FREERDP),
         ("server-chain-broken", Gnome, NO_RDP_SEC_GRD),

@@ -431,7 +431,7 @@ impl NtlmInfo {
             product_version: version.map(|v| v.product_version()),
             os_build: version.map(|v| v.build),
             ntlm_revision: version.map(|v| v.revision),
-            os_name: version.and_then(|v| v.windows_release()).map(str::to_string),
+            os_name: version.and_then(|v| crate::diagnosis::identify::ntlm_os_name(&v.product_version())),
             server_time: ts.map(filetime_rfc3339),
             clock_skew_s: ts.map(|t| ((filetime_to_unix(t) - now_unix) * 1000.0).round() / 1000.0),
             flags: c.flags.names(),
@@ -471,6 +471,8 @@ mod tests {
         assert_eq!(n.dns_computer.as_deref(), Some("rdp-shadow-nla"));
         assert_eq!(n.product_version.as_deref(), Some("6.1.7601"));
         assert_eq!(n.os_build, Some(7601));
+        // From data/fingerprints.tsv, spelled as before the table existed.
+        assert_eq!(n.os_name.as_deref(), Some("Windows 7 SP1 / Server 2008 R2 SP1"));
         assert_eq!(n.ntlm_revision, Some(15));
         assert_eq!(n.clock_skew_s, Some(2.5));
         assert_eq!(n.av_pairs.len(), 5);

@@ -249,8 +249,10 @@ flag_set! {
         RESTRICTED_ADMIN_MODE_SUPPORTED = 0x08, "restricted_admin_mode_supported";
         /// REDIRECTED_AUTHENTICATION_MODE_SUPPORTED (Remote Credential Guard).
         REDIRECTED_AUTHENTICATION_MODE_SUPPORTED = 0x10, "redirected_authentication_mode_supported";
-        /// Undocumented in MS-RDPBCGR 2.2.1.2.1: set by Windows Server 2025 / Windows 11 24H2
-        /// (flags 0x2f / 0x3f where earlier releases send 0x0f / 0x1f; nmap PR 3485).
+        /// Undocumented in MS-RDPBCGR 2.2.1.2.1 (which defines 0x01..0x10 only) and named by
+        /// no public source: set by Windows Server 2025 / Windows 11 24H2 (flags 0x2f / 0x3f
+        /// where earlier releases send 0x0f / 0x1f; nmap PR 3485). Its meaning is unknown, so
+        /// it is named after the releases that set it (finding `negotiation-flag-0x20`).
         NEGRSP_FLAG_WINDOWS_2025 = 0x20, "undocumented_0x20_windows_2025";
     }
 }

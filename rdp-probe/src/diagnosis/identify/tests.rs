@@ -162,8 +162,9 @@ fn every_ntlm_row_names_its_release() {
         if let Some(f) = eol {
             assert_eq!(f.severity, Severity::Warning, "NLA required: {}", row.key);
         }
-        // Flags 0x0f fit 9600..25398 only: outside, a contradiction, and never high confidence.
-        let fits = (9600..=25398).contains(&row.min_build.unwrap());
+        // Flags 0x0f fit 7601..25398 only (Restricted Admin, KB2871997 on 7601): outside, a
+        // contradiction, and never high confidence.
+        let fits = (7601..=25398).contains(&row.min_build.unwrap());
         assert_eq!(i.contradictions.is_empty(), fits, "{}: {:?}", row.key, i.contradictions);
         assert_eq!(i.confidence == Confidence::High, fits, "{}", row.key);
     }
@@ -210,7 +211,14 @@ fn flags_0x3f_name_2025_and_0x1f_a_range() {
     let r = finish(report(windows_nla(0x2f)));
     assert_eq!(id(&r).release.as_deref(), Some("Windows Server 2025 / Windows 11 24H2 or later"));
 
+    // The undocumented bit has its own catalogue entry (info), only when it is set.
+    let f = r.findings.iter().find(|f| f.id == "negotiation-flag-0x20").unwrap();
+    assert_eq!(f.severity, Severity::Info);
+    assert!(f.summary.contains("0x2f"), "{}", f.summary);
+    assert!(crate::diagnosis::findings::explain("negotiation-flag-0x20").unwrap().explanation.contains("2.2.1.2.1"));
+
     let r = finish(report(windows_nla(0x1f)));
+    assert!(!r.findings.iter().any(|f| f.id == "negotiation-flag-0x20"));
     assert_eq!(id(&r).family, Family::Windows);
     assert!(id(&r).name.starts_with("Windows Server 2016 / Windows 10 1607 .."), "{}", id(&r).name);
     assert!(!r.findings.iter().any(|f| f.id == "windows-end-of-life"));
@@ -339,4 +347,152 @@ fn json_spelling() {
     assert_eq!(i["end_of_support"]["past"], false);
     let back: Report = serde_json::from_value(j).unwrap();
     assert_eq!(back.identification, r.identification);
+}
+
+/// The `identify` fuzz entry point over 20,000 pseudo-random inputs (xorshift, fixed seed),
+/// some carrying a table row or a probe date in their tail: its oracles (no Windows dates,
+/// names or end-of-life finding for a non-Windows server) hold, and nothing panics.
+#[test]
+fn identify_fuzz_entry_survives_a_sweep() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let tails: [&[u8]; 4] = [
+        b"",
+        b"2010-01-01",
+        b"ntlm\t1.2.3\twindows\tX\t3\t3\t2000-01-01\t2001-01-01\t-\nflags\t0x03\tfreerdp\tF\t-\t-\t-\t-\t-",
+        b"9999-99-99T99:99:99Z",
+    ];
+    for n in 0..20_000u32 {
+        let len = (rnd() % 48) as usize;
+        let mut v: Vec<u8> = (0..len).map(|_| rnd() as u8).collect();
+        // Favour the interesting source references and flags.
+        if let Some(b) = v.get_mut(0) {
+            *b = [0x12, 0, 0x34, *b][(n % 4) as usize];
+        }
+        v.extend_from_slice(tails[(n % 4) as usize]);
+        crate::fuzzing::identify(&v);
+    }
+    // A Windows 7 answer with its NTLM version, in the entry point's layout.
+    let mut v = vec![0x12, 0x34, 1, 0x02, 0x00, 0x02, 0x0f, 0x01, 6, 1];
+    v.extend_from_slice(&7601u16.to_le_bytes());
+    crate::fuzzing::identify(&v);
+}
+
+/// `nla.ntlm.os_name` comes from the table and is spelled exactly as the former table in
+/// `wire::ntlm` spelled it (the JSON does not change): every one of its 32 entries.
+#[test]
+fn ntlm_os_name_keeps_the_former_spelling() {
+    let former = [
+        ("5.0.2195", "Windows 2000"),
+        ("5.1.2600", "Windows XP"),
+        ("5.2.3790", "Windows Server 2003 / XP x64"),
+        ("6.0.6000", "Windows Vista"),
+        ("6.0.6001", "Windows Vista SP1 / Server 2008"),
+        ("6.0.6002", "Windows Vista SP2 / Server 2008 SP2"),
+        ("6.0.6003", "Windows Server 2008 SP2 (2019+ update)"),
+        ("6.1.7600", "Windows 7 / Server 2008 R2"),
+        ("6.1.7601", "Windows 7 SP1 / Server 2008 R2 SP1"),
+        ("6.2.9200", "Windows 8 / Server 2012"),
+        ("6.3.9600", "Windows 8.1 / Server 2012 R2"),
+        ("10.0.10240", "Windows 10 1507"),
+        ("10.0.10586", "Windows 10 1511"),
+        ("10.0.14393", "Windows 10 1607 / Server 2016"),
+        ("10.0.15063", "Windows 10 1703"),
+        ("10.0.16299", "Windows 10 1709 / Server 1709"),
+        ("10.0.17134", "Windows 10 1803 / Server 1803"),
+        ("10.0.17763", "Windows 10 1809 / Server 2019"),
+        ("10.0.18362", "Windows 10 1903"),
+        ("10.0.18363", "Windows 10 1909"),
+        ("10.0.19041", "Windows 10 2004 / Server 2004"),
+        ("10.0.19042", "Windows 10 20H2 / Server 20H2"),
+        ("10.0.19043", "Windows 10 21H1"),
+        ("10.0.19044", "Windows 10 21H2"),
+        ("10.0.19045", "Windows 10 22H2"),
+        ("10.0.20348", "Windows Server 2022"),
+        ("10.0.22000", "Windows 11 21H2"),
+        ("10.0.22621", "Windows 11 22H2"),
+        ("10.0.22631", "Windows 11 23H2"),
+        ("10.0.25398", "Windows Server 23H2"),
+        ("10.0.26100", "Windows 11 24H2 / Server 2025"),
+        ("10.0.26200", "Windows 11 25H2"),
+    ];
+    for (version, name) in former {
+        assert_eq!(ntlm_os_name(version).as_deref(), Some(name), "{version}");
+    }
+    assert_eq!(ntlm_os_name("10.0.99999"), None);
+    assert_eq!(ntlm_os_name("6.1"), None);
+    // Every ntlm row has an os_name, its own spelling or the name.
+    let rows = parse_table(TABLE).unwrap();
+    assert_eq!(rows.iter().filter(|r| r.kind == "ntlm").count(), former.len());
+}
+
+/// GNOME Remote Desktop as its source sets FreeRDP up (grd-session-rdp.c: RdpSecurity off, NLA
+/// on): source reference 0, flags 0x03, HYBRID_REQUIRED_BY_SERVER to 0x0 and 0x1, CredSSP
+/// selected, winpr's NTLM VERSION 6.1.7601, TLS 1.3 from OpenSSL. The table's `freerdp` family,
+/// never Windows 7, no end-of-life finding.
+#[test]
+fn gnome_remote_desktop_is_freerdp_based() {
+    let a = with(
+        0,
+        0x03,
+        vec![
+            att(0xb, sel(2, 0xb)),
+            att(0, fail(5)),
+            att(1, fail(5)),
+            att(2, sel(2, 2)),
+            att(4, fail(5)),
+            att(8, sel(2, 8)),
+            att(0x10, fail(5)),
+        ],
+    );
+    let mut r = with_ntlm(report(a), "6.1.7601", 6);
+    r.tls = Some(TlsReport { version: Some(crate::report::tls::TlsVersion::Tls13), ..TlsReport::default() });
+    let r = finish(r);
+    assert_eq!(r.implementation.as_deref(), Some("FreeRDP-based server"));
+    assert!(id(&r).contradictions.is_empty(), "{:?}", id(&r).contradictions);
+    assert!(!r.findings.iter().any(|f| f.id == "windows-end-of-life" || f.id == "negotiation-flag-0x20"));
+    assert!(TABLE.contains("GNOME Remote Desktop is `freerdp`"));
+}
+
+/// Hyper-V: the table's port row names VMConnect's 2179 in the evidence; the host's 3389 is an
+/// ordinary Windows listener (Hyper-V Server shares its Windows Server build and dates).
+#[test]
+fn hyper_v_port_and_host() {
+    let mut r = report(windows_nla(0x1f));
+    r.address = Some("192.0.2.7:2179".into());
+    let r = finish(r);
+    assert!(
+        id(&r).evidence.iter().any(|e| e.starts_with("TCP port 2179: the port of Hyper-V VMConnect (vmms)")),
+        "{:?}",
+        id(&r).evidence
+    );
+    let mut r = with_ntlm(report(windows_nla(0x1f)), "10.0.17763", 6);
+    r.target = "hv.example:3389".into();
+    let r = finish(r);
+    assert_eq!(id(&r).name, "Windows Server 2019 / Windows 10 1809");
+    assert!(!id(&r).evidence.iter().any(|e| e.contains("VMConnect")));
+    assert!(id(&r).contradictions.is_empty(), "{:?}", id(&r).contradictions);
+}
+
+/// Rows checked against public sources in this revision: the dates and the widened 0x0f range.
+#[test]
+fn verified_rows() {
+    let rows = parse_table(TABLE).unwrap();
+    let r = find(&rows, "ntlm", "10.0.26200").unwrap();
+    assert_eq!((r.mainstream_end, r.extended_end), (Some("2028-10-10"), Some("2028-10-10")));
+    let r = find(&rows, "ntlm", "10.0.19044").unwrap();
+    assert_eq!((r.mainstream_end, r.extended_end), (Some("2027-01-12"), Some("2032-01-13")));
+    // Restricted Admin on a KB2871997 Windows 7 / 2008 R2 SP1: 0x0f is no contradiction.
+    let r = finish(with_ntlm(report(windows_nla(0x0f)), "6.1.7601", 6));
+    assert!(id(&r).contradictions.is_empty(), "{:?}", id(&r).contradictions);
+    // 0x1f (Remote Credential Guard) on 7601 is one.
+    let r = finish(with_ntlm(report(windows_nla(0x1f)), "6.1.7601", 6));
+    assert_eq!(id(&r).contradictions.len(), 1, "{:?}", id(&r).contradictions);
+    let port = find(&rows, "port", "2179").unwrap();
+    assert_eq!(port.family, Family::Windows);
 }
