@@ -27,13 +27,13 @@ where
             Action::Done(out) => return out,
             Action::SendLast { bytes, write_phase } => {
                 let t = Instant::now();
-                let w = ctx.write(s, write_phase, &bytes).await.map_err(NetError::unsent);
+                let w = ctx.write(s, write_phase, &bytes).await;
                 times.write_ms += super::ms(t.elapsed());
                 return m.sent(w);
             }
             Action::Exchange { bytes, write_phase, read } => {
                 let t = Instant::now();
-                let w = ctx.write(s, write_phase, &bytes).await.map_err(NetError::unsent);
+                let w = ctx.write(s, write_phase, &bytes).await;
                 times.write_ms += super::ms(t.elapsed());
                 if let Err(e) = w {
                     action = m.input(Input::Error(e));

@@ -497,11 +497,13 @@ impl<'a> Ctx<'a> {
 
     /// Writes all bytes within the read timeout.
     pub async fn write<S: AsyncWrite + Unpin>(&self, s: &mut S, phase: Phase, bytes: &[u8]) -> Result<(), NetError> {
+        // Every caller (the driver, the session, TLS) learns its bytes may not have left.
         self.timed(phase, self.opts.read_timeout, async {
             s.write_all(bytes).await.map_err(|e| NetError::io(phase, &e))?;
             s.flush().await.map_err(|e| NetError::io(phase, &e))
         })
         .await
+        .map_err(NetError::unsent)
     }
 
     /// Collects the transcript recorded so far.

@@ -85,7 +85,7 @@ fn xrdp_negotiate_reuses_tls_and_mcs_connections() {
     // per-method offer of the method the server chose (the all-methods answer says it).
     assert!(n <= 12, "{n} connections (19 before reuse, 17 with the first reuse)");
     let continued: Vec<&str> =
-        r.transcript.iter().filter(|e| e.data.starts_with("continue on")).map(|e| e.data.as_str()).collect();
+        r.transcript.iter().filter(|e| e.data.starts_with("continue on")).filter_map(|e| e.data.text()).collect();
     assert!(
         continued
             .iter()
