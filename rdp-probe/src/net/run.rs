@@ -290,9 +290,18 @@ async fn run(ctx: &mut Ctx<'_>, target: &Target, report: &mut Report) {
 
     // Later steps: each reports its own failures; they continue on the negotiation
     // connections that asked what they need, and use what ran during the plan.
+    // A step's time is its work during the plan plus its own run after it.
+    let add = |report: &mut Report, key: &str, span: Span| {
+        if let Some(t) = report.timings_ms.get_mut(key) {
+            *t = ((*t + span.ms()) * 100.0).round() / 100.0;
+        }
+    };
+    let (tls_span, mcs_span) = (early.tls_span, early.mcs_span);
     let session = super::tls::run_step(ctx, addr, target, report, early.tls).await;
+    add(report, "tls", tls_span);
     super::nla::run_step(ctx, addr, target, report, early.nla).await;
     super::mcs::run_step(ctx, addr, target, report, early.mcs, early.mcs_tls, session).await;
+    add(report, "mcs", mcs_span);
     ctx.drop_kept();
     // Opt-in, last: the whole connection sequence on a connection of its own.
     super::session::run_step(ctx, addr, target, report).await;
@@ -306,6 +315,29 @@ struct Early {
     mcs: Option<super::mcs::RdpProbes>,
     /// MCS inside TLS on the TLS step's session after request 0x01.
     mcs_tls: Option<crate::steps::mcs::Output>,
+    /// When the TLS step's early work started and last ended (its share of `timings_ms.tls`).
+    tls_span: Span,
+    /// The same for the mcs step.
+    mcs_span: Span,
+}
+
+/// When some early work started and when its last piece ended.
+#[derive(Default, Clone, Copy)]
+struct Span(Option<(Instant, Instant)>);
+
+impl Span {
+    fn start(&mut self) {
+        let now = Instant::now();
+        self.0 = Some(self.0.map_or((now, now), |(s, e)| (s, e)));
+    }
+    fn end(&mut self) {
+        let now = Instant::now();
+        self.0 = Some(self.0.map_or((now, now), |(s, _)| (s, now)));
+    }
+    /// Milliseconds from the first start to the last end.
+    fn ms(self) -> f64 {
+        self.0.map_or(0.0, |(s, e)| ms(e.saturating_duration_since(s)))
+    }
 }
 
 /// What the plan's connections and the work started during the plan bring back.
@@ -480,6 +512,7 @@ async fn overlap(
         if !overall {
             if !started.direct_approach && versions_on && super::tls::settled_request(&refs, &[]).is_some() {
                 started.direct_approach = true;
+                early.tls_span.start();
                 pending.push(Box::pin(async move {
                     let (v, out) =
                         super::tls::direct_approach(ctx, addr, super::tls::DIRECT_APPROACH_GUESS, name).await;
@@ -489,6 +522,7 @@ async fn overlap(
             if !started.tls && tls_on {
                 if let Some(r) = super::tls::settled_request(&refs, &unanswered) {
                     started.tls = true;
+                    early.tls_span.start();
                     // Taken now, before a version probe can take it as a spare.
                     let kept = ctx.take_kept(r, true, "tls rustls");
                     pending.push(Box::pin(async move {
@@ -529,6 +563,7 @@ async fn overlap(
                 });
                 if rdp_accepted {
                     started.mcs = true;
+                    early.mcs_span.start();
                     pending.push(Box::pin(async move { Event::Mcs(super::mcs::rdp_probes(ctx, addr, false).await) }));
                 }
             }
@@ -539,6 +574,7 @@ async fn overlap(
                 match rustls_waiting.take() {
                     Some(mut r) if tls_path && r.requested == crate::wire::x224::SecurityProtocols::SSL.0 => {
                         started.mcs_tls = true;
+                        early.mcs_span.start();
                         pending.push(Box::pin(async move {
                             let out = match &mut r.result {
                                 Ok((Ok(session), _)) => super::mcs::on_session(ctx, session).await,
@@ -579,6 +615,7 @@ async fn overlap(
                 }
             }
             Event::Rustls(r) => {
+                early.tls_span.end();
                 // Ready for MCS inside TLS when the answers say so (checked above).
                 let handshake_ok = matches!(&r.result, Ok((Ok(_), _)));
                 if handshake_ok && !started.mcs_tls && opts.steps.mcs {
@@ -587,11 +624,21 @@ async fn overlap(
                     early.tls.main = Some(r);
                 }
             }
-            Event::Versions(r, v) => early.tls.versions = Some((r, v)),
-            Event::DirectApproach(v, out) => early.tls.direct_approach = Some((v, out)),
+            Event::Versions(r, v) => {
+                early.tls_span.end();
+                early.tls.versions = Some((r, v));
+            }
+            Event::DirectApproach(v, out) => {
+                early.tls_span.end();
+                early.tls.direct_approach = Some((v, out));
+            }
             Event::Nla(n) => early.nla = Some(n),
-            Event::Mcs(p) => early.mcs = Some(p),
+            Event::Mcs(p) => {
+                early.mcs_span.end();
+                early.mcs = Some(p);
+            }
             Event::McsTls(out, r) => {
+                early.mcs_span.end();
                 early.mcs_tls = out;
                 early.tls.main = Some(r);
             }
