@@ -537,6 +537,7 @@ mod transcript_serde {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "serde")]
     fn entry(direction: Direction, data: TranscriptData) -> TranscriptEntry {
         TranscriptEntry { connection: 2, label: "mcs rdp".into(), direction, at_ms: 1.5, data, decoded: None }
     }

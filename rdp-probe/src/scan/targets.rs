@@ -706,7 +706,11 @@ mod tests {
 "#;
         assert_eq!(read(xml), ["10.1.0.5:3389"]);
         let json = "[\n{   \"ip\": \"10.1.0.5\",   \"timestamp\": \"1\", \"ports\": [ {\"port\": 3389, \"proto\": \"tcp\", \"status\": \"open\", \"reason\": \"syn-ack\", \"ttl\": 64} ] },\n{   \"ip\": \"10.1.0.6\",   \"timestamp\": \"1\", \"ports\": [ {\"port\": 3390, \"proto\": \"tcp\", \"status\": \"open\"} ] }\n]\n";
+        // Without serde, masscan JSON is refused line by line, never misread.
+        #[cfg(feature = "serde")]
         assert_eq!(read(json), ["10.1.0.5:3389", "10.1.0.6:3390"]);
+        #[cfg(not(feature = "serde"))]
+        assert!(read(json).iter().all(|l| l.starts_with("ERR")), "{:?}", read(json));
         let list = "#masscan\nopen tcp 3389 10.1.0.5 1700000000\nopen tcp 3390 10.1.0.6 1700000000\n# end\n";
         assert_eq!(read(list), ["10.1.0.5:3389", "10.1.0.6:3390"]);
     }
