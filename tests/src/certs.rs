@@ -29,6 +29,7 @@ copy_extensions = copy
 unique_subject = no
 email_in_dn = no
 [policy_any]
+organizationName = optional
 commonName = supplied
 [ext_leaf]
 basicConstraints = CA:FALSE
@@ -79,14 +80,69 @@ fn genkey(key: KeyKind, out: &Path) {
     run(c.arg("-out").arg(out));
 }
 
+/// When a certificate is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    /// From now + the first to now + the second number of days (negative = in the past).
+    Days(i64, i64),
+    /// Between two fixed `YYYYMMDDHHMMSSZ` times, e.g. `("20200101000000Z", "20210101000000Z")`.
+    Between(&'static str, &'static str),
+}
+
+/// A certificate for [`issue_cert`], for what [`make_cert`] and [`make_ca`] do not cover
+/// (a subject with more than a CN, fixed dates, an intermediate CA).
+#[derive(Debug, Clone, Copy)]
+pub struct CertSpec<'a> {
+    /// File names: `dir/name.crt` and `dir/name.key`.
+    pub name: &'a str,
+    /// The key.
+    pub key: KeyKind,
+    /// The subject in openssl's `-subj` form, e.g. `/O=rdp-probe test/CN=localhost` (O and CN
+    /// are kept, in this order).
+    pub subject: &'a str,
+    /// subjectAltNames (`"host"`, `"127.0.0.1"`, or explicit `"DNS:x"`/`"IP:x"`); none when empty.
+    pub sans: &'a [&'a str],
+    /// Validity period.
+    pub validity: Validity,
+    /// Issuer (cert, key); self-signed when `None`.
+    pub issuer: Option<(&'a Path, &'a Path)>,
+    /// A CA certificate (basicConstraints CA:TRUE, keyCertSign) instead of a TLS server leaf
+    /// (CA:FALSE, digitalSignature + keyEncipherment, serverAuth).
+    pub ca: bool,
+}
+
+impl Default for CertSpec<'_> {
+    fn default() -> Self {
+        CertSpec {
+            name: "server",
+            key: KeyKind::Rsa(2048),
+            subject: "/CN=localhost",
+            sans: &[],
+            validity: Validity::Days(-1, 365),
+            issuer: None,
+            ca: false,
+        }
+    }
+}
+
+/// Issues `spec` into `dir`; returns (certificate, key) paths (PEM).
+pub fn issue_cert(dir: &Path, spec: &CertSpec) -> (PathBuf, PathBuf) {
+    let CertSpec { name, key, subject, sans, validity, issuer, ca } = *spec;
+    let (start, end) = match validity {
+        Validity::Days(a, b) => (asn1_time(a), asn1_time(b)),
+        Validity::Between(a, b) => (a.to_string(), b.to_string()),
+    };
+    issue(dir, name, key, subject, sans, (start, end), issuer, if ca { "ext_ca" } else { "ext_leaf" })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn issue(
     dir: &Path,
     name: &str,
     key: KeyKind,
-    cn: &str,
+    subject: &str,
     sans: &[&str],
-    days: (i64, i64),
+    dates: (String, String),
     issuer: Option<(&Path, &Path)>,
     ext: &str,
 ) -> (PathBuf, PathBuf) {
@@ -105,7 +161,7 @@ fn issue(
     genkey(key, &key_path);
     let csr = work.join("req.csr");
     let mut req = Command::new("openssl");
-    req.args(["req", "-new", "-key"]).arg(&key_path).arg("-subj").arg(format!("/CN={cn}")).arg("-out").arg(&csr);
+    req.args(["req", "-new", "-key"]).arg(&key_path).arg("-subj").arg(subject).arg("-out").arg(&csr);
     if !sans.is_empty() {
         let list: Vec<String> = sans
             .iter()
@@ -130,9 +186,9 @@ fn issue(
         .arg("-out")
         .arg(&cert_path)
         .arg("-startdate")
-        .arg(asn1_time(days.0))
+        .arg(dates.0)
         .arg("-enddate")
-        .arg(asn1_time(days.1));
+        .arg(dates.1);
     match issuer {
         Some((icert, ikey)) => ca.arg("-cert").arg(icert).arg("-keyfile").arg(ikey),
         None => ca.arg("-selfsign").arg("-keyfile").arg(&key_path),
@@ -157,13 +213,34 @@ pub fn make_cert(
     not_after_days: i64,
     issuer: Option<(&Path, &Path)>,
 ) -> (PathBuf, PathBuf) {
-    issue(dir, name, key, cn, sans, (not_before_days, not_after_days), issuer, "ext_leaf")
+    let subject = format!("/CN={cn}");
+    issue_cert(
+        dir,
+        &CertSpec {
+            name,
+            key,
+            subject: &subject,
+            sans,
+            validity: Validity::Days(not_before_days, not_after_days),
+            issuer,
+            ca: false,
+        },
+    )
 }
 
 /// A self-signed CA (`dir/ca.crt`, `dir/ca.key`, RSA-2048, CN "rdp-probe test CA", valid
 /// from ten years ago to ten years ahead, so it can issue expired certificates too).
 pub fn make_ca(dir: &Path) -> (PathBuf, PathBuf) {
-    issue(dir, "ca", KeyKind::Rsa(2048), "rdp-probe test CA", &[], (-3650, 3650), None, "ext_ca")
+    issue_cert(
+        dir,
+        &CertSpec {
+            name: "ca",
+            subject: "/CN=rdp-probe test CA",
+            validity: Validity::Days(-3650, 3650),
+            ca: true,
+            ..Default::default()
+        },
+    )
 }
 
 #[cfg(test)]
@@ -205,5 +282,48 @@ mod tests {
         let (f, _) = make_cert(d.path(), "future", KeyKind::Rsa(2048), "f", &[], 10, 20, None);
         let t = Command::new("openssl").args(["x509", "-noout", "-startdate", "-in"]).arg(&f).output().unwrap();
         assert!(String::from_utf8_lossy(&t.stdout).contains("notBefore="));
+    }
+
+    /// A subject with O and CN, fixed dates, and root -> intermediate -> leaf that
+    /// `openssl verify` accepts.
+    #[test]
+    fn spec_subject_dates_and_intermediate() {
+        let d = tempfile::tempdir().unwrap();
+        let (c, _) = issue_cert(
+            d.path(),
+            &CertSpec {
+                subject: "/O=rdp-probe test/CN=localhost",
+                validity: Validity::Between("20200101000000Z", "20210101000000Z"),
+                ..Default::default()
+            },
+        );
+        let out =
+            Command::new("openssl").args(["x509", "-noout", "-subject", "-enddate", "-in"]).arg(&c).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("subject=O = rdp-probe test, CN = localhost"), "{text}");
+        assert!(text.contains("notAfter=Jan  1 00:00:00 2021 GMT"), "{text}");
+        let (root, root_key) = make_ca(d.path());
+        let int = issue_cert(
+            d.path(),
+            &CertSpec {
+                name: "int",
+                subject: "/CN=int",
+                issuer: Some((&root, &root_key)),
+                ca: true,
+                ..Default::default()
+            },
+        );
+        let (leaf, _) =
+            make_cert(d.path(), "leaf", KeyKind::EcP256, "localhost", &["localhost"], -1, 30, Some((&int.0, &int.1)));
+        let v = Command::new("openssl")
+            .arg("verify")
+            .arg("-CAfile")
+            .arg(&root)
+            .arg("-untrusted")
+            .arg(&int.0)
+            .arg(&leaf)
+            .output()
+            .unwrap();
+        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
     }
 }

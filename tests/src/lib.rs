@@ -20,7 +20,7 @@ mod process;
 mod shadow;
 mod xrdp;
 
-pub use certs::{make_ca, make_cert, KeyKind};
+pub use certs::{issue_cert, make_ca, make_cert, CertSpec, KeyKind, Validity};
 pub use exporter::{
     exporter, http_get, prometheus, prometheus_query, promtool_check_metrics, require_program, url_encode, write_file,
     HttpResponse,
@@ -89,6 +89,13 @@ fn newest_mtime(dir: &std::path::Path) -> std::time::SystemTime {
         }
     }
     newest
+}
+
+/// Panics (naming them) when some of `tools` are not on `$PATH`: a missing tool is a broken
+/// test machine, not a reason to pass (`lab/install.sh` and .ci/run install them all).
+pub fn require_tools(tools: &[&str]) {
+    let missing: Vec<_> = tools.iter().filter(|t| !have(t)).collect();
+    assert!(missing.is_empty(), "{missing:?} not installed (lab/install.sh installs them)");
 }
 
 /// A quick check for test code: a tool is on `$PATH`.

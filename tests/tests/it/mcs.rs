@@ -3,219 +3,15 @@
 //! rdp-enum-encryption on the same server), xrdp with tls / negotiate, and FreeRDP's shadow
 //! server with /sec:rdp probed from 127.0.0.2 (it turns encryption off for 127.0.0.1 / ::1).
 //!
-//! The lab harness (`rdp_probe_tests::{xrdp, freerdp_shadow, run_nmap_script}`) had not landed
-//! on main when this was written, so a small local fixture with the same names is used (ports
-//! 23100-23999). Switching is `use rdp_probe_tests::*` and deleting `mod fixture`.
+//! Servers and nmap come from the `rdp_probe_tests` harness.
 
-use fixture::{freerdp_shadow, run_nmap_script, xrdp, ShadowConfig, XrdpConfig};
 use rdp_probe::report::mcs::{EncryptionLevel, EncryptionMethod, MethodOutcome, Transport};
 use rdp_probe::report::McsReport;
 use rdp_probe::{ProbeOptions, Steps, Target};
+use rdp_probe_tests::{freerdp_shadow, run_nmap_script, xrdp, ShadowConfig, XrdpConfig};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-
-mod fixture {
-    use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-    use std::os::unix::process::CommandExt;
-    use std::path::Path;
-    use std::process::{Child, Command, Stdio};
-    use std::sync::atomic::{AtomicU16, Ordering};
-    use std::time::{Duration, Instant};
-
-    /// A server process (own process group) killed with its children on drop.
-    pub struct Server {
-        pub addr: SocketAddr,
-        child: Child,
-        extra: Vec<Child>,
-        _dir: tempfile::TempDir,
-    }
-
-    impl Drop for Server {
-        fn drop(&mut self) {
-            kill_group(&mut self.child);
-            for c in &mut self.extra {
-                kill_group(c);
-            }
-        }
-    }
-
-    fn kill_group(child: &mut Child) {
-        // The group was created by us (process_group(0)): its id is the child's pid.
-        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", child.id())]).status();
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-
-    static NEXT_PORT: AtomicU16 = AtomicU16::new(23100);
-
-    fn free_port() -> u16 {
-        loop {
-            let p = NEXT_PORT.fetch_add(1, Ordering::SeqCst);
-            assert!(p < 24000, "out of test ports");
-            if TcpListener::bind((Ipv4Addr::LOCALHOST, p)).is_ok() {
-                return p;
-            }
-        }
-    }
-
-    fn spawn(argv: &[&str], env: &[(&str, &str)], log: &Path) -> Child {
-        let out = std::fs::File::create(log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let mut c = Command::new(argv[0]);
-        c.args(&argv[1..]).envs(env.iter().copied()).stdin(Stdio::null()).stdout(out).stderr(err);
-        c.process_group(0);
-        c.spawn().unwrap_or_else(|e| panic!("spawn {argv:?}: {e}"))
-    }
-
-    /// Waits (<= 10 s) until `addr` accepts TCP; false when the process exits first.
-    fn listening(child: &mut Child, addr: SocketAddr) -> bool {
-        let until = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < until {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return true;
-            }
-            if let Ok(Some(_)) = child.try_wait() {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-
-    fn self_signed(dir: &Path) -> (String, String) {
-        let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
-        let st = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=localhost"])
-            .arg("-keyout")
-            .arg(&k)
-            .arg("-out")
-            .arg(&c)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl");
-        assert!(st.success());
-        (c.display().to_string(), k.display().to_string())
-    }
-
-    /// xrdp.ini `[Globals]` settings.
-    pub struct XrdpConfig {
-        pub security_layer: &'static str,
-        pub crypt_level: &'static str,
-    }
-
-    pub fn xrdp(cfg: XrdpConfig) -> Server {
-        let dir = tempfile::Builder::new().prefix("mcs-xrdp-").tempdir().expect("tempdir");
-        let (cert, key) = self_signed(dir.path());
-        let port = free_port();
-        let log = dir.path().join("xrdp.log");
-        let ini = format!(
-            "[Globals]\nini_version=1\nfork=true\nport=tcp://127.0.0.1:{port}\nuse_vsock=false\n\
-             security_layer={}\ncrypt_level={}\ncertificate={cert}\nkey_file={key}\n\
-             ssl_protocols=TLSv1.2, TLSv1.3\nmax_bpp=32\n\n[Logging]\nLogFile={}\nLogLevel=DEBUG\n\
-             EnableSyslog=false\nEnableConsole=false\n\n[Channels]\nrdpdr=true\nrdpsnd=true\n\
-             drdynvc=true\ncliprdr=true\n",
-            cfg.security_layer,
-            cfg.crypt_level,
-            log.display()
-        );
-        let path = dir.path().join("xrdp.ini");
-        std::fs::write(&path, ini).expect("xrdp.ini");
-        let out = dir.path().join("stdout.log");
-        let p = path.display().to_string();
-        let mut child = spawn(&["xrdp", "--nodaemon", "--config", &p], &[], &out);
-        let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
-        if !listening(&mut child, addr) {
-            kill_group(&mut child);
-            panic!("xrdp did not start: {}", std::fs::read_to_string(&out).unwrap_or_default());
-        }
-        Server { addr, child, extra: Vec::new(), _dir: dir }
-    }
-
-    /// freerdp-shadow-cli settings.
-    pub struct ShadowConfig {
-        pub sec: &'static str,
-    }
-
-    static NEXT_DISPLAY: AtomicU16 = AtomicU16::new(231);
-
-    /// An Xvfb of our own on a free display (231..), killed with the server.
-    fn xvfb(dir: &Path) -> (Child, String) {
-        loop {
-            let n = NEXT_DISPLAY.fetch_add(1, Ordering::SeqCst);
-            assert!(n < 300, "no free X display");
-            let sock = format!("/tmp/.X11-unix/X{n}");
-            if Path::new(&sock).exists() {
-                continue;
-            }
-            let log = dir.join(format!("xvfb-{n}.log"));
-            let d = format!(":{n}");
-            let mut child = spawn(&["Xvfb", &d, "-nolisten", "tcp"], &[], &log);
-            let until = Instant::now() + Duration::from_secs(5);
-            while !Path::new(&sock).exists() && Instant::now() < until {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if Path::new(&sock).exists() {
-                return (child, d);
-            }
-            kill_group(&mut child);
-        }
-    }
-
-    pub fn freerdp_shadow(cfg: ShadowConfig) -> Server {
-        let dir = tempfile::Builder::new().prefix("mcs-shadow-").tempdir().expect("tempdir");
-        let shadow_dir = dir.path().join("freerdp/shadow");
-        std::fs::create_dir_all(&shadow_dir).expect("shadow dir");
-        let (c, k) = self_signed(dir.path());
-        std::fs::copy(c, shadow_dir.join("shadow.crt")).expect("crt");
-        std::fs::copy(k, shadow_dir.join("shadow.key")).expect("key");
-        let (xvfb, display) = xvfb(dir.path());
-        let xdg = dir.path().display().to_string();
-        let sec = format!("/sec:{}", cfg.sec);
-        let mut last = String::new();
-        for _ in 0..3 {
-            let port = free_port();
-            let out = dir.path().join(format!("shadow-{port}.log"));
-            let port_arg = format!("/port:{port}");
-            let mut child = spawn(
-                &["freerdp-shadow-cli", "/bind-address:127.0.0.1", &port_arg, &sec],
-                &[("DISPLAY", display.as_str()), ("XDG_CONFIG_HOME", xdg.as_str())],
-                &out,
-            );
-            let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
-            match listening(&mut child, addr) {
-                true => return Server { addr, child, extra: vec![xvfb], _dir: dir },
-                false => {
-                    kill_group(&mut child);
-                    last = std::fs::read_to_string(&out).unwrap_or_default();
-                }
-            }
-        }
-        panic!("freerdp-shadow-cli did not start: {last}");
-    }
-
-    /// `nmap -n -Pn -sT -p PORT --script SCRIPT` with a data dir naming the port ms-wbt-server.
-    pub fn run_nmap_script(addr: SocketAddr, script: &str) -> String {
-        let dd = tempfile::Builder::new().prefix("mcs-nmap-").tempdir().expect("tempdir");
-        let orig = std::fs::read_to_string("/usr/share/nmap/nmap-services").expect("nmap-services");
-        let me = format!("{}/tcp", addr.port());
-        let mut s: String =
-            orig.lines().filter(|l| l.split('\t').nth(1) != Some(&me)).map(|l| format!("{l}\n")).collect();
-        s += &format!("ms-wbt-server\t{me}\t0.500000\t# test\n");
-        std::fs::write(dd.path().join("nmap-services"), s).expect("nmap-services");
-        let out = Command::new("nmap")
-            .args(["-n", "-Pn", "-sT", "--datadir"])
-            .arg(dd.path())
-            .args(["-p", &addr.port().to_string(), "--script", script, &addr.ip().to_string()])
-            .output()
-            .expect("nmap");
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    }
-}
 
 fn steps() -> Steps {
     Steps {
@@ -236,7 +32,7 @@ async fn probe_mcs(addr: SocketAddr, source: Option<IpAddr>) -> McsReport {
         b = b.source(s);
     }
     let opts = b.build();
-    let target = Target::parse(&addr.to_string(), 3389).unwrap();
+    let target = Target::from_addr(addr.ip(), addr.port());
     let report = rdp_probe::probe(&target, &opts).await;
     eprintln!("{}", serde_json::to_string_pretty(&report.mcs).unwrap());
     report.mcs.clone().unwrap_or_else(|| panic!("no mcs report: {report:?}"))
@@ -266,7 +62,8 @@ fn nmap_encryption(out: &str) -> (Option<String>, BTreeMap<EncryptionMethod, boo
 
 /// xrdp under Standard RDP Security: level and methods as configured, and as nmap sees them.
 async fn xrdp_rdp(crypt_level: &'static str, level: &str, method: &str) {
-    let server = xrdp(XrdpConfig { security_layer: "rdp", crypt_level });
+    let server =
+        xrdp(XrdpConfig { security_layer: "rdp".into(), crypt_level: crypt_level.into(), ..Default::default() });
     let r = probe_mcs(server.addr, None).await;
     let (level_name, method_name) = (level, method);
     let (level, method) = (EncryptionLevel::parse(level).unwrap(), EncryptionMethod::parse(method).unwrap());
@@ -351,7 +148,7 @@ async fn xrdp_rdp_fips() {
 /// xrdp tls targets: not compared.)
 #[tokio::test(flavor = "multi_thread")]
 async fn xrdp_tls() {
-    let server = xrdp(XrdpConfig { security_layer: "tls", crypt_level: "high" });
+    let server = xrdp(XrdpConfig { security_layer: "tls".into(), crypt_level: "high".into(), ..Default::default() });
     let r = probe_mcs(server.addr, None).await;
     assert_eq!(r.transport, Some(Transport::Tls));
     assert_eq!(r.error, None);
@@ -367,7 +164,8 @@ async fn xrdp_tls() {
 /// and shows the configured level (high).
 #[tokio::test(flavor = "multi_thread")]
 async fn xrdp_negotiate() {
-    let server = xrdp(XrdpConfig { security_layer: "negotiate", crypt_level: "high" });
+    let server =
+        xrdp(XrdpConfig { security_layer: "negotiate".into(), crypt_level: "high".into(), ..Default::default() });
     let r = probe_mcs(server.addr, None).await;
     assert_eq!(r.transport, Some(Transport::Tcp));
     assert_eq!(r.encryption_level, Some(EncryptionLevel::High));
@@ -380,7 +178,7 @@ async fn xrdp_negotiate() {
 /// Client Compatible with a proprietary certificate. From 127.0.0.1 it turns encryption off.
 #[tokio::test(flavor = "multi_thread")]
 async fn shadow_rdp_from_other_loopback_address() {
-    let server = freerdp_shadow(ShadowConfig { sec: "rdp" });
+    let server = freerdp_shadow(ShadowConfig { sec: "rdp".into(), ..Default::default() });
     let r = probe_mcs(server.addr, Some("127.0.0.2".parse().unwrap())).await;
     assert_eq!(r.transport, Some(Transport::Tcp));
     assert_eq!(r.error, None);
