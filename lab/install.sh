@@ -18,10 +18,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 #   prometheus              prometheus + promtool: the exporter tests (rdp-probe serve) scrape with it
 #   man-db, groff-base      man -l / man -w: the manual page tests and the .deb check
 #   bash-completion         the .deb check loads the installed completion; util-linux: script (colour test)
+#   gnome-remote-desktop, mutter, pipewire, wireplumber, dbus-daemon, iproute2
+#                           GNOME Remote Desktop headless in its own network namespace (tests/it/gnome.rs;
+#                           about 106 packages, 30 s more on a Debian 12 mirror; the test skips without them)
 # Build: gcc, g++ (ring, libFuzzer), libc6-dev; curl + ca-certificates for rustup.
 # util-linux (unshare, mount) is essential in Debian.
 PACKAGES=(xrdp freerdp2-shadow-x11 xvfb x11-xserver-utils winpr-utils openssl nmap sslscan freerdp2-x11 faketime
-  prometheus man-db groff-base bash-completion util-linux gcc g++ libc6-dev curl ca-certificates)
+  prometheus man-db groff-base bash-completion util-linux gnome-remote-desktop mutter pipewire wireplumber dbus-daemon
+  iproute2 gcc g++ libc6-dev curl ca-certificates)
 
 sudo=()
 if [[ $(id -u) != 0 ]]; then

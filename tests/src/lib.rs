@@ -10,9 +10,12 @@
 //! [`ShadowConfig::faketime`]), `prometheus` (only [`prometheus`] and [`promtool_check_metrics`]),
 //! and root for
 //! `unshare` (only [`ShadowConfig::hostname`] and [`XrdpConfig::rsakeys`] use it).
+//! [`gnome_remote_desktop`] needs root, `gnome-remote-desktop`, `mutter`, `pipewire`,
+//! `wireplumber`, `dbus-daemon` and `iproute2`; its test skips when one is missing.
 
 mod certs;
 mod exporter;
+mod gnome;
 mod listeners;
 mod nmap;
 mod ports;
@@ -25,6 +28,7 @@ pub use exporter::{
     exporter, http_get, prometheus, prometheus_query, promtool_check_metrics, require_program, url_encode, write_file,
     HttpResponse,
 };
+pub use gnome::{gnome_missing, gnome_remote_desktop, GnomeServer, GNOME_RDP_PORT, GRD_DAEMON};
 pub use listeners::{banner_server, closed_port, http_server, silent_listener, Listener};
 pub use nmap::{nmap_datadir, run_nmap_script};
 pub use ports::free_port;

@@ -510,7 +510,8 @@ pub struct X509Summary {
     /// SHA-256 of the DER, upper-case hex.
     pub sha256: String,
     /// SubjectPublicKeyInfo algorithm by name (`rsaEncryption`; Windows licensing certificates
-    /// say `md5WithRSAEncryption` or `sha1WithRSASignature` for an RSA key).
+    /// say `md5WithRSAEncryption`, `sha1WithRSASignature` or, in the MS-RDPELE 4.1 example,
+    /// `shaWithRSASignature` for an RSA key).
     pub key_algorithm: String,
     /// SubjectPublicKeyInfo algorithm OID.
     #[cfg_attr(feature = "serde", serde(default))]

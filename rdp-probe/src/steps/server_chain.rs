@@ -23,8 +23,9 @@ pub const MIN_BITS: u64 = 256;
 pub const MAX_BITS: u64 = 16384;
 
 /// OIDs under which an SPKI carries an RSAPublicKey: rsaEncryption, the PKCS #1 signature
-/// OIDs Windows licensing certificates use for keys, OIW sha1WithRSASignature, X.500 rsa.
-const RSA_FAMILY: [&str; 10] = [
+/// OIDs Windows licensing certificates use for keys, OIW shaWithRSASignature (the leaf of the
+/// MS-RDPELE 4.1 example chain) and sha1WithRSASignature, X.500 rsa.
+const RSA_FAMILY: [&str; 11] = [
     "1.2.840.113549.1.1.1",
     "1.2.840.113549.1.1.2",
     "1.2.840.113549.1.1.4",
@@ -33,6 +34,7 @@ const RSA_FAMILY: [&str; 10] = [
     "1.2.840.113549.1.1.12",
     "1.2.840.113549.1.1.13",
     "1.2.840.113549.1.1.14",
+    "1.3.14.3.2.15",
     "1.3.14.3.2.29",
     "2.5.8.1.1",
 ];
@@ -206,8 +208,10 @@ fn rsa_key(c: &X509Certificate<'_>) -> Option<RsaPublic> {
 /// The name of an OID (`md5WithRSAEncryption`), or the OID itself when unknown.
 fn oid_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
     let dotted = oid.to_id_string();
-    if dotted == "1.3.14.3.2.29" {
-        return "sha1WithRSASignature".into();
+    match dotted.as_str() {
+        "1.3.14.3.2.29" => return "sha1WithRSASignature".into(),
+        "1.3.14.3.2.15" => return "shaWithRSASignature".into(),
+        _ => {}
     }
     x509_parser::objects::oid2sn(oid, x509_parser::objects::oid_registry()).map(str::to_string).unwrap_or(dotted)
 }

@@ -7,6 +7,7 @@ mod diagnosis;
 mod exporter;
 mod findings;
 mod fuzz_regressions;
+mod gnome;
 mod hostile;
 mod mcs;
 mod negotiation;

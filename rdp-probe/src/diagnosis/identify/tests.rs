@@ -431,30 +431,52 @@ fn ntlm_os_name_keeps_the_former_spelling() {
     assert_eq!(rows.iter().filter(|r| r.kind == "ntlm").count(), former.len());
 }
 
-/// GNOME Remote Desktop as its source sets FreeRDP up (grd-session-rdp.c: RdpSecurity off, NLA
-/// on): source reference 0, flags 0x03, HYBRID_REQUIRED_BY_SERVER to 0x0 and 0x1, CredSSP
-/// selected, winpr's NTLM VERSION 6.1.7601, TLS 1.3 from OpenSSL. The table's `freerdp` family,
-/// never Windows 7, no end-of-life finding.
+/// GNOME Remote Desktop 43.3 (Debian 12, `gnome-remote-desktop-daemon --headless` on mutter
+/// --headless, captured on loopback by tests/tests/it/gnome.rs): its X.224 answers to the whole
+/// extended plan, replayed through the Exchange machine. Source reference 0, flags 0x03,
+/// HYBRID_REQUIRED_BY_SERVER to everything but HYBRID (grd-session-rdp.c: RdpSecurity off, NLA
+/// on), byte for byte the FreeRDP shadow's answers at /sec:nla; with winpr's NTLM VERSION
+/// 6.1.7601, CredSSP 6 and TLS 1.3 it is the table's `freerdp` family, never Windows 7, and no
+/// end-of-life finding.
 #[test]
 fn gnome_remote_desktop_is_freerdp_based() {
-    let a = with(
-        0,
-        0x03,
-        vec![
-            att(0xb, sel(2, 0xb)),
-            att(0, fail(5)),
-            att(1, fail(5)),
-            att(2, sel(2, 2)),
-            att(4, fail(5)),
-            att(8, sel(2, 8)),
-            att(0x10, fail(5)),
-        ],
-    );
-    let mut r = with_ntlm(report(a), "6.1.7601", 6);
+    use crate::steps::machine::{replay, Event};
+    use crate::steps::negotiation::{answer_from, negotiation_plan, Exchange};
+    let vector = |req: u32| -> Vec<u8> {
+        let path = format!("{}/tests/vectors/x224/gnome-43-cc-req0x{req:02x}.bin", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let attempts: Vec<NegotiationAttempt> = negotiation_plan(true)
+        .iter()
+        .map(|step| {
+            let cc = vector(step.requested.0);
+            let out = replay(&mut Exchange::for_step(None, step), &[Event::Bytes(cc)]).output.unwrap();
+            let (answer, source_ref) = answer_from(step, &out);
+            NegotiationAttempt::from_step(step, answer, source_ref, 1.0)
+        })
+        .collect();
+    assert_eq!(attempts.len(), 7);
+    // The same bytes as the FreeRDP shadow's at /sec:nla: nothing in X.224 tells them apart.
+    assert_eq!(vector(0x0b), include_bytes!("../../../tests/vectors/x224/shadow-nla-cc-req0x0b.bin"));
+    assert_eq!(vector(0x00), include_bytes!("../../../tests/vectors/x224/shadow-nla-cc-req0x00.bin"));
+    for a in &attempts {
+        assert_eq!(a.source_ref, Some(0), "{a:?}");
+        match (a.requested_value, &a.answer) {
+            (0x0b | 0x02, Answer::Selected { protocol_value: 2, flags_value: 0x03, .. }) => {}
+            (0x00 | 0x01 | 0x04 | 0x08 | 0x10, Answer::Failure { code_value: 5, .. }) => {}
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    let mut r = with_ntlm(report(attempts), "6.1.7601", 6);
     r.tls = Some(TlsReport { version: Some(crate::report::tls::TlsVersion::Tls13), ..TlsReport::default() });
     let r = finish(r);
+    let n = r.negotiation.as_ref().unwrap();
+    assert_eq!((n.source_ref, n.flags_value), (Some(0), Some(0x03)));
+    assert!(n.mismatches.is_empty(), "{:?}", n.mismatches);
     assert_eq!(r.implementation.as_deref(), Some("FreeRDP-based server"));
+    assert_eq!(id(&r).family, Family::FreeRdp);
     assert!(id(&r).contradictions.is_empty(), "{:?}", id(&r).contradictions);
+    assert!(id(&r).evidence.iter().any(|e| e.contains("not the host's OS")), "{:?}", id(&r).evidence);
     assert!(!r.findings.iter().any(|f| f.id == "windows-end-of-life" || f.id == "negotiation-flag-0x20"));
     assert!(TABLE.contains("GNOME Remote Desktop is `freerdp`"));
 }

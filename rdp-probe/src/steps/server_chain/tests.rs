@@ -386,3 +386,190 @@ fn garbage_chains() {
     fill(&mut empty, &[]);
     assert_eq!((empty.leaf_is_server_key, empty.chain_valid, empty.key_bits), (None, None, None));
 }
+
+/// MS-RDPELE 4.1 (Server License Request example): a license server's certificate (CN RODENT,
+/// self-signed, OIW sha1WithRSASignature) then the terminal server's (CN ncalrpc:RODENT, its
+/// key under the OIW shaWithRSASignature OID 1.3.14.3.2.15), in the X.509 SERVER_CERTIFICATE
+/// layout with the temporary bit. The 0x898 bytes were transcribed from the annotated dump as
+/// quoted in wallix/redemption src/core/RDP/lic.hpp ("4.1 SERVER LICENCE REQUEST EXCERPT"); the
+/// same bytes are the test vectors of Devolutions/IronRDP
+/// crates/ironrdp-pdu/src/rdp/server_license/server_license_request/tests.rs. The SHA-1 and
+/// SHA-256 below were computed with sha1sum / sha256sum over the DER cut out with openssl.
+const RDPELE_4_1: &[u8] = include_bytes!("../../../tests/vectors/windows-spec/rdpele-4.1-server-license-request.bin");
+
+/// The ServerCertificate blob of the MS-RDPELE 4.1 License Request, through the licensing
+/// decoder.
+fn rdpele_4_1_certificate_blob() -> Vec<u8> {
+    use crate::wire::rdp::licensing::{Licensing, LicensingPdu};
+    let l = Licensing::decode(RDPELE_4_1).unwrap();
+    assert_eq!(l.flags, 0x03); // PREAMBLE_VERSION_3_0, no EXTENDED_ERROR_MSG_SUPPORTED
+    let LicensingPdu::LicenseRequest(req) = l.pdu else { panic!("not a License Request") };
+    assert_eq!(req.server_random, unhex("84efae20b1d59e36491ae82e0a9989ac49a6474f339b5ab99503a6c6c23c3f61"));
+    assert_eq!(req.product_version, 0x0006_0000);
+    assert_eq!(req.company_name, "Microsoft Corporation");
+    assert_eq!(req.product_id, "A02");
+    assert_eq!((req.key_exchange_list.blob_type, req.key_exchange_list.data.as_slice()), (0x0d, &[1, 0, 0, 0][..]));
+    assert_eq!((req.server_certificate.blob_type, req.server_certificate.data.len()), (0x03, 0x812));
+    assert_eq!(req.scopes, ["microsoft.com"]);
+    req.server_certificate.data
+}
+
+#[test]
+fn rdpele_4_1_license_request_chain() {
+    let blob = rdpele_4_1_certificate_blob();
+    let cert = ServerCertificate::decode(&blob).unwrap();
+    assert_eq!((cert.dw_version, cert.temporary), (0x8000_0002, true));
+    let crate::wire::gcc::CertificateKind::X509Chain(certs) = &cert.kind else { panic!("not a chain") };
+    assert_eq!(certs.iter().map(Vec::len).collect::<Vec<_>>(), [757, 1277]);
+
+    let mut sc = ServerCertificateReport::from_certificate(&cert);
+    fill(&mut sc, certs);
+    assert_eq!((sc.kind.as_str(), sc.dw_version, sc.temporary), ("x509", 0x8000_0002, true));
+    // The leaf's 2048-bit key under 1.3.14.3.2.15 is the server key; both links verify.
+    assert_eq!(
+        (sc.key_bits, sc.exponent, sc.leaf_is_server_key, sc.chain_valid),
+        (Some(2048), Some(65537), Some(true), Some(true))
+    );
+    assert_eq!(sc.error, None);
+
+    let [root, leaf] = &sc.chain[..] else { panic!("{:?}", sc.chain) };
+    assert_eq!(root.error, None);
+    assert!(root.subject.contains("RODENT") && root.subject.contains("WORKGROUP"), "{}", root.subject);
+    assert_eq!(root.issuer, root.subject);
+    assert!(root.self_issued);
+    assert_eq!((root.key_algorithm.as_str(), root.key_algorithm_oid.as_str()), ("rsaEncryption", RSA));
+    assert_eq!((root.key_type.as_deref(), root.key_bits, root.exponent), (Some("rsa"), Some(2048), Some(65537)));
+    assert_eq!(root.signature_algorithm, "sha1WithRSASignature");
+    assert_eq!((root.not_before.as_str(), root.not_after.as_str()), ("1970-05-27T01:11:03Z", "2049-05-27T01:11:03Z"));
+    assert_eq!((root.issued_by_previous, root.signature_valid), (None, Some(true)));
+    assert_eq!(root.signature_check.as_deref(), Some("self-signed: verified with its own key"));
+    assert_eq!(root.sha1, "AD68B89DCF6ECD8281FA935A87197F157F2E2DB1");
+    assert_eq!(root.sha256, "CD542ED6E65D3B9F3533AC700A9BF3FDB2202E7A40CBE70B2FA7F5438F238EE3");
+
+    assert_eq!(leaf.error, None);
+    assert!(leaf.subject.contains("ncalrpc:RODENT"), "{}", leaf.subject);
+    assert_eq!(leaf.issuer, root.subject);
+    assert!(!leaf.self_issued);
+    assert_eq!(
+        (leaf.key_algorithm.as_str(), leaf.key_algorithm_oid.as_str()),
+        ("shaWithRSASignature", "1.3.14.3.2.15")
+    );
+    assert_eq!((leaf.key_type.as_deref(), leaf.key_bits, leaf.exponent), (Some("rsa"), Some(2048), Some(65537)));
+    assert_eq!(leaf.signature_algorithm, "sha1WithRSASignature");
+    assert_eq!((leaf.not_before.as_str(), leaf.not_after.as_str()), ("2007-05-26T12:45:53Z", "2038-01-19T03:14:07Z"));
+    assert_eq!((leaf.issued_by_previous, leaf.signature_valid), (Some(true), Some(true)));
+    assert_eq!(leaf.signature_check.as_deref(), Some("verified with the previous certificate's key"));
+    assert_eq!(leaf.sha1, "2BF0F97435522CA468BCEA60C7FA060B7AC2F492");
+    assert_eq!(leaf.sha256, "DB73AFD5090404F064F1A9AD474FDA4A5AA1F0D1DF936FEB51DA501EBA702AAF");
+
+    // One bit of the leaf's TBS changed (a byte of its modulus): the link no longer verifies.
+    let mut bad = certs.clone();
+    let at = bad[1].windows(3).position(|w| w == [0xc8, 0x90, 0x6b]).unwrap();
+    bad[1][at + 1] ^= 1;
+    let mut sc = ServerCertificateReport::default();
+    fill(&mut sc, &bad);
+    assert_eq!((sc.chain[1].signature_valid, sc.chain_valid), (Some(false), Some(false)));
+}
+
+/// The same chain as a Windows server sends it in SC_SECURITY (MS-RDPBCGR 5.3.3.2: the
+/// licensing chain replaces the proprietary certificate once the server is activated), through
+/// wire/gcc and the MCS step: a 2048-bit server key, a valid chain; the only chain finding is
+/// the leaf's SHA-1 signature, until the leaf expires (2038-01-19).
+#[test]
+fn rdpele_4_1_chain_in_sc_security() {
+    let m = mcs_report(&rdpele_4_1_certificate_blob());
+    let sc = m.server_certificate.as_ref().unwrap();
+    assert_eq!((sc.kind.as_str(), sc.temporary), ("x509", true));
+    assert_eq!(
+        (sc.key_bits, sc.exponent, sc.chain_valid, sc.leaf_is_server_key),
+        (Some(2048), Some(65537), Some(true), Some(true))
+    );
+    assert_eq!(sc.chain.len(), 2);
+    let f = findings(m.clone(), "2026-11-30T00:00:00Z");
+    let chain_ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).filter(|id| id.starts_with("server-chain")).collect();
+    assert_eq!(chain_ids, ["server-chain-weak-key"], "{f:?}");
+    let weak = f.iter().find(|f| f.id == "server-chain-weak-key").unwrap();
+    assert!(weak.summary.contains("sha1WithRSASignature"), "{}", weak.summary);
+    // Judged in 2039, past the leaf's notAfter: expired.
+    let f = findings(m, "2039-01-01T00:00:00Z");
+    assert!(f.iter().any(|f| f.id == "server-chain-expired"), "{f:?}");
+}
+
+/// MS-RDPBCGR 4.1.4's proprietary certificate, field by field, and its signature under the
+/// Terminal Services signing key (5.3.3.1.1): verified with the public exponent, and reproduced
+/// exactly by signing the certificate's first six fields with the published private exponent
+/// (5.3.3.1.2: MD5 hash, 0x00, 0xFF x 45, 0x01, little-endian RSA).
+#[test]
+fn rdpbcgr_4_1_4_proprietary_certificate_fields_and_tssk_signature() {
+    use crate::wire::gcc::{CertificateKind, TSSK_EXPONENT, TSSK_MODULUS};
+    let frame = include_bytes!("../../../tests/vectors/mcs/windows-spec/rdpbcgr-4.1.4-server-mcs-connect-response.bin");
+    let data = crate::wire::x224::decode_data(frame).unwrap();
+    let crate::wire::mcs::ServerMcsPdu::ConnectResponse(cr) = crate::wire::mcs::ServerMcsPdu::decode(data).unwrap()
+    else {
+        panic!()
+    };
+    let ccr = crate::wire::gcc::ConferenceCreateResponse::decode(cr.user_data.as_ref().unwrap()).unwrap();
+    let blocks = ServerBlocks::decode(&ccr.user_data);
+    let sec = blocks.security.clone().unwrap();
+    assert_eq!((sec.encryption_method, sec.encryption_level), (2, 2));
+    assert_eq!((sec.server_random_len, sec.server_cert_len), (Some(32), Some(184)));
+    let cert = sec.server_certificate.clone().unwrap().unwrap();
+    assert_eq!((cert.dw_version, cert.temporary), (1, false));
+    let CertificateKind::Proprietary(p) = &cert.kind else { panic!("not proprietary") };
+    assert_eq!((p.sig_alg_id, p.key_alg_id, p.public_key_blob_type, p.signature_blob_type), (1, 1, 6, 8));
+    let key = p.public_key.clone().unwrap();
+    assert_eq!((key.magic, key.keylen, key.bitlen, key.datalen, key.pub_exp), (0x3141_5352, 0x48, 512, 0x3f, 65537));
+    // The modulus as the annotation lists it (little-endian, 8 zero bytes of padding).
+    assert_eq!(
+        key.modulus,
+        unhex(
+            "cb81feba6d61c35505d55f2e87f87194d6f1a5cbf15f0c3df8700296c4fb9bc83c2d55aee8ff3275ea6879e5a201fd31a0b11f55a61fc1f6d18388632656 12bc0000000000000000"
+                .replace(' ', "")
+                .as_str()
+        )
+    );
+    assert_eq!(key.modulus_bits(), 512);
+    assert_eq!(p.signed_data.len(), 4 + 4 + 4 + 2 + 2 + 0x5c);
+    assert_eq!(p.signature.len(), 72);
+    assert_eq!(&p.signature[64..], &[0; 8]);
+    assert!(p.signature_valid());
+
+    // 5.3.3.1.1: d (little-endian) as published with the signing key, quoted in FreeRDP's
+    // libfreerdp/core/gcc.c (tssk_privateExponent).
+    let d = unhex(
+        "87a71932da118755580016162565 68f8243ee6fae9674994cf92cc3399e80860179a129f24ddb12499c73ab80a7b0ddd350779170b519bb3c7100113e73ff35f"
+            .replace(' ', "")
+            .as_str(),
+    );
+    let n = BigUint::from_bytes_le(&TSSK_MODULUS);
+    let d = BigUint::from_bytes_le(&d);
+    let e = BigUint::from(TSSK_EXPONENT);
+    // e and d are a pair for n: m^(e*d) = m.
+    let m = BigUint::from(0x1234_5678_9abc_def0u64);
+    assert_eq!(m.modpow(&e, &n).modpow(&d, &n), m);
+    // Sign: MD5(signed data) || 0x00 || 0xFF x 45 || 0x01 as a little-endian number, ^d mod n.
+    let mut block = md5::Md5::digest(&p.signed_data).to_vec();
+    block.push(0x00);
+    block.extend(std::iter::repeat_n(0xff, 45));
+    block.push(0x01);
+    assert_eq!(block.len(), 63);
+    let mut sig = BigUint::from_bytes_le(&block).modpow(&d, &n).to_bytes_le();
+    sig.resize(64, 0);
+    assert_eq!(sig, p.signature[..64], "the spec's SignatureBlob is the TSSK signature of its first six fields");
+
+    // The report of the MCS step says the same.
+    let out = Ok(Outcome::Connected { response: Box::new(cr), blocks: Box::new(blocks) });
+    let mut m = McsReport::default();
+    apply(&mut m, &out);
+    let sc = m.server_certificate.clone().unwrap();
+    assert_eq!(
+        (sc.kind.as_str(), sc.dw_version, sc.temporary, sc.key_bits, sc.exponent),
+        ("proprietary", 1, false, Some(512), Some(65537))
+    );
+    assert_eq!((sc.signature_valid, sc.claimed_bitlen, sc.magic_ok), (Some(true), Some(512), Some(true)));
+    // A 512-bit Standard RDP Security key: critical.
+    let f = findings(m, "2026-11-30T00:00:00Z");
+    let weak = f.iter().find(|f| f.id == "server-key-weak").unwrap_or_else(|| panic!("{f:?}"));
+    assert_eq!(weak.severity, Severity::Critical);
+    assert!(!f.iter().any(|f| f.id.as_str().starts_with("server-chain")), "{f:?}");
+}
