@@ -145,7 +145,8 @@ pub fn run(cfg: &ProbeConfig) -> Result<u8, String> {
 /// Writes the first screen the library returned (`session.png`) and records the path in
 /// `session.screenshot`. `path` is the file for a single target; a directory (ending in `/`, or
 /// existing) or many targets get one file per target, named `ADDRESS_PORT.png`. A target
-/// without a screen gets no file; a failed write is said on stderr and never stops the scan.
+/// without a screen gets no file; a failed write is said on stderr and in
+/// `session.screenshot_skipped`, and never stops the scan.
 fn save_screenshot(r: &mut rdp_probe::Report, path: &std::path::Path, single: bool) {
     let Some(session) = r.session.as_mut() else { return };
     let Some(png) = session.png.take() else { return };
@@ -169,6 +170,9 @@ fn save_screenshot(r: &mut rdp_probe::Report, path: &std::path::Path, single: bo
     };
     match std::fs::write(&file, &png) {
         Ok(()) => session.screenshot = Some(file.display().to_string()),
-        Err(e) => eprintln!("rdp-probe: cannot write the screenshot {}: {e}", file.display()),
+        Err(e) => {
+            eprintln!("rdp-probe: cannot write the screenshot {}: {e}", file.display());
+            session.screenshot_skipped = Some(format!("cannot write {}: {e}", file.display()));
+        }
     }
 }

@@ -465,6 +465,9 @@ fn session(out: &mut String, s: &rdp_probe::report::SessionReport) {
     if let Some(p) = &s.screenshot {
         let _ = writeln!(out, "    screenshot {p}");
     }
+    if let Some(why) = &s.screenshot_skipped {
+        let _ = writeln!(out, "    screenshot none: {why}");
+    }
 }
 
 /// One-line decode of transcript bytes with the library's sans-IO decoders, when they are one
@@ -659,6 +662,29 @@ mod tests {
         let e = TlsError { text: "alert fatal handshake_failure".into(), client_limitation: false, ..e };
         error_line(&mut out, e.client_limitation, &e.text, e.phase);
         assert_eq!(out, "    error      alert fatal handshake_failure (tls)\n");
+    }
+
+    /// The Session section says why a screenshot that was asked for is missing.
+    #[test]
+    fn session_screenshot_skipped_line() {
+        use rdp_probe::report::session::{Desktop, SessionPhase};
+        let mut s = rdp_probe::report::SessionReport {
+            reached: Some(SessionPhase::Graphics),
+            desktop: Some(Desktop { width: 65535, height: 65535, bpp: 32 }),
+            screenshot_skipped: Some(
+                "desktop 65535x65535 out of range (max 8192 a side, 33554432 pixels): over the screenshot cap".into(),
+            ),
+            ..Default::default()
+        };
+        let mut out = String::new();
+        session(&mut out, &s);
+        assert!(out.contains("    desktop    65535x65535, 32 bpp\n"), "{out}");
+        assert!(out.ends_with("    screenshot none: desktop 65535x65535 out of range (max 8192 a side, 33554432 pixels): over the screenshot cap\n"), "{out}");
+        s.screenshot_skipped = None;
+        s.screenshot = Some("/tmp/x.png".into());
+        let mut out = String::new();
+        session(&mut out, &s);
+        assert!(out.ends_with("    screenshot /tmp/x.png\n") && !out.contains("none:"), "{out}");
     }
 
     #[test]

@@ -208,3 +208,92 @@ fn shadow_planar_update_paints_the_desktop() {
     }
     assert_eq!(wrong, 0, "pixels off the pattern; see {}", path.display());
 }
+
+/// The container `name` of update bodies (u32le length, body; in arrival order).
+fn bodies_of(name: &str) -> Vec<Vec<u8>> {
+    let all = vector(name);
+    let mut out = Vec::new();
+    let mut i = &all[..];
+    while !i.is_empty() {
+        let n = u32::from_le_bytes(i[..4].try_into().unwrap()) as usize;
+        out.push(i[4..4 + n].to_vec());
+        i = &i[4 + n..];
+    }
+    out
+}
+
+/// Decodes the whole logon screen captured at `bpp` (palette updates applied as they come).
+fn logon_at(bpp: u16) -> (Framebuffer, usize) {
+    let prefix = if bpp == 16 { "xrdp-rdp-none-33895".to_string() } else { format!("xrdp-rdp-none-{bpp}bpp") };
+    let (w, h, da_bpp) = demand_active_desktop(&format!("{prefix}-demand-active.bin"));
+    assert_eq!((w, h, da_bpp), (800, 600, bpp));
+    let mut fb = Framebuffer::new(w, h).unwrap();
+    let mut palettes = 0;
+    for b in bodies_of(&format!("{prefix}-logon-updates.bin")) {
+        match UpdateType::of(&b).unwrap() {
+            UpdateType::Palette => palettes += 1,
+            _ => {
+                for r in &BitmapUpdate::decode(&b).unwrap().rectangles {
+                    // xrdp with bitmap_compression=true: Interleaved RLE at the session depth.
+                    assert_eq!((r.bits_per_pixel, r.flags.0), (bpp, 0x401), "{bpp} bpp");
+                }
+            }
+        }
+        let out = fb.apply_update_body(&b).unwrap();
+        assert!(out.failures.is_empty(), "{bpp} bpp: {:?}", out.failures);
+    }
+    assert!(fb.fully_painted(), "{bpp} bpp: covered {}", fb.covered_pixels());
+    std::fs::write(std::env::temp_dir().join(format!("rdp-probe-xrdp-logon-{bpp}bpp.png")), fb.to_png().unwrap())
+        .unwrap();
+    (fb, palettes)
+}
+
+/// `c` at `bits` bits (truncated, as xrdp converts) and back to 8 bits by bit replication, as
+/// the decoder expands 5-, 6-, 3- and 2-bit channels.
+fn quantize(c: u8, bits: u32) -> u8 {
+    let v = u32::from(c) >> (8 - bits);
+    let mut out = 0u32;
+    let mut shift = 8i32 - bits as i32;
+    while shift > -(bits as i32) {
+        out |= if shift >= 0 { v << shift } else { v >> -shift };
+        shift -= bits as i32;
+    }
+    out as u8
+}
+
+/// The same xrdp logon screen captured at 8, 15, 16 and 24 bpp (tests/vectors/graphics/README.md:
+/// xrdp honours the client's highColorDepth): every depth decodes to the full 800x600 screen,
+/// 24 bpp shows xrdp.ini's colours exactly (R/B order: a pure blue title bar), 15 and 16 bpp are
+/// the 24 bpp screen truncated to RGB555 / RGB565 pixel for pixel (the decoder's channel order
+/// and expansion), and 8 bpp, drawn through the server's palette update, is the 24 bpp screen
+/// in RGB332 everywhere but the logo (xrdp draws xrdp256.bmp instead of xrdp24b.bmp there).
+#[test]
+fn xrdp_logon_screen_at_every_colour_depth() {
+    let (ref24, palettes) = logon_at(24);
+    assert_eq!(palettes, 0);
+    // xrdp.ini: blue=009cb5 (background), grey=dedede (window body), white border, and the
+    // title bar in pure blue: a red one would mean R and B swapped.
+    assert_eq!(ref24.pixel(0, 0), Some([0x00, 0x9c, 0xb5]));
+    assert_eq!(ref24.pixel(799, 599), Some([0x00, 0x9c, 0xb5]));
+    assert_eq!(ref24.pixel(300, 400), Some([0xde, 0xde, 0xde]));
+    assert_eq!(ref24.pixel(226, 130), Some([0xff, 0xff, 0xff]));
+    assert_eq!(ref24.pixel(400, 136), Some([0x00, 0x00, 0xff]));
+    // The logo box at 8 bpp: 240x140 at (288, 175).
+    let logo = |x: usize, y: usize| (288..528).contains(&x) && (175..315).contains(&y);
+    for (bpp, bits, palettes_sent) in [(8, [3, 3, 2], 1), (15, [5, 5, 5], 0), (16, [5, 6, 5], 0)] {
+        let (fb, palettes) = logon_at(bpp);
+        assert_eq!(palettes, palettes_sent, "{bpp} bpp");
+        let mut off = Vec::new();
+        for (i, (got, full)) in fb.rgb().chunks(3).zip(ref24.rgb().chunks(3)).enumerate() {
+            let want = [quantize(full[0], bits[0]), quantize(full[1], bits[1]), quantize(full[2], bits[2])];
+            let (x, y) = (i % 800, i / 800);
+            if got != want && !(bpp == 8 && logo(x, y)) {
+                off.push((x, y, got.to_vec(), want));
+            }
+        }
+        assert!(off.is_empty(), "{bpp} bpp: {} pixels off, first {:?}", off.len(), off.first());
+    }
+    // The 8 bpp logon screen's background is 009cb5 in RGB332: (0, 146, 170).
+    let (fb8, _) = logon_at(8);
+    assert_eq!(fb8.pixel(0, 0), Some([0, 146, 170]));
+}

@@ -8,7 +8,7 @@
 //! (`valid_client`, or the licensing error name), `session.error_info` (the ERRINFO name),
 //! `session.desktop` (`width`, `height`, `bpp`), `session.server_capabilities`,
 //! `session.channels_joined`, `session.first_frame_ms`, `session.screenshot` (the path the
-//! caller wrote).
+//! caller wrote), `session.screenshot_skipped` (why a screenshot that was asked for is absent).
 
 use crate::wire::rdp::errinfo::ErrorInfo;
 use crate::wire::rdp::licensing::{LicenseErrorCode, StateTransition};
@@ -318,6 +318,12 @@ pub struct SessionReport {
     /// The path the screenshot was written to (set by the caller that wrote [`Self::png`]).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
     pub screenshot: Option<String>,
+    /// Why a screenshot that was asked for was not made, in a few words: a desktop beyond the
+    /// cap ([`crate::graphics::MAX_DESKTOP_DIM`] a side, [`crate::graphics::MAX_DESKTOP_PIXELS`]
+    /// in all), a screen that could not be encoded, or a file the caller could not write. A
+    /// session that stopped before graphics leaves it out (`stopped` says why).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none", default))]
+    pub screenshot_skipped: Option<String>,
     /// The first screen as PNG bytes, when the caller asked for it
     /// ([`crate::ProbeOptions::screenshot`]). Never serialized: the caller writes the file.
     #[cfg_attr(feature = "serde", serde(skip))]
@@ -384,6 +390,7 @@ mod tests {
         assert_eq!(v["desktop"]["width"], 1024);
         assert!(v.get("png").is_none());
         assert!(v.get("screenshot").is_none());
+        assert!(v.get("screenshot_skipped").is_none());
         let back: SessionReport = serde_json::from_value(v).unwrap();
         assert_eq!(back, SessionReport { png: None, ..r });
         assert_eq!(LicensingAnswer::from_name("valid_client"), Some(LicensingAnswer::ValidClient));

@@ -978,18 +978,22 @@ async fn session_giant_desktop() {
     assert_eq!((d.width, d.height), (u16::MAX, u16::MAX), "reported as claimed");
     assert_eq!(s.reached, Some(rdp_probe::report::session::SessionPhase::Graphics), "{s:?}");
     assert!(s.png.is_none(), "no framebuffer beyond the cap (8192 a side, 8192 x 4096 pixels)");
+    let why = s.screenshot_skipped.as_deref().unwrap_or_default();
+    assert!(why.starts_with("desktop 65535x65535 out of range") && why.ends_with("over the screenshot cap"), "{why}");
     // A desktop within the side limit but over the area limit gets none either.
     let mut b = frames(&c, 0, DEMAND_ACTIVE);
     b.extend(demand_active_with_desktop(&c[DEMAND_ACTIVE], 8192, 8192));
     b.extend(frames(&c, DEMAND_ACTIVE + 1, c.len()));
     let s = run_session(Script::Once(b), &o, "8192 x 8192 desktop").await;
     assert!(s.png.is_none());
+    assert!(s.screenshot_skipped.is_some_and(|w| w.starts_with("desktop 8192x8192 out of range")));
     // The largest accepted (a 4K desktop, 24 MiB of framebuffer) gets its screenshot.
     let mut b = frames(&c, 0, DEMAND_ACTIVE);
     b.extend(demand_active_with_desktop(&c[DEMAND_ACTIVE], 3840, 2160));
     b.extend(frames(&c, DEMAND_ACTIVE + 1, c.len()));
     let s = run_session(Script::Once(b), &o, "4K desktop").await;
     assert_eq!(png_size(s.png.as_deref().unwrap()), (3840, 2160));
+    assert_eq!(s.screenshot_skipped, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -229,6 +229,7 @@ pub(crate) fn report(out: Outcome, security: SessionSecurity, gfx: Option<bool>,
     } else {
         None
     };
+    let screenshot_skipped = if keep_png && png.is_none() { screenshot_skipped(&out, desktop.as_ref()) } else { None };
     SessionReport {
         reached: out.reached,
         stopped: out.stopped.map(|(phase, reason, detail)| Stopped { phase, reason, detail }),
@@ -248,7 +249,32 @@ pub(crate) fn report(out: Outcome, security: SessionSecurity, gfx: Option<bool>,
         first_frame_ms: out.first_frame_ms,
         updates: (out.updates > 0).then_some(out.updates),
         screenshot: None,
+        screenshot_skipped,
         png,
+    }
+}
+
+/// Why a screenshot that was asked for is absent: the desktop is over the graphics caps (the
+/// screen factory made no framebuffer), or the screen of a session that reached graphics could
+/// not be encoded. `None` for a session that stopped earlier (its `stopped` says why).
+fn screenshot_skipped(out: &Outcome, desktop: Option<&Desktop>) -> Option<String> {
+    if let Some(d) = desktop {
+        let caps = crate::graphics::check_size(
+            "desktop",
+            d.width.into(),
+            d.height.into(),
+            crate::graphics::MAX_DESKTOP_DIM,
+            crate::graphics::MAX_DESKTOP_PIXELS,
+        );
+        if let Err(e) = caps {
+            return Some(format!("{e}: over the screenshot cap"));
+        }
+    }
+    // A session that stopped earlier says why in `stopped`.
+    match (out.reached, out.screen.is_some()) {
+        (Some(SessionPhase::Graphics), true) => Some("the screen could not be encoded as PNG".into()),
+        (Some(SessionPhase::Graphics), false) => Some("no screen was made for this desktop".into()),
+        _ => None,
     }
 }
 

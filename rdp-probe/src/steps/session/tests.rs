@@ -741,3 +741,47 @@ fn platform_challenge_stops_with_a_precise_reason() {
     assert!(detail.contains("Platform Challenge Response"), "{detail}");
     assert_eq!(sent.len(), 8);
 }
+
+/// `session.screenshot_skipped`: absent with a PNG; the reason when the desktop is over the
+/// graphics caps or no screen was made; absent (left to `stopped`) before graphics.
+#[test]
+fn screenshot_skipped_says_why() {
+    let play = |factory: Option<screen::Factory>, script: &[Event]| {
+        let mut m = Session::new(capture_config(), factory);
+        replay(&mut m, script).output
+    };
+    let all = [Event::Bytes(after_connect().to_vec()), Event::Silence];
+    let r = report(play(screen::factory(), &all), SessionSecurity::Standard, None, true);
+    assert!(r.png.is_some());
+    assert_eq!(r.screenshot_skipped, None);
+    // Not asked for: nothing to explain.
+    let r = report(play(screen::factory(), &all), SessionSecurity::Standard, None, false);
+    assert_eq!((r.png.is_none(), r.screenshot_skipped), (true, None));
+    // Reached graphics but the factory made no screen.
+    let none: screen::Factory = Box::new(|_, _, _| None);
+    let r = report(play(Some(none), &all), SessionSecurity::Standard, None, true);
+    assert_eq!(r.screenshot_skipped.as_deref(), Some("no screen was made for this desktop"));
+    // Stopped before graphics: `stopped` says why.
+    let cut = after_connect().len() / 4;
+    let r = report(
+        play(screen::factory(), &[Event::Bytes(after_connect()[..cut].to_vec()), Event::Close]),
+        SessionSecurity::Standard,
+        None,
+        true,
+    );
+    assert!(r.stopped.is_some() && r.reached != Some(SessionPhase::Graphics), "{r:?}");
+    assert_eq!(r.screenshot_skipped, None);
+    // A desktop over the caps, whatever the phase reached.
+    let mut out = play(screen::factory(), &all);
+    let giant = |w: u16, h: u16| Desktop { width: w, height: h, bpp: 32 };
+    out.screen = None;
+    for (w, h) in [(u16::MAX, u16::MAX), (8192, 8192), (8193, 100)] {
+        let why = screenshot_skipped(&out, Some(&giant(w, h))).unwrap();
+        assert!(why.starts_with(&format!("desktop {w}x{h} out of range")), "{why}");
+        assert!(why.ends_with("over the screenshot cap"), "{why}");
+    }
+    assert_eq!(
+        screenshot_skipped(&out, Some(&giant(3840, 2160))).as_deref(),
+        Some("no screen was made for this desktop")
+    );
+}
