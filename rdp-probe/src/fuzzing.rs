@@ -407,6 +407,7 @@ pub fn session(data: &[u8]) {
             static_channels: vec![1004, 1005],
             client_info: crate::wire::rdp::client_info::ClientInfo::logon_screen("127.0.0.1"),
             client_random: [1; 32],
+            license_client_random: [3; 32],
             license_premaster: [2; 48],
             license_names: ("u".into(), "m".into()),
             settle_ms: 500.0,

@@ -78,8 +78,11 @@ pub(crate) struct Config {
     pub static_channels: Vec<u16>,
     /// The Client Info PDU to send.
     pub client_info: ClientInfo,
-    /// The client random of the Security Exchange (and of the licensing request).
+    /// The client random of the Security Exchange.
     pub client_random: [u8; 32],
+    /// The ClientRandom of the New License Request (MS-RDPELE 2.2.2.2). It goes out in clear,
+    /// so it is not the Security Exchange's, which keys Standard RDP Security.
+    pub license_client_random: [u8; 32],
     /// The premaster secret of the New License Request (MS-RDPELE 2.2.2.2).
     pub license_premaster: [u8; 48],
     /// The user and machine name of the New License Request.
@@ -410,12 +413,17 @@ impl Session {
                     .or_else(|| self.cfg.standard.as_ref().map(|s| (s.modulus_le.clone(), s.exponent)));
                 let encrypted = key.and_then(|(m, e)| crypto::rsa_encrypt_le(&self.cfg.license_premaster, &m, e).ok());
                 self.license_keys = encrypted.as_ref().and_then(|_| {
-                    LicensingKeys::derive(&self.cfg.client_random, &req.server_random, &self.cfg.license_premaster).ok()
+                    LicensingKeys::derive(
+                        &self.cfg.license_client_random,
+                        &req.server_random,
+                        &self.cfg.license_premaster,
+                    )
+                    .ok()
                 });
                 let nlr = NewLicenseRequest {
                     key_exchange_alg: licensing::KEY_EXCHANGE_ALG_RSA,
                     platform_id: licensing::PLATFORM_ID,
-                    client_random: self.cfg.client_random.to_vec(),
+                    client_random: self.cfg.license_client_random.to_vec(),
                     encrypted_premaster: encrypted.unwrap_or_else(|| vec![0; 72]),
                     user_name: self.cfg.license_names.0.clone(),
                     machine_name: self.cfg.license_names.1.clone(),

@@ -26,7 +26,11 @@ use crate::wire::rdp::capture_tests::{frames, CLIENT_STREAM, SERVER_STREAM};
 fn setup() -> Setup {
     Setup {
         client_info: crate::wire::rdp::client_info::ClientInfo::logon_screen("127.0.0.1"),
-        randoms: Randoms { client_random: [0x11; 32], license_premaster: [0x22; 48] },
+        randoms: Randoms {
+            client_random: [0x11; 32],
+            license_client_random: [0x33; 32],
+            license_premaster: [0x22; 48],
+        },
         license_user: "rdp-probe".into(),
         settle_ms: 500.0,
         deadline_ms: 5000.0,
@@ -88,10 +92,10 @@ fn capture_replays_to_graphics() {
     let nlr = user_data(&sent[7]);
     let (rest, h) = SecurityHeader::decode(&nlr, HeaderKind::Basic).unwrap();
     assert_eq!(h.unwrap().flags, SecurityFlags::LICENSE_PKT);
-    assert!(matches!(
-        Licensing::decode(rest).unwrap().pdu,
-        crate::wire::rdp::licensing::LicensingPdu::NewLicenseRequest(_)
-    ));
+    let crate::wire::rdp::licensing::LicensingPdu::NewLicenseRequest(nlr) = Licensing::decode(rest).unwrap().pdu else {
+        panic!()
+    };
+    assert_eq!(nlr.client_random, [0x33; 32], "the licensing random, not the Security Exchange's");
     // Confirm Active + Synchronize + Control x2 + Font List, no security header at level none
     let fin = frames(&sent[8]);
     assert_eq!(fin.len(), 5);
@@ -802,13 +806,14 @@ fn new_license(upgrade: bool) -> Vec<u8> {
     licensing_frame(if upgrade { 0x04 } else { 0x03 }, &b)
 }
 
-/// The FreeRDP vector's client random and premaster secret injected.
+/// The FreeRDP vector's client random (as the licensing ClientRandom) and premaster secret
+/// injected.
 fn vector_config() -> Config {
     let mut cr = [0u8; 32];
     cr.copy_from_slice(&FreeRdpVector::client_random());
     let mut pm = [0u8; 48];
     pm.copy_from_slice(&FreeRdpVector::premaster());
-    Config { client_random: cr, license_premaster: pm, ..capture_config() }
+    Config { license_client_random: cr, license_premaster: pm, ..capture_config() }
 }
 
 fn vector_keys() -> LicensingKeys {
@@ -896,6 +901,12 @@ fn platform_challenge_under_standard_security_uses_the_security_block_key() {
     assert_eq!(out.stopped.map(|s| (s.0, s.1)), Some((SessionPhase::Capabilities, StopReason::Closed)));
     let LicensingPdu::NewLicenseRequest(nlr) = client_licensing(&sent[7]) else { panic!() };
     assert_eq!(nlr.encrypted_premaster, [FreeRdpVector::encrypted_premaster(), vec![0; 8]].concat());
+    // the licensing ClientRandom goes out in clear: it is not the Security Exchange's secret one
+    assert_eq!(nlr.client_random, FreeRdpVector::client_random());
+    let sx = SecurityExchange::decode(&user_data(frames(&sent[6])[0])).unwrap();
+    let secret = crate::wire::rdp::crypto::rsa_encrypt_le(&[0x11; 32], &FreeRdpVector::modulus_le(), 0x10001).unwrap();
+    assert_eq!(sx.encrypted_client_random, secret);
+    assert_ne!(nlr.client_random, [0x11; 32]);
     let LicensingPdu::PlatformChallengeResponse(r) = client_licensing(&sent[8]) else { panic!() };
     assert!(r.open(&keys).unwrap().2);
 }
