@@ -216,7 +216,8 @@ pub fn rdp_mcs_domain(data: &[u8]) {
 }
 
 /// Licensing PDUs (2.2.1.12, MS-RDPELE 2.2.2), then the security header variants in front.
-/// Oracle: an ERROR_ALERT re-encodes to the same bytes' meaning.
+/// Oracle: an ERROR_ALERT and a PLATFORM_CHALLENGE_RESPONSE re-encode to the same bytes'
+/// meaning.
 pub fn rdp_licensing(data: &[u8]) {
     use crate::wire::rdp::licensing::{Licensing, LicensingPdu};
     use crate::wire::rdp::security::{HeaderKind, SecurityHeader};
@@ -225,6 +226,9 @@ pub fn rdp_licensing(data: &[u8]) {
         if let LicensingPdu::ErrorAlert(e) = &l.pdu {
             let enc = Licensing::encode_error_alert(l.flags, e);
             assert_eq!(Licensing::decode(&enc).as_ref(), Ok(&l));
+        }
+        if let LicensingPdu::PlatformChallengeResponse(r) = &l.pdu {
+            assert_eq!(r.encode(l.flags), data);
         }
     }
     for kind in [HeaderKind::Basic, HeaderKind::NonFips, HeaderKind::Fips] {
@@ -403,6 +407,7 @@ pub fn session(data: &[u8]) {
             static_channels: vec![1004, 1005],
             client_info: crate::wire::rdp::client_info::ClientInfo::logon_screen("127.0.0.1"),
             client_random: [1; 32],
+            license_client_random: [3; 32],
             license_premaster: [2; 48],
             license_names: ("u".into(), "m".into()),
             settle_ms: 500.0,
@@ -550,6 +555,37 @@ pub fn identify(data: &[u8]) {
     assert_eq!(eol, id.past_end_of_support(), "{id:?}");
 }
 
+/// The licensing Platform Challenge path (MS-RDPELE 2.2.2.4, 2.2.2.5, 5.1): the input as a
+/// licensing PDU; a PLATFORM_CHALLENGE is decrypted and MAC-checked under fixed licensing keys
+/// and answered as the session machine answers it; the input also goes to the decoders of the
+/// encrypted parts (PLATFORM_CHALLENGE_RESPONSE_DATA, CLIENT_HARDWARE_ID). Oracles: what we
+/// seal opens to the challenge we decrypted, with a valid MAC; the decoded parts re-encode to
+/// the input.
+pub fn rdp_licensing_challenge(data: &[u8]) {
+    use crate::wire::rdp::licensing::{
+        ClientHardwareId, Licensing, LicensingPdu, PlatformChallengeResponse, PlatformChallengeResponseData,
+        PLATFORM_ID,
+    };
+    use crate::wire::rdp::licensing_crypto::LicensingKeys;
+    let Ok(keys) = LicensingKeys::derive(&[0x11; 32], &[0x22; 32], &[0x33; 48]) else { return };
+    if let Ok(Licensing { pdu: LicensingPdu::PlatformChallenge { encrypted_challenge, mac_data, .. }, .. }) =
+        Licensing::decode(data)
+    {
+        let (challenge, _mac_ok) = keys.open(&encrypted_challenge.data, &mac_data);
+        let response = PlatformChallengeResponseData::for_challenge(&challenge);
+        let hwid = ClientHardwareId::from_seed(PLATFORM_ID, data);
+        let sealed = PlatformChallengeResponse::seal(&keys, &response, &hwid);
+        let opened = sealed.open(&keys).ok();
+        assert_eq!(opened, Some((response, hwid, true)), "a sealed response opens to what was sealed");
+    }
+    if let Ok(d) = PlatformChallengeResponseData::decode(data) {
+        assert_eq!(d.encode(), data);
+    }
+    if let Ok(h) = ClientHardwareId::decode(data) {
+        assert_eq!(h.encode().as_slice(), data);
+    }
+}
+
 /// Every entry point by name (the cargo-fuzz target's name), for the crasher replay test.
 pub const TARGETS: &[(&str, Target)] = &[
     ("tpkt", tpkt),
@@ -579,6 +615,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("fingerprint_table", fingerprint_table),
     ("session", session),
     ("identify", identify),
+    ("rdp_licensing_challenge", rdp_licensing_challenge),
 ];
 
 #[cfg(test)]

@@ -308,9 +308,9 @@ catalog! {
     SESSION_LICENSING_ERROR = "session-licensing-error", Critical, "Remote Desktop licensing refuses the client",
     "A full client connection (--session) got a licensing error from the server instead of 'valid client' (MS-RDPBCGR 2.2.1.12): the RD Session Host cannot issue or find a Client Access License, so clients are disconnected during logon with a licensing message.",
     "Check RD Licensing: the license server must be activated and reachable from the RD Session Host, the licensing mode (Per User / Per Device) must match the installed RDS CALs, and CALs must be available (RD Licensing Manager, 'licmgr.exe'; Group Policy 'Use the specified Remote Desktop license servers' and 'Set the Remote Desktop licensing mode'). Outside the 120-day grace period a Session Host without a license server refuses every client.";
-    SESSION_LICENSING_CHALLENGE = "session-licensing-challenge", Info, "The server asks for a client license (licensing Platform Challenge)",
-    "A full client connection (--session) was answered with a licensing Platform Challenge (MS-RDPELE 2.2.2.4) after its New License Request: an RD Session Host in Per Device licensing mode, with a license server, is about to issue this client a (temporary) license. A stock client answers the challenge and goes on; rdp-probe does not answer it, so its session stops at licensing and says nothing about the logon screen. This is not a refusal: licensing works up to this point.",
-    "Nothing to fix on the server for this. To see the logon screen with rdp-probe, probe a Session Host in Per User mode or one that answers 'valid client' (an administrative-mode server without RDS licensing); check the CAL count in RD Licensing Manager if clients later fail with 'no licenses available'.";
+    SESSION_LICENSING_CHALLENGE = "session-licensing-challenge", Info, "A licensing Platform Challenge rdp-probe could not answer",
+    "A full client connection (--session) was answered with a licensing Platform Challenge (MS-RDPELE 2.2.2.4) after its New License Request: an RD Session Host in Per Device licensing mode, with a license server, is about to issue this client a (temporary) license. rdp-probe answers such a challenge as a stock client does (MS-RDPELE 2.2.2.5); this one it could not: the server offered no RSA key to encrypt the licensing premaster secret with (neither in its License Request nor in the Server Security Data), or the challenge's MAC did not verify under the licensing keys (session.stopped says which). The session stops at licensing and says nothing about the logon screen. This is not a refusal: licensing works up to this point.",
+    "A server without a usable licensing key, or one whose challenge does not verify, may hold a damaged Terminal Server certificate: if real clients fail here too ('because of a security error'), back up, then delete the values Certificate, X509 Certificate and X509 Certificate ID under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM and restart the server so they are recreated. Otherwise nothing needs fixing; check the CAL count in RD Licensing Manager if clients later fail with 'no licenses available'.";
     SESSION_REFUSED = "session-refused", Critical, "The server refuses the session after the connection",
     "A full client connection (--session) got past MCS, then the server sent a Set Error Info PDU (MS-RDPBCGR 2.2.5.1.1) and disconnected: the ERRINFO code says why (connection limit, denied connection, missing logon right, licensing, ...). A client shows this as 'the remote session was disconnected'.",
     "Act on the ERRINFO code in the summary: for a denied connection check 'Allow remote connections' and the connection limits (RDP-Tcp 'Maximum connections', Group Policy 'Limit number of connections' / 'TS Maximum Connections Allowed'); for insufficient privileges grant 'Allow log on through Remote Desktop Services' or add the user to Remote Desktop Users; for licensing codes fix RD Licensing.";
@@ -597,7 +597,7 @@ fn session_findings(s: &crate::report::SessionReport, out: &mut Vec<Finding>) {
     if s.licensing == Some(LicensingAnswer::PlatformChallenge) {
         out.push(make(
             "session-licensing-challenge",
-            "the server answered the New License Request with a Platform Challenge, which rdp-probe does not answer (a stock client does)".into(),
+            "the server answered the New License Request with a Platform Challenge that rdp-probe could not answer (no usable server key, or a MAC that does not verify; session.stopped says which)".into(),
             "session.licensing",
         ));
     }
@@ -1129,7 +1129,7 @@ mod tests {
 
     /// Each licensing error a server sends (MS-RDPBCGR 2.2.1.12.1.3) becomes
     /// `session-licensing-error` with its code and transition and the remedy in RD Licensing's
-    /// terms; a Platform Challenge is informational, not a refusal.
+    /// terms; a Platform Challenge we could not answer is informational, not a refusal.
     #[test]
     fn licensing_answers_to_findings() {
         use crate::report::session::{LicensingAnswer, SessionPhase, SessionReport, StopReason, Stopped};

@@ -398,7 +398,7 @@ const TABLE: &[Entry] = &[
     },
     Entry {
         id: "session-licensing-challenge",
-        xrdp: Some("xrdp has no licensing and answers every client 'valid client': a Platform Challenge comes from a Windows RD Session Host answering on this port (behind a load balancer or NAT rule)."),
+        xrdp: Some("xrdp has no licensing and answers every client 'valid client': a Platform Challenge (and one rdp-probe cannot answer) comes from a Windows RD Session Host answering on this port (behind a load balancer or NAT rule)."),
         freerdp: Some("The FreeRDP shadow server answers every client 'valid client': a Platform Challenge comes from a Windows RD Session Host answering on this port."),
         gnome: Some("gnome-remote-desktop has no Remote Desktop licensing: a Platform Challenge comes from a Windows RD Session Host answering on this port."),
     },

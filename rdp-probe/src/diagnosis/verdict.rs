@@ -254,7 +254,7 @@ fn session_path(s: &crate::report::SessionReport) -> Option<Path> {
 /// What the `--session` connection says about `path`, when it took that path: a refusal after
 /// MCS (Set Error Info, a licensing error with ST_TOTAL_ABORT, a Disconnect Provider
 /// Ultimatum, or a close before the capability exchange, which every client goes through)
-/// means users are refused after the handshake. A stop that is ours (a Platform Challenge we do
+/// means users are refused after the handshake. A stop that is ours (a Platform Challenge we could
 /// not answer, a timeout, an undecodable PDU) or a close after the capability exchange (e.g. a
 /// server checking the Client Info's empty credentials) blocks nothing.
 fn session_block(r: &Report, path: Path) -> Option<Block> {
@@ -299,7 +299,7 @@ fn session_note(r: &Report) -> String {
     }
     match &s.stopped {
         Some(st) if st.reason == StopReason::LicensingUnsupported => {
-            format!("; the session{over} stopped at the licensing Platform Challenge, which a stock client answers")
+            format!("; the session{over} stopped at a licensing Platform Challenge it could not answer")
         }
         Some(st) => format!("; the session{over} did not reach the first screen ({} during {})", st.reason, st.phase),
         None => String::new(),
@@ -812,7 +812,7 @@ mod tests {
         }
     }
 
-    /// The first screen confirms usability; our own stops (Platform Challenge, timeout) and a
+    /// The first screen confirms usability; our own stops (a Platform Challenge we could not answer, timeout) and a
     /// close after the capability exchange block nothing; a session on another path is not
     /// this path's.
     #[test]
@@ -831,7 +831,7 @@ mod tests {
             ..base.clone()
         });
         assert!(v.state.is_usable(), "{v:?}");
-        assert!(v.summary.contains("Platform Challenge, which a stock client answers"), "{}", v.summary);
+        assert!(v.summary.contains("Platform Challenge it could not answer"), "{}", v.summary);
         for s in [
             SessionReport { reached: Some(P::Finalization), stopped: stopped(P::Graphics, R::Closed), ..base.clone() },
             SessionReport { reached: Some(P::Finalization), stopped: stopped(P::Graphics, R::Timeout), ..base.clone() },

@@ -93,7 +93,8 @@ pub enum StopReason {
     ErrorInfo,
     /// A licensing error other than "valid client" (`licensing`).
     LicensingError,
-    /// A licensing exchange rdp-probe does not complete (platform challenge).
+    /// A licensing Platform Challenge rdp-probe could not answer (no usable server key, or a
+    /// MAC that does not verify).
     LicensingUnsupported,
     /// The server refused Attach User or a Channel Join, or answered MCS with a failure.
     McsRefused,
@@ -163,7 +164,8 @@ pub enum LicensingAnswer {
     NewLicense,
     /// A license was upgraded (UPGRADE_LICENSE).
     UpgradeLicense,
-    /// A PLATFORM_CHALLENGE (rdp-probe does not answer it).
+    /// A PLATFORM_CHALLENGE rdp-probe could not answer (an answered one ends in one of the
+    /// other answers).
     PlatformChallenge,
     /// An Error Alert with another code.
     Error(LicenseErrorCode),

@@ -21,8 +21,10 @@ use crate::wire::rdp::client_info::ClientInfo;
 use crate::wire::rdp::crypto::{self, Method};
 use crate::wire::rdp::errinfo::ErrorInfo;
 use crate::wire::rdp::licensing::{
-    self, LicenseErrorCode, Licensing, LicensingPdu, NewLicenseRequest, StateTransition,
+    self, ClientHardwareId, LicenseErrorCode, Licensing, LicensingPdu, NewLicenseRequest, PlatformChallengeResponse,
+    PlatformChallengeResponseData, StateTransition,
 };
+use crate::wire::rdp::licensing_crypto::LicensingKeys;
 use crate::wire::rdp::mcs_domain::{self, DomainPdu, SendData};
 use crate::wire::rdp::output::{frame_len, FastPathUpdate, FastPathUpdateCode, Fragmentation, FrameKind};
 use crate::wire::rdp::security::{SecurityExchange, SecurityFlags};
@@ -30,6 +32,8 @@ use crate::wire::rdp::share::{self, DataPdu, PduType2, ShareControl, ShareContro
 use crate::wire::x224;
 use std::collections::VecDeque;
 
+/// Preamble flags of our licensing messages: PREAMBLE_VERSION_3_0, EXTENDED_ERROR_MSG_SUPPORTED.
+const LICENSING_FLAGS: u8 = licensing::PREAMBLE_VERSION_3_0 | licensing::EXTENDED_ERROR_MSG_SUPPORTED;
 /// Most times we resend a licensing message the server asks again for (ST_RESEND_LAST_MESSAGE).
 const MAX_LICENSE_RESENDS: u32 = 2;
 /// Most reactivations (Deactivate All, then a new Demand Active) we follow.
@@ -74,8 +78,11 @@ pub(crate) struct Config {
     pub static_channels: Vec<u16>,
     /// The Client Info PDU to send.
     pub client_info: ClientInfo,
-    /// The client random of the Security Exchange (and of the licensing request).
+    /// The client random of the Security Exchange.
     pub client_random: [u8; 32],
+    /// The ClientRandom of the New License Request (MS-RDPELE 2.2.2.2). It goes out in clear,
+    /// so it is not the Security Exchange's, which keys Standard RDP Security.
+    pub license_client_random: [u8; 32],
     /// The premaster secret of the New License Request (MS-RDPELE 2.2.2.2).
     pub license_premaster: [u8; 48],
     /// The user and machine name of the New License Request.
@@ -141,6 +148,11 @@ pub(crate) struct Session {
     /// The last licensing message sent (plain), for ST_RESEND_LAST_MESSAGE.
     last_license_message: Option<Vec<u8>>,
     license_resends: u32,
+    /// The licensing keys (MS-RDPELE 5.1.2) of the last New License Request, when its premaster
+    /// secret went out encrypted under a usable server key.
+    license_keys: Option<LicensingKeys>,
+    /// A Platform Challenge Response was sent.
+    challenge_answered: bool,
     screen_factory: Option<super::screen::Factory>,
 }
 
@@ -189,6 +201,8 @@ impl Session {
             fragment: None,
             last_license_message: None,
             license_resends: 0,
+            license_keys: None,
+            challenge_answered: false,
             screen_factory: screen,
         }
     }
@@ -391,29 +405,30 @@ impl Session {
         match l.pdu {
             LicensingPdu::LicenseRequest(req) => {
                 // A New License Request (MS-RDPELE 2.2.2.2), premaster encrypted with the
-                // licensing key (the License Request's certificate, else the SC_SECURITY one).
+                // licensing key (the License Request's certificate, else the SC_SECURITY one,
+                // 3.1.5.1); the licensing keys follow from it (5.1.2). Without a usable key the
+                // premaster goes out as zeros and no keys exist: a Platform Challenge then
+                // cannot be answered.
                 let key = licensing_key(&req.server_certificate.data)
                     .or_else(|| self.cfg.standard.as_ref().map(|s| (s.modulus_le.clone(), s.exponent)));
-                let premaster = match key {
-                    Some((m, e)) => {
-                        crypto::rsa_encrypt_le(&self.cfg.license_premaster, &m, e).unwrap_or_else(|_| vec![0; 72])
-                    }
-                    None => vec![0; 72],
-                };
+                let encrypted = key.and_then(|(m, e)| crypto::rsa_encrypt_le(&self.cfg.license_premaster, &m, e).ok());
+                self.license_keys = encrypted.as_ref().and_then(|_| {
+                    LicensingKeys::derive(
+                        &self.cfg.license_client_random,
+                        &req.server_random,
+                        &self.cfg.license_premaster,
+                    )
+                    .ok()
+                });
                 let nlr = NewLicenseRequest {
                     key_exchange_alg: licensing::KEY_EXCHANGE_ALG_RSA,
-                    platform_id: 0x0401_0000,
-                    client_random: self.cfg.client_random.to_vec(),
-                    encrypted_premaster: premaster,
+                    platform_id: licensing::PLATFORM_ID,
+                    client_random: self.cfg.license_client_random.to_vec(),
+                    encrypted_premaster: encrypted.unwrap_or_else(|| vec![0; 72]),
                     user_name: self.cfg.license_names.0.clone(),
                     machine_name: self.cfg.license_names.1.clone(),
                 };
-                let flags = licensing::PREAMBLE_VERSION_3_0 | licensing::EXTENDED_ERROR_MSG_SUPPORTED;
-                let message = nlr.encode(flags);
-                let ud = self.layer.wrap(SecurityFlags::LICENSE_PKT, &message);
-                self.last_license_message = Some(message);
-                let b = self.frames(self.cfg.io_channel, &[ud]);
-                self.send(b)
+                self.send_licensing(nlr.encode(LICENSING_FLAGS))
             }
             LicensingPdu::ErrorAlert(e) => {
                 if e.error_code == LicenseErrorCode::ValidClient {
@@ -445,18 +460,55 @@ impl Session {
             LicensingPdu::NewLicense { upgrade, .. } => {
                 self.licensed(if upgrade { LicensingAnswer::UpgradeLicense } else { LicensingAnswer::NewLicense }, None)
             }
-            LicensingPdu::PlatformChallenge { .. } => {
-                self.out.licensing = Some((LicensingAnswer::PlatformChallenge, None));
-                // Answering needs the licensing keys of MS-RDPELE 5.1.3 and a Platform
-                // Challenge Response (2.2.2.5), not implemented: stop here, before the server
-                // takes the silence for a client failure.
-                self.stop(
-                    StopReason::LicensingUnsupported,
-                    "the server answered the New License Request with a licensing Platform Challenge (MS-RDPELE 2.2.2.4: Per Device licensing is about to issue a client license); a stock client answers it with a Platform Challenge Response, rdp-probe does not, so the session ends at licensing",
-                )
+            LicensingPdu::PlatformChallenge { encrypted_challenge, mac_data, .. } => {
+                self.on_platform_challenge(&encrypted_challenge.data, &mac_data)
             }
             other => self.stop(StopReason::Decode, format!("unexpected licensing PDU {other:?}")),
         }
+    }
+
+    /// Wraps and sends a licensing message, kept for ST_RESEND_LAST_MESSAGE.
+    fn send_licensing(&mut self, message: Vec<u8>) -> Action<Outcome> {
+        let ud = self.layer.wrap(SecurityFlags::LICENSE_PKT, &message);
+        self.last_license_message = Some(message);
+        let b = self.frames(self.cfg.io_channel, &[ud]);
+        self.send(b)
+    }
+
+    /// A Server Platform Challenge (MS-RDPELE 2.2.2.4, 3.1.5.1): decrypt the challenge with the
+    /// licensing encryption key, check its MAC, and answer with a Client Platform Challenge
+    /// Response (2.2.2.5): the challenge and our hardware id, each RC4-encrypted, and the MAC
+    /// over both in clear. The server then sends a New License, an Upgrade License or
+    /// STATUS_VALID_CLIENT. A challenge we cannot answer ends the session at licensing.
+    fn on_platform_challenge(&mut self, encrypted: &[u8], mac: &[u8]) -> Action<Outcome> {
+        let Some(keys) = self.license_keys.clone() else {
+            return self.challenge_unanswered(
+                "the server answered the New License Request with a licensing Platform Challenge (MS-RDPELE 2.2.2.4: Per Device licensing is about to issue a client license), but neither the License Request nor the Server Security Data carried an RSA key the premaster secret could be encrypted with, so no licensing keys exist to answer it; the session ends at licensing",
+            );
+        };
+        let (challenge, mac_ok) = keys.open(encrypted, mac);
+        if !mac_ok {
+            return self.challenge_unanswered(
+                "the server answered the New License Request with a licensing Platform Challenge (MS-RDPELE 2.2.2.4) whose MAC does not verify under the licensing keys derived from our premaster secret (5.1.2, 5.1.5): the server decrypted a different premaster (another key than the certificate's, or a changed message), so the challenge cannot be answered; the session ends at licensing",
+            );
+        }
+        let response = PlatformChallengeResponseData::for_challenge(&challenge);
+        let hwid = ClientHardwareId::from_seed(licensing::PLATFORM_ID, &self.hwid_seed());
+        let message = PlatformChallengeResponse::seal(&keys, &response, &hwid).encode(LICENSING_FLAGS);
+        self.challenge_answered = true;
+        self.send_licensing(message)
+    }
+
+    /// The seed of our hardware id: the names of the New License Request, so the same probe
+    /// configuration is always the same device to a license server.
+    fn hwid_seed(&self) -> Vec<u8> {
+        let (user, machine) = &self.cfg.license_names;
+        [b"rdp-probe client hardware id\0".as_slice(), user.as_bytes(), b"\0", machine.as_bytes()].concat()
+    }
+
+    fn challenge_unanswered(&mut self, detail: &str) -> Action<Outcome> {
+        self.out.licensing = Some((LicensingAnswer::PlatformChallenge, None));
+        self.stop(StopReason::LicensingUnsupported, detail)
     }
 
     fn licensed(&mut self, a: LicensingAnswer, t: Option<StateTransition>) -> Action<Outcome> {
@@ -757,6 +809,11 @@ impl Machine for Session {
                         format!("Set Error Info {} ({:#x}), then {}", info.name(), info.value(), e.kind)
                     }
                     _ => e.kind.to_string(),
+                };
+                let detail = if self.state == State::Licensing && self.challenge_answered {
+                    format!("{detail} (after our Platform Challenge Response)")
+                } else {
+                    detail
                 };
                 return self.stop(reason, detail);
             }

@@ -125,8 +125,10 @@ fn rsa_public_key_der(b: &[u8]) -> Option<(Vec<u8>, u32)> {
 /// Injected randomness of one session.
 #[derive(Clone)]
 pub(crate) struct Randoms {
-    /// The Security Exchange client random.
+    /// The Security Exchange client random (secret: it is sent RSA-encrypted only).
     pub client_random: [u8; 32],
+    /// The licensing ClientRandom (MS-RDPELE 2.2.2.2), sent in clear: never the one above.
+    pub license_client_random: [u8; 32],
     /// The licensing premaster secret.
     pub license_premaster: [u8; 48],
 }
@@ -134,8 +136,9 @@ pub(crate) struct Randoms {
 impl Randoms {
     /// Fresh values from the OS.
     pub(crate) fn generate() -> Result<Randoms, String> {
-        let mut r = Randoms { client_random: [0; 32], license_premaster: [0; 48] };
+        let mut r = Randoms { client_random: [0; 32], license_client_random: [0; 32], license_premaster: [0; 48] };
         getrandom::fill(&mut r.client_random).map_err(|e| format!("random: {e}"))?;
+        getrandom::fill(&mut r.license_client_random).map_err(|e| format!("random: {e}"))?;
         getrandom::fill(&mut r.license_premaster).map_err(|e| format!("random: {e}"))?;
         Ok(r)
     }
@@ -185,6 +188,7 @@ pub(crate) fn config(blocks: &ServerBlocks, enhanced: bool, setup: Setup) -> Res
         static_channels: net.map(|n| n.channel_ids.clone()).unwrap_or_default(),
         client_info: setup.client_info,
         client_random: setup.randoms.client_random,
+        license_client_random: setup.randoms.license_client_random,
         license_premaster: setup.randoms.license_premaster,
         license_names: (setup.license_user, "rdp-probe".into()),
         settle_ms: setup.settle_ms,

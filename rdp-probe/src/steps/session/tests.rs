@@ -26,7 +26,11 @@ use crate::wire::rdp::capture_tests::{frames, CLIENT_STREAM, SERVER_STREAM};
 fn setup() -> Setup {
     Setup {
         client_info: crate::wire::rdp::client_info::ClientInfo::logon_screen("127.0.0.1"),
-        randoms: Randoms { client_random: [0x11; 32], license_premaster: [0x22; 48] },
+        randoms: Randoms {
+            client_random: [0x11; 32],
+            license_client_random: [0x33; 32],
+            license_premaster: [0x22; 48],
+        },
         license_user: "rdp-probe".into(),
         settle_ms: 500.0,
         deadline_ms: 5000.0,
@@ -88,10 +92,10 @@ fn capture_replays_to_graphics() {
     let nlr = user_data(&sent[7]);
     let (rest, h) = SecurityHeader::decode(&nlr, HeaderKind::Basic).unwrap();
     assert_eq!(h.unwrap().flags, SecurityFlags::LICENSE_PKT);
-    assert!(matches!(
-        Licensing::decode(rest).unwrap().pdu,
-        crate::wire::rdp::licensing::LicensingPdu::NewLicenseRequest(_)
-    ));
+    let crate::wire::rdp::licensing::LicensingPdu::NewLicenseRequest(nlr) = Licensing::decode(rest).unwrap().pdu else {
+        panic!()
+    };
+    assert_eq!(nlr.client_random, [0x33; 32], "the licensing random, not the Security Exchange's");
     // Confirm Active + Synchronize + Control x2 + Font List, no security header at level none
     let fin = frames(&sent[8]);
     assert_eq!(fin.len(), 5);
@@ -718,11 +722,248 @@ fn spec_license_error_pdus() {
     assert_eq!(out.stopped.map(|s| s.1), Some(StopReason::Closed));
 }
 
-/// A Platform Challenge (MS-RDPELE 2.2.2.4) after the New License Request: the session stops
-/// at licensing with `licensing_unsupported`, says what a client would answer, and sends
-/// nothing more.
+// ---- licensing with a Platform Challenge (MS-RDPELE 2.2.2.4 - 2.2.2.7) ----
+
+use crate::wire::rdp::licensing::{LicensingPdu, PlatformChallengeResponse};
+use crate::wire::rdp::licensing_crypto::tests::{FreeRdpVector, TEST_CHALLENGE};
+use crate::wire::rdp::licensing_crypto::LicensingKeys;
+
+/// A PROPRIETARYSERVERCERTIFICATE (MS-RDPBCGR 2.2.1.4.3.1.1) around a 512-bit key (modulus
+/// little-endian, 64 bytes), exponent 65537, signature zeros (nobody checks it here).
+fn proprietary_cert(modulus_le: &[u8]) -> Vec<u8> {
+    let mut key = Vec::new();
+    key.extend(0x3141_5352u32.to_le_bytes()); // RSA1
+    key.extend(72u32.to_le_bytes());
+    key.extend(512u32.to_le_bytes());
+    key.extend(63u32.to_le_bytes());
+    key.extend(0x10001u32.to_le_bytes());
+    key.extend(modulus_le);
+    key.extend([0; 8]);
+    let mut c = Vec::new();
+    c.extend(1u32.to_le_bytes()); // CERT_CHAIN_VERSION_1
+    c.extend(1u32.to_le_bytes()); // SIGNATURE_ALG_RSA
+    c.extend(1u32.to_le_bytes()); // KEY_EXCHANGE_ALG_RSA
+    c.extend(6u16.to_le_bytes()); // BB_RSA_KEY_BLOB
+    c.extend((key.len() as u16).to_le_bytes());
+    c.extend(key);
+    c.extend(8u16.to_le_bytes()); // BB_RSA_SIGNATURE_BLOB
+    c.extend(72u16.to_le_bytes());
+    c.extend([0; 72]);
+    c
+}
+
+fn blob(ty: u16, data: &[u8]) -> Vec<u8> {
+    [ty.to_le_bytes().as_slice(), &(data.len() as u16).to_le_bytes(), data].concat()
+}
+
+/// A licensing message with its preamble (flags 0x83), in a basic security header with
+/// SEC_LICENSE_PKT, on the I/O channel.
+fn licensing_frame(msg_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut ud = Vec::new();
+    SecurityHeader::basic(SecurityFlags::LICENSE_PKT).encode(&mut ud);
+    ud.extend([msg_type, 0x83]);
+    ud.extend(((body.len() + 4) as u16).to_le_bytes());
+    ud.extend(body);
+    indication(&ud)
+}
+
+/// SERVER_LICENSE_REQUEST (MS-RDPELE 2.2.2.1) as Windows sends it: Microsoft Corporation /
+/// A02, KEY_EXCHANGE_ALG_RSA, `cert` (empty: the Server Security Data's key applies), one
+/// scope.
+fn license_request(server_random: &[u8], cert: &[u8]) -> Vec<u8> {
+    let utf16 = |s: &str| s.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+    let mut b = server_random.to_vec();
+    b.extend(0x0006_0000u32.to_le_bytes());
+    for s in ["Microsoft Corporation", "A02"] {
+        let t = utf16(s);
+        b.extend((t.len() as u32).to_le_bytes());
+        b.extend(t);
+    }
+    b.extend(blob(0x0d, &1u32.to_le_bytes()));
+    b.extend(blob(0x03, cert));
+    b.extend(1u32.to_le_bytes());
+    b.extend(blob(0x0e, b"microsoft.com\0"));
+    licensing_frame(0x01, &b)
+}
+
+/// SERVER_PLATFORM_CHALLENGE (2.2.2.4) of "TEST\0" under `keys`, MAC flipped when `bad_mac`.
+fn platform_challenge(keys: &LicensingKeys, bad_mac: bool) -> Vec<u8> {
+    let mut b = 0u32.to_le_bytes().to_vec();
+    b.extend(blob(0x09, &keys.rc4(&TEST_CHALLENGE)));
+    let mut mac = keys.mac(&TEST_CHALLENGE);
+    if bad_mac {
+        mac[0] ^= 1;
+    }
+    b.extend(mac);
+    licensing_frame(0x02, &b)
+}
+
+/// SERVER_NEW_LICENSE / SERVER_UPGRADE_LICENSE (2.2.2.6, 2.2.2.7): an encrypted license we
+/// never read, and a MAC.
+fn new_license(upgrade: bool) -> Vec<u8> {
+    let mut b = blob(0x09, &[0x42; 40]);
+    b.extend([0x24; 16]);
+    licensing_frame(if upgrade { 0x04 } else { 0x03 }, &b)
+}
+
+/// The FreeRDP vector's client random (as the licensing ClientRandom) and premaster secret
+/// injected.
+fn vector_config() -> Config {
+    let mut cr = [0u8; 32];
+    cr.copy_from_slice(&FreeRdpVector::client_random());
+    let mut pm = [0u8; 48];
+    pm.copy_from_slice(&FreeRdpVector::premaster());
+    Config { license_client_random: cr, license_premaster: pm, ..capture_config() }
+}
+
+fn vector_keys() -> LicensingKeys {
+    LicensingKeys::derive(&FreeRdpVector::client_random(), &FreeRdpVector::server_random(), &FreeRdpVector::premaster())
+        .unwrap()
+}
+
+/// The licensing message a client frame carries.
+fn client_licensing(frame: &[u8]) -> LicensingPdu {
+    let ud = user_data(frame);
+    let (rest, h) = SecurityHeader::decode(&ud, HeaderKind::Basic).unwrap();
+    assert_eq!(h.unwrap().flags, SecurityFlags::LICENSE_PKT);
+    Licensing::decode(rest).unwrap().pdu
+}
+
+/// A scripted Windows-like server: License Request with the FreeRDP vector's server random and
+/// key in a proprietary certificate; our New License Request must carry the vector's client
+/// random and, byte for byte, the vector's encrypted premaster secret. The Platform Challenge
+/// is "TEST\0" under the vector's licensing keys (whose key schedule matches the vector byte
+/// for byte; the challenge's MAC is computed here, the vector has none). Our response must
+/// decrypt under those keys to the challenge and our hardware id with a valid MAC. Then a New
+/// License (or Upgrade License, or STATUS_VALID_CLIENT), and the capture's capability exchange
+/// and graphics: the session reaches the screen.
 #[test]
-fn platform_challenge_stops_with_a_precise_reason() {
+fn platform_challenge_is_answered_and_the_session_goes_on() {
+    use crate::wire::rdp::licensing::tests::SPEC_4_1_12;
+    let fr = frames(after_connect());
+    let keys = vector_keys();
+    let cert = proprietary_cert(&FreeRdpVector::modulus_le());
+    for (last, want) in [
+        (new_license(false), LicensingAnswer::NewLicense),
+        (new_license(true), LicensingAnswer::UpgradeLicense),
+        (SPEC_4_1_12.to_vec(), LicensingAnswer::ValidClient),
+    ] {
+        let mut s = fr[..6].concat();
+        s.extend(license_request(&FreeRdpVector::server_random(), &cert));
+        s.extend(platform_challenge(&keys, false));
+        s.extend(last);
+        s.extend(fr[8..].concat());
+        let (sent, out) = run(vector_config(), &[Event::Bytes(s), Event::Silence]);
+        assert_eq!(out.stopped, None, "{want:?}");
+        assert_eq!(out.reached, Some(SessionPhase::Graphics), "{want:?}");
+        assert_eq!(out.licensing.map(|l| l.0), Some(want));
+        assert_eq!(sent.len(), 10, "… Client Info, New License Request, the response, Confirm Active");
+
+        let LicensingPdu::NewLicenseRequest(nlr) = client_licensing(&sent[7]) else { panic!() };
+        assert_eq!(nlr.client_random, FreeRdpVector::client_random());
+        assert_eq!(nlr.encrypted_premaster, [FreeRdpVector::encrypted_premaster(), vec![0; 8]].concat());
+        assert_eq!(nlr.platform_id, 0x0401_0000);
+
+        let LicensingPdu::PlatformChallengeResponse(r) = client_licensing(&sent[8]) else { panic!() };
+        let (data, hwid, mac_ok) = r.open(&keys).unwrap();
+        assert!(mac_ok);
+        assert_eq!(data.challenge, TEST_CHALLENGE);
+        assert_eq!((data.version, data.client_type, data.license_detail_level), (0x0100, 0xff00, 3));
+        assert_eq!(hwid.platform_id, 0x0401_0000);
+        let again = PlatformChallengeResponse::seal(&keys, &data, &hwid);
+        assert_eq!(again, r, "deterministic: the same keys, challenge and hardware id");
+    }
+}
+
+/// Under Standard RDP Security the License Request's certificate is empty and the Server
+/// Security Data's key encrypts the premaster secret (MS-RDPELE 2.2.2.1): the same vector,
+/// the licensing PDUs unencrypted, the response goes out with a plain licensing header.
+#[test]
+fn platform_challenge_under_standard_security_uses_the_security_block_key() {
+    let keys = vector_keys();
+    let cfg = Config {
+        standard: Some(Standard {
+            method: Method::Rc4_128,
+            server_random: vec![0x5a; 32],
+            modulus_le: FreeRdpVector::modulus_le(),
+            exponent: 0x10001,
+        }),
+        ..vector_config()
+    };
+    let fr = frames(after_connect());
+    let mut s = fr[..6].concat();
+    s.extend(license_request(&FreeRdpVector::server_random(), &[]));
+    s.extend(platform_challenge(&keys, false));
+    s.extend(new_license(false));
+    let (sent, out) = run(cfg, &[Event::Bytes(s), Event::Close]);
+    assert_eq!(out.licensing.map(|l| l.0), Some(LicensingAnswer::NewLicense));
+    assert_eq!(out.reached, Some(SessionPhase::Licensing));
+    assert_eq!(out.stopped.map(|s| (s.0, s.1)), Some((SessionPhase::Capabilities, StopReason::Closed)));
+    let LicensingPdu::NewLicenseRequest(nlr) = client_licensing(&sent[7]) else { panic!() };
+    assert_eq!(nlr.encrypted_premaster, [FreeRdpVector::encrypted_premaster(), vec![0; 8]].concat());
+    // the licensing ClientRandom goes out in clear: it is not the Security Exchange's secret one
+    assert_eq!(nlr.client_random, FreeRdpVector::client_random());
+    let sx = SecurityExchange::decode(&user_data(frames(&sent[6])[0])).unwrap();
+    let secret = crate::wire::rdp::crypto::rsa_encrypt_le(&[0x11; 32], &FreeRdpVector::modulus_le(), 0x10001).unwrap();
+    assert_eq!(sx.encrypted_client_random, secret);
+    assert_ne!(nlr.client_random, [0x11; 32]);
+    let LicensingPdu::PlatformChallengeResponse(r) = client_licensing(&sent[8]) else { panic!() };
+    assert!(r.open(&keys).unwrap().2);
+}
+
+/// A challenge we cannot answer stops at licensing with `licensing_unsupported` and the
+/// answer `platform_challenge` (the `session-licensing-challenge` finding), and nothing more
+/// is sent: without any usable RSA key (the License Request's certificate empty at level
+/// None), or with a MAC that does not verify. A server that closes after our response is
+/// reported with that said.
+#[test]
+fn platform_challenge_we_cannot_answer() {
+    let fr = frames(after_connect());
+    let keys = vector_keys();
+    let cert = proprietary_cert(&FreeRdpVector::modulus_le());
+    for (cert, bad_mac, says) in [(vec![], false, "RSA key"), (cert.clone(), true, "MAC does not verify")] {
+        let mut s = fr[..6].concat();
+        s.extend(license_request(&FreeRdpVector::server_random(), &cert));
+        s.extend(platform_challenge(&keys, bad_mac));
+        let (sent, out) = run(vector_config(), &[Event::Bytes(s), Event::Silence]);
+        assert_eq!(out.licensing, Some((LicensingAnswer::PlatformChallenge, None)), "{says}");
+        let (phase, reason, detail) = out.stopped.unwrap();
+        assert_eq!((phase, reason), (SessionPhase::Licensing, StopReason::LicensingUnsupported));
+        assert!(detail.contains(says), "{detail}");
+        assert_eq!(sent.len(), 8, "nothing after the New License Request");
+        if cert.is_empty() {
+            let LicensingPdu::NewLicenseRequest(nlr) = client_licensing(&sent[7]) else { panic!() };
+            assert_eq!(nlr.encrypted_premaster, [0; 72], "no key: zeros, as before");
+        }
+    }
+    // answered, then the server closes
+    let mut s = fr[..6].concat();
+    s.extend(license_request(&FreeRdpVector::server_random(), &cert));
+    s.extend(platform_challenge(&keys, false));
+    let (sent, out) = run(vector_config(), &[Event::Bytes(s), Event::Close]);
+    assert_eq!(sent.len(), 9);
+    assert_eq!(out.licensing, None);
+    let (phase, reason, detail) = out.stopped.unwrap();
+    assert_eq!((phase, reason), (SessionPhase::Licensing, StopReason::Closed));
+    assert!(detail.contains("after our Platform Challenge Response"), "{detail}");
+    // ST_RESEND_LAST_MESSAGE after the response: the response again, the same bytes
+    let mut s = fr[..6].concat();
+    s.extend(license_request(&FreeRdpVector::server_random(), &cert));
+    s.extend(platform_challenge(&keys, false));
+    let mut alert = crate::wire::rdp::licensing::tests::SPEC_4_1_12;
+    alert[22..26].copy_from_slice(&LicenseErrorCode::InvalidMac.value().to_le_bytes());
+    alert[26..30].copy_from_slice(&StateTransition::ResendLastMessage.value().to_le_bytes());
+    s.extend(alert);
+    let (sent, _) = run(vector_config(), &[Event::Bytes(s), Event::Close]);
+    assert_eq!(sent.len(), 10);
+    assert_eq!(sent[8], sent[9]);
+}
+
+/// The capture's own License Request (xrdp's) followed by a Platform Challenge with a random
+/// MAC: whatever key xrdp's request carries, the challenge cannot be answered, the session
+/// stops precisely and sends nothing more.
+#[test]
+fn platform_challenge_after_the_capture_license_request() {
     let fr = frames(after_connect());
     let mut m = vec![0x02, 0x83, 0, 0, 0, 0, 0, 0, 0x09, 0x00, 0x0a, 0x00];
     m.extend_from_slice(&[0x5a; 10]);
@@ -738,7 +979,7 @@ fn platform_challenge_stops_with_a_precise_reason() {
     assert_eq!(out.licensing, Some((LicensingAnswer::PlatformChallenge, None)));
     let (phase, reason, detail) = out.stopped.unwrap();
     assert_eq!((phase, reason), (SessionPhase::Licensing, StopReason::LicensingUnsupported));
-    assert!(detail.contains("Platform Challenge Response"), "{detail}");
+    assert!(detail.contains("Platform Challenge (MS-RDPELE 2.2.2.4)"), "{detail}");
     assert_eq!(sent.len(), 8);
 }
 

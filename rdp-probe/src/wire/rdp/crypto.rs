@@ -18,8 +18,10 @@ pub const KEY_UPDATE_INTERVAL: u32 = 4096;
 /// Largest modulus we encrypt with (bits); a public key beyond this is refused.
 pub const MAX_MODULUS_BITS: u64 = 16384;
 
-const PAD1: [u8; 40] = [0x36; 40];
-const PAD2: [u8; 48] = [0x5c; 48];
+/// Pad1 of the MAC (5.3.6.1.1; MS-RDPELE 5.1.5 uses the same).
+pub(crate) const PAD1: [u8; 40] = [0x36; 40];
+/// Pad2 of the MAC (5.3.6.1.1; MS-RDPELE 5.1.5 uses the same).
+pub(crate) const PAD2: [u8; 48] = [0x5c; 48];
 /// The fixed IV of FIPS 3DES-CBC (5.3.6.2).
 pub const FIPS_IV: [u8; 8] = [0x12, 0x34, 0x56, 0x78, 0x90, 0xab, 0xcd, 0xef];
 
@@ -107,7 +109,8 @@ impl Method {
     }
 }
 
-fn md5(parts: &[&[u8]]) -> [u8; 16] {
+/// MD5 over the concatenation of `parts`.
+pub(crate) fn md5(parts: &[&[u8]]) -> [u8; 16] {
     let mut h = Md5::new();
     for p in parts {
         h.update(p);
@@ -115,7 +118,8 @@ fn md5(parts: &[&[u8]]) -> [u8; 16] {
     h.finalize().into()
 }
 
-fn sha1(parts: &[&[u8]]) -> [u8; 20] {
+/// SHA-1 over the concatenation of `parts`.
+pub(crate) fn sha1(parts: &[&[u8]]) -> [u8; 20] {
     let mut h = Sha1::new();
     for p in parts {
         Digest::update(&mut h, p);
@@ -123,13 +127,15 @@ fn sha1(parts: &[&[u8]]) -> [u8; 20] {
     h.finalize().into()
 }
 
-/// SaltedHash(S, I) = MD5(S + SHA(I + S + ClientRandom + ServerRandom)) (5.3.5.1).
-fn salted_hash(s: &[u8], i: &[u8], client_random: &[u8], server_random: &[u8]) -> [u8; 16] {
+/// SaltedHash(S, I) = MD5(S + SHA(I + S + ClientRandom + ServerRandom)) (5.3.5.1). MS-RDPELE
+/// 5.1.2 uses it as is for the licensing master secret and with the randoms swapped
+/// (SaltedHash2) for the licensing session key blob.
+pub(crate) fn salted_hash(s: &[u8], i: &[u8], client_random: &[u8], server_random: &[u8]) -> [u8; 16] {
     md5(&[s, &sha1(&[i, s, client_random, server_random])])
 }
 
 /// Three SaltedHash outputs with the labels `A`/`BB`/`CCC` or `X`/`YY`/`ZZZ`.
-fn hash48(s: &[u8], labels: [&[u8]; 3], cr: &[u8], sr: &[u8]) -> [u8; 48] {
+pub(crate) fn hash48(s: &[u8], labels: [&[u8]; 3], cr: &[u8], sr: &[u8]) -> [u8; 48] {
     let mut out = [0u8; 48];
     for (chunk, label) in out.chunks_exact_mut(16).zip(labels) {
         chunk.copy_from_slice(&salted_hash(s, label, cr, sr));

@@ -14,6 +14,7 @@ pub mod client_info;
 pub mod crypto;
 pub mod errinfo;
 pub mod licensing;
+pub mod licensing_crypto;
 pub mod mcs_domain;
 pub mod output;
 pub mod security;
