@@ -27,34 +27,34 @@ fn tls_path_error(e: &NetError, tls: Option<&crate::report::tls::TlsReport>) -> 
     StepError { phase: e.phase, detail, client_limitation, kind: Some(kind) }
 }
 
-/// One Standard RDP Security exchange offering `methods`: on the kept negotiation connection
-/// of request 0x00 (or of the legacy request) when `reuse` and one is there, else on a new
-/// connection that runs the X.224 exchange first. `continued`: a kept connection was used.
+/// One Standard RDP Security exchange offering `methods`: on `kept` (a negotiation connection,
+/// its X.224 answer read first) when given, else (or when the kept one closed while it waited)
+/// on a new connection that runs the X.224 exchange first.
 async fn rdp_attempt(
     ctx: &Ctx<'_>,
     addr: SocketAddr,
     legacy: bool,
     methods: EncryptionMethods,
     label: &str,
-    reuse: bool,
-) -> (Output, bool) {
-    if let Some((mut s, answer)) = reuse.then(|| ctx.take_kept(0, !legacy, label)).flatten() {
+    kept: Option<(Stream, crate::wire::x224::ServerAnswer)>,
+) -> Output {
+    if let Some((mut s, answer)) = kept {
         if let Err(r) = Refusal::check(Protocol::Rdp, &answer) {
-            return (Ok(Outcome::Refused(r)), true);
+            return Ok(Outcome::Refused(r));
         }
-        let out = drive(ctx, &mut s, &mut Connect::new(0, methods), &mut Default::default()).await;
-        return (out, true);
+        match drive(ctx, &mut s, &mut Connect::new(0, methods), &mut Default::default()).await {
+            // A kept connection closed while it waited: ask again on a new one.
+            Err(e) if e.closed_by_peer() => {}
+            out => return out,
+        }
     }
-    let mut s = match ctx.open(addr, label).await {
-        Ok(s) => s,
-        Err(e) => return (Err(e), false),
-    };
+    let mut s = ctx.open(addr, label).await?;
     let neg = (!legacy).then_some(NegotiationRequest {
         flags: Default::default(),
         requested_protocols: SecurityProtocols(Protocol::Rdp.value()),
     });
     let mut m = Connect::after_x224(Exchange::new(ctx.opts.cookie.clone(), neg), Protocol::Rdp, methods);
-    (drive(ctx, &mut s, &mut m, &mut Default::default()).await, false)
+    drive(ctx, &mut s, &mut m, &mut Default::default()).await
 }
 
 /// The Standard RDP Security exchanges: the Connect Initial offering every method, then
@@ -83,16 +83,8 @@ fn rdp_spare(k: &super::Kept) -> bool {
 async fn method_once(ctx: &Ctx<'_>, addr: SocketAddr, legacy: bool, m: EncryptionMethod) -> Output {
     let methods = m.as_set();
     let label = format!("mcs rdp methods {:#x}", methods.0);
-    if !legacy {
-        if let Some((mut s, _)) = ctx.take_kept_where(rdp_spare, &label) {
-            match drive(ctx, &mut s, &mut Connect::new(0, methods), &mut Default::default()).await {
-                // A kept connection closed while it waited: ask again on a new one.
-                Err(e) if e.closed_by_peer() => {}
-                out => return out,
-            }
-        }
-    }
-    rdp_attempt(ctx, addr, legacy, methods, &label, false).await.0
+    let spare = if legacy { None } else { ctx.take_kept_where(rdp_spare, &label) };
+    rdp_attempt(ctx, addr, legacy, methods, &label, spare).await
 }
 
 /// Runs the Standard RDP Security exchanges (`legacy`: X.224 without RDP_NEG_REQ). While the
@@ -101,30 +93,15 @@ async fn method_once(ctx: &Ctx<'_>, addr: SocketAddr, legacy: bool, m: Encryptio
 /// per-method offers then run side by side.
 pub(crate) async fn rdp_probes(ctx: &Ctx<'_>, addr: SocketAddr, legacy: bool) -> RdpProbes {
     // The first offer takes its kept connection before any other exchange can.
-    let first = ctx.take_kept(0, !legacy, &format!("mcs rdp methods {:#x}", step::FIRST_OFFER.0));
+    let label = format!("mcs rdp methods {:#x}", step::FIRST_OFFER.0);
+    let first = ctx.take_kept(0, !legacy, &label);
     let spares = if legacy { 0 } else { ctx.count_kept(rdp_spare) };
     let ready = if ctx.opts.steps.mcs_methods && !legacy {
         crate::report::mcs::METHODS.len().saturating_sub(1).saturating_sub(spares)
     } else {
         0
     };
-    let all = async {
-        let label = format!("mcs rdp methods {:#x}", step::FIRST_OFFER.0);
-        match first {
-            Some((mut s, answer)) => {
-                if let Err(r) = Refusal::check(Protocol::Rdp, &answer) {
-                    return Ok(Outcome::Refused(r));
-                }
-                match drive(ctx, &mut s, &mut Connect::new(0, step::FIRST_OFFER), &mut Default::default()).await {
-                    Err(e) if e.closed_by_peer() => {
-                        rdp_attempt(ctx, addr, legacy, step::FIRST_OFFER, &label, false).await.0
-                    }
-                    out => out,
-                }
-            }
-            None => rdp_attempt(ctx, addr, legacy, step::FIRST_OFFER, &label, false).await.0,
-        }
-    };
+    let all = rdp_attempt(ctx, addr, legacy, step::FIRST_OFFER, &label, first);
     let prepare = futures_util::future::join_all((0..ready).map(|_| async {
         let neg = NegotiationRequest { flags: Default::default(), requested_protocols: Protocol::Rdp.as_set() };
         if let Ok((s, answer)) = super::run::open_fresh(ctx, addr, neg, "mcs rdp methods").await {

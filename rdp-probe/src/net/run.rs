@@ -328,11 +328,12 @@ struct Span(Option<(Instant, Instant)>);
 impl Span {
     fn start(&mut self) {
         let now = Instant::now();
-        self.0 = Some(self.0.map_or((now, now), |(s, e)| (s, e)));
+        self.0.get_or_insert((now, now));
     }
     fn end(&mut self) {
         let now = Instant::now();
-        self.0 = Some(self.0.map_or((now, now), |(s, _)| (s, now)));
+        let (start, _) = self.0.unwrap_or((now, now));
+        self.0 = Some((start, now));
     }
     /// Milliseconds from the first start to the last end.
     fn ms(self) -> f64 {
@@ -468,13 +469,18 @@ async fn overlap(
     use futures_util::StreamExt;
     let opts = ctx.opts;
     let mut pending: Pending<'_> = futures_util::stream::FuturesUnordered::new();
+    // Plan request `i` after `pause` (0 at first, a moment before asking again).
+    let ask = |i: usize, step: PlanStep, pause: std::time::Duration| async move {
+        if !pause.is_zero() {
+            tokio::time::sleep_until(ctx.deadline_in(pause).into()).await;
+        }
+        let t = Instant::now();
+        let mut times = Times::default();
+        let res = negotiate_once(ctx, addr, &step, &mut times).await;
+        Event::Negotiated(i, step, res, t.elapsed())
+    };
     for (i, step) in rest.iter().copied().enumerate() {
-        pending.push(Box::pin(async move {
-            let t = Instant::now();
-            let mut times = Times::default();
-            let res = negotiate_once(ctx, addr, &step, &mut times).await;
-            Event::Negotiated(i, step, res, t.elapsed())
-        }));
+        pending.push(Box::pin(ask(i, step, std::time::Duration::ZERO)));
     }
     let mut done: Vec<Option<Answered>> = rest.iter().map(|_| None).collect();
     let mut retried: Vec<bool> = rest.iter().map(|_| false).collect();
@@ -535,44 +541,32 @@ async fn overlap(
                     }
                 }
             }
-            if !started.nla && opts.steps.nla {
-                let full = answered.iter().find(|a| {
-                    a.with_neg_req
-                        && a.request_flags == 0
-                        && a.requested_value == crate::steps::negotiation::FULL_REQUEST
-                });
-                let credssp = full.is_some_and(|a| {
-                    matches!(a.answer, Answer::Selected { protocol_value, .. }
-                        if protocol_value == Protocol::Hybrid.value() || protocol_value == Protocol::HybridEx.value())
-                });
-                if credssp {
+            // What the step functions decide from the negotiation report, on the answers so far.
+            let neg = assess(answered.clone());
+            // CredSSP: settled once the full request selected it (`credssp::plan` repeats it).
+            if !started.nla && opts.steps.nla && matches!(neg.selected, Some(Protocol::Hybrid | Protocol::HybridEx)) {
+                if let Some(requested) = crate::steps::credssp::plan(&neg) {
                     started.nla = true;
-                    let requested = crate::wire::x224::SecurityProtocols(crate::steps::negotiation::FULL_REQUEST);
                     let kept = ctx.take_kept(requested.0, true, "nla credssp");
                     pending.push(Box::pin(async move {
                         Event::Nla(super::nla::early(ctx, addr, name, requested, kept).await)
                     }));
                 }
             }
-            if !started.mcs && opts.steps.mcs && complete {
-                let rdp_accepted = answered.iter().any(|a| {
-                    a.with_neg_req
-                        && a.requested_value == 0
-                        && a.request_flags == 0
-                        && matches!(a.answer, Answer::Selected { protocol_value: 0, .. })
-                });
-                if rdp_accepted {
-                    started.mcs = true;
-                    early.mcs_span.start();
-                    pending.push(Box::pin(async move { Event::Mcs(super::mcs::rdp_probes(ctx, addr, false).await) }));
-                }
+            // MCS: once every request is answered, the path the mcs step takes. Standard RDP
+            // Security rests on request 0x00's own answer; MCS inside TLS on every answer (a
+            // failed request could have said NLA is required), so none may have failed.
+            let path = (opts.steps.mcs && complete).then(|| crate::steps::mcs::path(&neg));
+            let all_answered = answered.len() == attempts.len() + rest.len();
+            if !started.mcs && matches!(path, Some(crate::steps::mcs::Path::Rdp { legacy: false })) {
+                started.mcs = true;
+                early.mcs_span.start();
+                pending.push(Box::pin(async move { Event::Mcs(super::mcs::rdp_probes(ctx, addr, false).await) }));
             }
-            // MCS inside TLS: when every request got an answer that says it is the MCS path.
-            if !started.mcs_tls && opts.steps.mcs && complete && answered.len() == attempts.len() + rest.len() {
-                let tls_path =
-                    matches!(crate::steps::mcs::path(&assess(answered.clone())), crate::steps::mcs::Path::Tls);
+            // MCS inside TLS, on the rustls session after request 0x01.
+            if !started.mcs_tls && all_answered && matches!(path, Some(crate::steps::mcs::Path::Tls)) {
                 match rustls_waiting.take() {
-                    Some(mut r) if tls_path && r.requested == crate::wire::x224::SecurityProtocols::SSL.0 => {
+                    Some(mut r) if r.requested == crate::wire::x224::SecurityProtocols::SSL.0 => {
                         started.mcs_tls = true;
                         early.mcs_span.start();
                         pending.push(Box::pin(async move {
@@ -600,13 +594,7 @@ async fn overlap(
                         *r = true;
                     }
                     ctx.slow_handshake();
-                    pending.push(Box::pin(async move {
-                        tokio::time::sleep_until(ctx.deadline_in(std::time::Duration::from_millis(100)).into()).await;
-                        let t = Instant::now();
-                        let mut times = Times::default();
-                        let res = negotiate_once(ctx, addr, &step, &mut times).await;
-                        Event::Negotiated(i, step, res, t.elapsed())
-                    }));
+                    pending.push(Box::pin(ask(i, step, std::time::Duration::from_millis(100))));
                     continue;
                 }
                 overall |= matches!(&res, Err(e) if e.phase == Phase::Overall);
