@@ -18,6 +18,7 @@
 //! openssl. Times vary with machine load; nothing here asserts timing.
 
 use rdp_probe_benches::delay_proxy::DelayProxy;
+use rdp_probe_benches::report::{git_rev, loadavg, median, min, stamp_cmd};
 use rdp_probe_tests::{freerdp_shadow, xrdp, Server, ShadowConfig, XrdpConfig};
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -140,21 +141,6 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
-}
-
-fn min(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
 struct Row {
     name: &'static str,
     rtt_ms: u64,
@@ -253,13 +239,6 @@ fn span<T: Ord + Copy + std::fmt::Display>(v: &[T]) -> String {
     }
 }
 
-/// The 1/5/15-minute load averages.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
 fn report(args: &Args, rows: &[Row], load: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# rdp-probe latency bench, {}", stamp_cmd("date", &["-u", "+%FT%TZ"]));
@@ -269,12 +248,7 @@ fn report(args: &Args, rows: &[Row], load: &str) -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    let rev = Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(rdp_probe_tests::workspace_root())
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let rev = git_rev();
     let extra = if args.extra.is_empty() { String::new() } else { format!(" {}", args.extra.join(" ")) };
     let _ = writeln!(
         s,
@@ -374,12 +348,4 @@ fn report(args: &Args, rows: &[Row], load: &str) -> String {
          The issue's \"before\" figure for connections: 19 for xrdp negotiate."
     );
     s
-}
-
-fn stamp_cmd(cmd: &str, args: &[&str]) -> String {
-    Command::new(cmd)
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
 }

@@ -23,6 +23,7 @@ use rdp_probe::wire::rdp::mcs_domain::{DomainPdu, SendData};
 use rdp_probe::wire::rdp::output::{frame_len, FastPathOutput};
 use rdp_probe::wire::rdp::share::{ShareControl, ShareControlPdu};
 use rdp_probe::wire::x224::{self, ConnectionConfirm, NegRspFlags, NegotiationResponse, Protocol, TpduHeader};
+use rdp_probe_benches::report::{git_rev, loadavg, max, median, min, stamp_cmd};
 use rdp_probe_tests::{freerdp_shadow, xrdp, xvfb_display, Server, ShadowConfig, XrdpConfig};
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -312,24 +313,6 @@ fn probe(args: &Args, addr: SocketAddr, dir: &Path) -> Run {
     }
 }
 
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    match s.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => s[n / 2],
-        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
-    }
-}
-
-fn min(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-fn max(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-}
-
 fn main() {
     let args = parse_args();
     assert!(
@@ -385,20 +368,6 @@ fn main() {
     }
 }
 
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
-fn stamp_cmd(cmd: &str, args: &[&str]) -> String {
-    Command::new(cmd)
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
-}
-
 fn distinct(v: impl Iterator<Item = String>) -> String {
     let mut all: Vec<String> = v.collect();
     all.sort();
@@ -415,12 +384,7 @@ fn report(args: &Args, rows: &[(&str, Vec<Run>)], load: &str) -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    let rev = Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(rdp_probe_tests::workspace_root())
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let rev = git_rev();
     let extra = if args.extra.is_empty() { String::new() } else { format!(" {}", args.extra.join(" ")) };
     let steps = if args.extra.iter().any(|a| a == "--quick") {
         "`--quick`: the negotiation and the session only"
