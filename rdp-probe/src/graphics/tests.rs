@@ -12,15 +12,7 @@ fn vector(name: &str) -> Vec<u8> {
 
 /// The container of all update bodies: u32le length, body; in arrival order.
 fn bodies() -> Vec<Vec<u8>> {
-    let all = vector("xrdp-rdp-none-33895-logon-updates.bin");
-    let mut out = Vec::new();
-    let mut i = &all[..];
-    while !i.is_empty() {
-        let n = u32::from_le_bytes(i[..4].try_into().unwrap()) as usize;
-        out.push(i[4..4 + n].to_vec());
-        i = &i[4 + n..];
-    }
-    out
+    bodies_of("xrdp-rdp-none-33895-logon-updates.bin")
 }
 
 /// desktopWidth/desktopHeight/preferredBitsPerPixel of the TS_BITMAP_CAPABILITYSET in the

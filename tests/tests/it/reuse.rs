@@ -197,8 +197,7 @@ async fn kept_connection_closed_while_waiting_is_asked_again() {
 /// Connection Confirm, none is reported closed or timed out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_accepting_listener_with_a_tiny_backlog_loses_no_answer() {
-    use super::hostile::{cc, opts, read_frame};
-    use rdp_probe::report::Answer;
+    use super::hostile::{cc, read_frame};
     use rdp_probe::wire::x224::Protocol;
     use tokio::io::AsyncWriteExt;
 
@@ -219,15 +218,9 @@ async fn slow_accepting_listener_with_a_tiny_backlog_loses_no_answer() {
             tokio::time::sleep(Duration::from_millis(60)).await;
         }
     });
-    let o = opts(3000, 20_000, Steps { negotiation_extended: true, ..Steps::NEGOTIATION });
-    let r = rdp_probe::probe(&Target::from_addr(addr.ip(), addr.port()), &o).await;
+    let r = extended_plan(addr).await;
     server.abort();
-    assert_eq!(r.status, Status::Rdp, "{r:#?}");
-    let attempts = &r.negotiation.as_ref().unwrap().attempts;
-    assert_eq!(attempts.len(), 7, "{attempts:#?}");
-    for a in attempts {
-        assert!(matches!(a.answer, Answer::Selected { .. }), "no answer lost: {a:#?}");
-    }
+    assert_every_request_answered(&r);
 }
 
 /// A host that takes one connection at a time and refuses (RST) the others while one is open
@@ -235,8 +228,7 @@ async fn slow_accepting_listener_with_a_tiny_backlog_loses_no_answer() {
 /// once and a pause, and every request of the plan gets the server's answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_connection_at_a_time_host_loses_no_answer() {
-    use super::hostile::{cc, opts, read_frame};
-    use rdp_probe::report::Answer;
+    use super::hostile::{cc, read_frame};
     use rdp_probe::wire::x224::Protocol;
     use tokio::io::AsyncWriteExt;
 
@@ -264,13 +256,24 @@ async fn one_connection_at_a_time_host_loses_no_answer() {
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
     });
-    let o = opts(3000, 20_000, Steps { negotiation_extended: true, ..Steps::NEGOTIATION });
-    let r = rdp_probe::probe(&Target::from_addr(addr.ip(), addr.port()), &o).await;
+    let r = extended_plan(addr).await;
     server.abort();
+    assert_every_request_answered(&r);
+}
+
+/// The extended negotiation plan alone against `addr` (hostile-suite timeouts).
+async fn extended_plan(addr: SocketAddr) -> Report {
+    let o = super::hostile::opts(3000, 20_000, Steps { negotiation_extended: true, ..Steps::NEGOTIATION });
+    rdp_probe::probe(&Target::from_addr(addr.ip(), addr.port()), &o).await
+}
+
+/// No answer lost: the 7 requests of the extended plan each got the server's Connection
+/// Confirm, none is reported closed or timed out.
+fn assert_every_request_answered(r: &Report) {
     assert_eq!(r.status, Status::Rdp, "{r:#?}");
     let attempts = &r.negotiation.as_ref().unwrap().attempts;
     assert_eq!(attempts.len(), 7, "{attempts:#?}");
     for a in attempts {
-        assert!(matches!(a.answer, Answer::Selected { .. }), "no answer lost: {a:#?}");
+        assert!(matches!(a.answer, rdp_probe::report::Answer::Selected { .. }), "no answer lost: {a:#?}");
     }
 }
